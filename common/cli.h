@@ -1,0 +1,109 @@
+/* common/cli.h - the command line of every lab (../shared/docs/LABS.md).
+ *
+ * A lab describes itself with one table and hands it to lab_main():
+ *
+ *     static const struct lab_scenario scenarios[] = {
+ *         { "zombie", "a finished child stays Z until the parent waits", NULL, NULL, run_zombie },
+ *         { "money",  "100 threads do tmp=money; sleep; money=tmp-1", "nolock,lock", "threads", run_money },
+ *         { 0 }
+ *     };
+ *     static struct lab_opt opts[] = {
+ *         { "threads", "number of threads", 100, 1, 1000 },
+ *         { 0 }
+ *     };
+ *     int main(int argc, char **argv)
+ *     {
+ *         static const struct lab_program prog = { 3, "mutual exclusion", scenarios, opts, NULL };
+ *         return lab_main(&prog, argc, argv);
+ *     }
+ *
+ * That gives, with no further code:
+ *   labNN                      the guided demo: every scenario, every mode in the order listed
+ *                              (list the bad case first), with a banner before each;
+ *   labNN --list               "name  description", one scenario a line;
+ *   labNN --help               the usage, scenarios, modes, options with defaults, environment;
+ *   labNN SCEN [--mode=M] [--opt=N | --opt N] ...
+ *   exit 2 with one line on stderr naming the bad argument, then a hint to --help, for an
+ *   unknown scenario, mode or option, an option the scenario does not take, or a malformed or
+ *   out-of-range number (also in LAB_SECOND_MS or LAB_SEED).
+ *
+ * A scenario's run() gets the chosen mode (the first of its list when none is given, NULL when it
+ * has no modes) and returns the exit status of LABS.md: 0 the lesson happened, 1 an invariant broke,
+ * 3 a watchdog fired.  Options are read with lab_opt("threads"); a flag option (min == max == 1,
+ * default 0) is given without a value (--timeline) and reads 1.
+ */
+#ifndef COMMON_CLI_H
+#define COMMON_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct lab_scenario {
+    const char *name;      /* as typed on the command line, and in RESULT lN.<name> */
+    const char *summary;   /* one line, for --list */
+    const char *modes;     /* "nolock,lock" (first is the default), or NULL */
+    const char *opts;      /* the options it takes, "users,tickets", or NULL */
+    int (*run)(const char *mode);
+    /* Optional: the exit status this scenario's mode has in the guided demo when it is not 0
+     * (a deadlock demo that the watchdog ends: 3).  Such scenarios are run in a child process by
+     * the guided demo, so the tour goes on.  NULL: every mode must return 0. */
+    int (*demo_status)(const char *mode);
+    /* Optional: run this scenario in a forked child in the guided demo (it ends its process the
+     * way a whole program would: daemon threads cut off, exit status collected). */
+    bool demo_in_child;
+};
+
+struct lab_opt {
+    const char *name;      /* --name */
+    const char *help;
+    long long def;         /* default value */
+    long long min, max;    /* accepted range, inclusive; a flag has min == max == 1 and def 0 */
+    /* set by the parser: */
+    long long value;
+    bool given;
+};
+
+struct lab_program {
+    int number;                              /* 1 → build/lab01, RESULT l1.* */
+    const char *title;                       /* "processes", for the banner and --help */
+    const struct lab_scenario *scenarios;    /* terminated by { 0 } */
+    struct lab_opt *opts;                    /* terminated by { 0 }, or NULL */
+    /* Optional: replaces the default guided demo; returns the exit status. */
+    int (*demo)(void);
+    /* Optional: the lab's benchmark table (`labNN --bench`, run by `make bench`; report only). */
+    int (*bench)(void);
+};
+
+/* Parse the command line, set up stdout (line-buffered), time, seed and colours, and run. */
+int lab_main(const struct lab_program *prog, int argc, char **argv);
+
+/* The value of an option of this lab's table (its default unless given).  Aborts on a name that
+ * is not in the table: that is a bug in the lab, not a user error. */
+long long lab_opt(const char *name);
+/* Whether the option was given on the command line. */
+bool lab_opt_given(const char *name);
+
+/* Run one scenario of this lab (by name) the way the command line would, with its default options.
+ * For custom demos.  Prints the banner first.  Returns the scenario's status. */
+int lab_run_scenario(const char *name, const char *mode);
+/* The same, in a forked child (for scenarios that end the process, like a watchdog): returns the
+ * child's exit status, or 128+signal. */
+int lab_run_scenario_in_child(const char *name, const char *mode);
+
+/* "lab01" (for messages), and the lab number. */
+const char *lab_prog_name(void);
+int lab_number(void);
+/* True in the process that ran main(), false in a forked child. */
+bool lab_is_main_process(void);
+/* Path of the running program (for re-executing itself: spawn, watchdog restart). */
+const char *lab_self_path(void);
+
+/* Checked number parsing (no atoi): the whole string must be a decimal integer in [min, max].
+ * Returns 0, or -1 with a message in err (at least 128 bytes) naming what is wrong. */
+int lab_parse_ll(const char *s, long long min, long long max, long long *out, char *err, size_t errlen);
+
+/* A usage error from inside a scenario (say, --users larger than --tickets allows): one line on
+ * stderr, the hint, exit 2. */
+void lab_usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,14 @@
+/* common/lab.h - everything a lab needs from common/, in one include. */
+#ifndef COMMON_LAB_H
+#define COMMON_LAB_H
+
+#include "cleanup.h"
+#include "cli.h"
+#include "clock.h"
+#include "die.h"
+#include "out.h"
+#include "proc.h"
+#include "rng.h"
+#include "thread.h"
+
+#endif

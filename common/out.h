@@ -1,0 +1,32 @@
+/* common/out.h - what a lab prints: whole lines, the RESULT line, colours, banners.
+ *
+ * Output discipline (PARITY 0.2.4): stdout is line-buffered (lab_main sets it), every line is
+ * printed by one call, never assembled from pieces.  Across processes, and from daemon threads
+ * that may be cut off at exit, lab_say() writes each line with a single write(2), which is atomic
+ * on a pipe up to PIPE_BUF bytes, so lines from different processes never tear.
+ */
+#ifndef COMMON_OUT_H
+#define COMMON_OUT_H
+
+#include <stdbool.h>
+
+/* Print one line ("\n" is added) with a single write(2) to stdout; stdio's buffer is flushed
+ * first so the order with earlier printf lines is kept.  Async-safe enough for forked children. */
+void lab_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The machine line: "RESULT lN.<scenario> <fields>".  fields are "key=value" pairs separated by
+ * single spaces, values without spaces.  Printed with lab_say. */
+void lab_result(const char *scenario, const char *fields_fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A section banner for the guided demo and for each scenario run: "== l3.money (mode lock) ==". */
+void lab_banner(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Colours: on only when stdout is a terminal and NO_COLOR is unset (https://no-color.org).
+ * lab_color(LAB_RED) returns the escape sequence, or "" when colours are off. */
+enum lab_color { LAB_RESET, LAB_BOLD, LAB_DIM, LAB_RED, LAB_GREEN, LAB_YELLOW, LAB_BLUE, LAB_MAGENTA, LAB_CYAN };
+bool lab_colors_on(void);
+const char *lab_color(enum lab_color c);
+/* Force colours on or off (unit tests, and labs drawing to a file). */
+void lab_set_colors(bool on);
+
+#endif

@@ -1,0 +1,229 @@
+/* common/proc.c - multiprocessing.Process semantics over fork/waitpid; see proc.h.
+ *
+ * The list of started children is touched only by the main thread of the process that started
+ * them (as in Python, Process objects belong to their creator), and read by the signal handler
+ * of cleanup.c, which only sends signals and reaps.
+ */
+#include "proc.h"
+#include "clock.h"
+#include "cli.h"
+#include "die.h"
+#include "rng.h"
+#include "thread.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static struct lab_proc *children;      /* started by this process, newest first */
+static int next_number = 1;
+static bool hooked;
+static pid_t owner;                     /* the process the list belongs to */
+
+int lab_status_to_exitcode(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return -WTERMSIG(status);
+    return LAB_PROC_NO_EXITCODE;
+}
+
+int lab_proc_set_daemon(struct lab_proc *p, bool daemon)
+{
+    if (p->started)
+        return EINVAL;
+    p->daemon = daemon;
+    return 0;
+}
+
+static void at_exit_hook(void)
+{
+    if (getpid() == owner)
+        lab_proc_shutdown();
+}
+
+void lab_proc_after_fork(void)
+{
+    children = NULL;
+    owner = getpid();
+}
+
+int lab_proc_start(struct lab_proc *p)
+{
+    if (p->started || p->run == NULL)
+        return EINVAL;
+    if (!hooked) {
+        owner = getpid();
+        atexit(at_exit_hook);
+        hooked = true;
+    }
+    if (owner != getpid())
+        lab_proc_after_fork();
+    p->number = next_number++;
+    snprintf(p->name, sizeof p->name, "Process-%d", p->number);
+    fflush(stdout);   /* or the child prints our buffered text a second time */
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        return errno;
+    if (pid == 0) {
+        lab_thread_after_fork();
+        lab_proc_after_fork();
+        lab_rand_reseed(1000u + (unsigned)p->number);
+        p->pid = getpid();
+        p->started = true;
+        int status = p->run(p);
+        fflush(stdout);
+        fflush(stderr);
+        _exit(status & 0xff);
+    }
+    p->pid = pid;
+    p->started = true;
+    p->reaped = false;
+    p->next = children;
+    children = p;
+    return 0;
+}
+
+void lab_proc_start_or_die(struct lab_proc *p)
+{
+    int rc = lab_proc_start(p);
+    if (rc != 0)
+        die_en(rc, "start process");
+}
+
+static void unlink_child(struct lab_proc *p)
+{
+    for (struct lab_proc **pp = &children; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            return;
+        }
+}
+
+/* Record a collected status. */
+static void reaped(struct lab_proc *p, int status)
+{
+    p->status = status;
+    p->reaped = true;
+    unlink_child(p);
+}
+
+int lab_proc_join(struct lab_proc *p)
+{
+    if (!p->started || p->reaped)
+        return lab_proc_exitcode(p);
+    int status;
+    pid_t r;
+    while ((r = waitpid(p->pid, &status, 0)) < 0 && errno == EINTR)
+        ;
+    if (r < 0)
+        die("waitpid(%d):", (int)p->pid);
+    reaped(p, status);
+    return lab_proc_exitcode(p);
+}
+
+pid_t lab_waitpid_ms(pid_t pid, int *status, double ms)
+{
+    double end = lab_now_ms() + ms;
+    double nap = 0.2;
+    for (;;) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r != 0)
+            return r;          /* the pid, or -1 with errno */
+        if (lab_now_ms() >= end)
+            return 0;
+        lab_sleep_ms(nap);
+        if (nap < 5)
+            nap *= 2;
+    }
+}
+
+bool lab_proc_join_ms(struct lab_proc *p, double ms)
+{
+    if (!p->started)
+        return false;
+    if (p->reaped)
+        return true;
+    int status;
+    pid_t r = lab_waitpid_ms(p->pid, &status, ms);
+    if (r < 0)
+        die("waitpid(%d):", (int)p->pid);
+    if (r == 0)
+        return false;
+    reaped(p, status);
+    return true;
+}
+
+static int send(struct lab_proc *p, int sig)
+{
+    if (!p->started || p->reaped)
+        return 0;              /* Python: terminate() on an ended process does nothing */
+    return kill(p->pid, sig) == 0 ? 0 : errno;
+}
+
+int lab_proc_terminate(struct lab_proc *p) { return send(p, SIGTERM); }
+int lab_proc_kill(struct lab_proc *p) { return send(p, SIGKILL); }
+
+bool lab_proc_is_alive(struct lab_proc *p)
+{
+    if (!p->started || p->reaped)
+        return false;
+    int status;
+    pid_t r = waitpid(p->pid, &status, WNOHANG);
+    if (r == p->pid) {
+        reaped(p, status);
+        return false;
+    }
+    return r == 0;
+}
+
+int lab_proc_exitcode(const struct lab_proc *p)
+{
+    if (!p->reaped)
+        return LAB_PROC_NO_EXITCODE;
+    return lab_status_to_exitcode(p->status);
+}
+
+void lab_proc_shutdown(void)
+{
+    /* 1. daemon children: terminate, then reap (Python's _exit_function). */
+    for (struct lab_proc *p = children, *next; p; p = next) {
+        next = p->next;
+        if (p->daemon) {
+            lab_proc_terminate(p);
+            lab_proc_join(p);
+        }
+    }
+    /* 2. everything else: wait. */
+    while (children)
+        lab_proc_join(children);
+}
+
+/* Called from cleanup.c's signal handler: async-signal-safe calls only. */
+void lab_proc_kill_all_from_signal(void);
+void lab_proc_kill_all_from_signal(void)
+{
+    if (getpid() != owner)
+        return;
+    for (struct lab_proc *p = children; p; p = p->next)
+        if (!p->reaped)
+            kill(p->pid, SIGTERM);
+    for (struct lab_proc *p = children; p; p = p->next)
+        if (!p->reaped) {
+            int st;
+            /* bounded: SIGKILL whoever ignores SIGTERM for 2 seconds */
+            for (int i = 0; i < 2000 && waitpid(p->pid, &st, WNOHANG) == 0; i++) {
+                struct timespec ms = { 0, 1000000 };
+                nanosleep(&ms, NULL);
+                if (i == 1999) {
+                    kill(p->pid, SIGKILL);
+                    waitpid(p->pid, &st, 0);
+                }
+            }
+        }
+}

@@ -1,0 +1,75 @@
+/* common/thread.h - Python's view of threads on top of pthreads (threading.Thread).
+ *
+ * C threads have no names, no registry and no daemon flag, and returning from main() kills them
+ * all (PARITY P2).  This module gives each thread a registry entry so that a lab can show what
+ * Python shows:
+ *   - names: "Thread-N (target)" for a thread made from a function (Python 3.10+), "Thread-N" for
+ *     one made without a target name (a "subclass"); N counts across the whole process;
+ *     MainThread is registered on first use;
+ *   - current_thread(), enumerate(), active_count(), ident (pthread_self) and native_id (gettid);
+ *   - the daemon flag, settable only before start (Python: RuntimeError afterwards: here EINVAL);
+ *     starting twice fails (EINVAL: "threads can only be started once");
+ *   - the exit rule: lab_thread_exit_main() joins every non-daemon thread, then ends the process,
+ *     killing daemon threads in the middle of whatever they were doing.
+ * Entries live until the process ends (like Python's Thread objects that the program keeps),
+ * so is_alive() and the name stay valid after join.
+ */
+#ifndef COMMON_THREAD_H
+#define COMMON_THREAD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct lab_thread;
+
+typedef void *(*lab_thread_fn)(void *arg);
+
+/* A new thread object (not started): target fn(arg).  `target` is the function's name for
+ * "Thread-N (target)", or NULL for "Thread-N".  LAB_THREAD(fn, arg) fills it in. */
+struct lab_thread *lab_thread_new(lab_thread_fn fn, void *arg, const char *target);
+#define LAB_THREAD(fn, arg) lab_thread_new((fn), (arg), #fn)
+
+/* Before start: set the name, the daemon flag, the stack size (0 = default).  0 or EINVAL after start. */
+int lab_thread_set_name(struct lab_thread *t, const char *name);
+int lab_thread_set_daemon(struct lab_thread *t, bool daemon);
+int lab_thread_set_stack_size(struct lab_thread *t, size_t bytes);
+
+/* Start it: 0, EINVAL if already started, or pthread_create's error (EAGAIN when out of threads). */
+int lab_thread_start(struct lab_thread *t);
+/* Start, dying on error. */
+void lab_thread_start_or_die(struct lab_thread *t);
+/* Wait for it to end and return what fn returned.  Joining twice returns the same value. */
+void *lab_thread_join(struct lab_thread *t);
+/* Wait at most `ms` milliseconds: true if it ended (and was joined). */
+bool lab_thread_join_ms(struct lab_thread *t, double ms);
+
+const char *lab_thread_name(const struct lab_thread *t);
+bool lab_thread_is_alive(const struct lab_thread *t);
+bool lab_thread_is_daemon(const struct lab_thread *t);
+bool lab_thread_started(const struct lab_thread *t);
+unsigned long lab_thread_ident(const struct lab_thread *t);   /* 0 before start */
+pid_t lab_thread_native_id(const struct lab_thread *t);       /* 0 before the thread runs */
+pthread_t lab_thread_handle(const struct lab_thread *t);
+int lab_thread_number(const struct lab_thread *t);            /* 0 for MainThread, N for Thread-N */
+
+/* The calling thread's entry (threads not made here are registered as "Dummy-N", as in Python). */
+struct lab_thread *lab_current_thread(void);
+struct lab_thread *lab_main_thread(void);
+/* Fill out[] with up to max live threads (started, not ended, MainThread first); returns how many
+ * are alive, which may exceed max. */
+size_t lab_enumerate(struct lab_thread **out, size_t max);
+size_t lab_active_count(void);
+
+/* Join every started non-daemon thread that is not joined yet (Python's threading._shutdown). */
+void lab_thread_join_nondaemon(void);
+/* Python's end of the main code: join the non-daemon threads, then exit(status), which ends the
+ * daemon threads wherever they are. */
+void lab_thread_exit_main(int status) __attribute__((noreturn));
+
+/* In a forked child: only the calling thread survives a fork.  Mark every other entry dead, make
+ * the caller the MainThread of the child.  lab_proc_start calls it. */
+void lab_thread_after_fork(void);
+
+#endif

@@ -1,0 +1,111 @@
+# tests/test_helper.bash - loaded by every Bats file: `load test_helper`.
+#
+# - bats-support and bats-assert (Debian: bats-assert, bats-support) via bats_load_library;
+# - every lab program runs under `timeout -k` (Bats 1.8 does not kill a test when
+#   BATS_TEST_TIMEOUT runs out), so nothing can hang the suite;
+# - a fast time scale (LAB_SECOND_MS), a fixed seed, no colours.
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+
+ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+BUILD="${LAB_BUILD:-$ROOT/build}"
+export LAB_SECOND_MS="${TEST_SECOND_MS:-10}"
+export LAB_SEED=1
+export NO_COLOR=1
+unset LAB_PORT
+# Seconds a single program run may take before it is killed (and the test fails).
+LAB_TIMEOUT="${LAB_TIMEOUT:-30}"
+
+# lab NN ARGS... - run build/labNN with a bound: `run lab 01 zombie`.
+lab() {
+    local n="$1"
+    shift
+    timeout -k 5 "$LAB_TIMEOUT" "$BUILD/lab$n" "$@"
+}
+
+# result_line SCENARIO - print the RESULT line of l<N>.SCENARIO from $output (the last one).
+# Needs LAB (the two-digit lab number) set in the Bats file.
+result_line() {
+    local n=$((10#$LAB))
+    printf '%s\n' "$output" | grep -E "^RESULT l$n\.$1( |$)" | tail -n 1
+}
+
+# field KEY [SCENARIO] - the value of KEY in that RESULT line (the last RESULT line if no scenario).
+field() {
+    local line
+    if [ -n "${2:-}" ]; then line="$(result_line "$2")"; else line="$(printf '%s\n' "$output" | grep '^RESULT ' | tail -n 1)"; fi
+    printf '%s\n' "$line" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1
+}
+
+# assert_field KEY EXPECTED [SCENARIO]
+assert_field() {
+    local got
+    got="$(field "$1" "${3:-}")"
+    if [ "$got" != "$2" ]; then
+        printf 'RESULT field %s: expected %s, got "%s"\n' "$1" "$2" "$got" >&2
+        printf '%s\n' "$output" | grep '^RESULT' >&2
+        return 1
+    fi
+}
+
+# assert_result SCENARIO - the last stdout line is the RESULT line of that scenario.
+assert_result() {
+    local n=$((10#$LAB))
+    assert_line --index -1 --regexp "^RESULT l$n\.$1( |$)"
+}
+
+# assert_usage_error PATTERN - after `run --separate-stderr lab NN ...`: exit 2, nothing on stdout,
+# exactly two stderr lines: the error (matching PATTERN) and the hint to --help.
+assert_usage_error() {
+    if [ "$status" -ne 2 ]; then
+        printf 'expected exit 2, got %s\nstdout: %s\nstderr: %s\n' "$status" "$output" "$stderr" >&2
+        return 1
+    fi
+    [ -z "$output" ] || { printf 'stdout should be empty, got: %s\n' "$output" >&2; return 1; }
+    [ "${#stderr_lines[@]}" -eq 2 ] || { printf 'expected 2 stderr lines, got:\n%s\n' "$stderr" >&2; return 1; }
+    [[ "${stderr_lines[0]}" =~ $1 ]] || { printf 'stderr line 1 does not match /%s/: %s\n' "$1" "${stderr_lines[0]}" >&2; return 1; }
+    [[ "${stderr_lines[1]}" == *"--help"* ]] || { printf 'no hint to --help: %s\n' "${stderr_lines[1]}" >&2; return 1; }
+}
+
+# readme_commands DIR - the commands shown in DIR/README.md: lines "$ command" inside fenced blocks.
+readme_commands() {
+    awk '/^```/{inblock=!inblock; next} inblock && /^\$ /{sub(/^\$ /,""); print}' "$1/README.md"
+}
+
+# run_readme_commands DIR - run every README command from the top of the tree, each under a bound.
+# A command ending in "# exit N" must exit N; the others must exit 0.  Long-running commands are
+# sped up with the suite's LAB_SECOND_MS unless they set their own.
+run_readme_commands() {
+    local dir="$1" cmd want count=0
+    while IFS= read -r cmd; do
+        want=0
+        if [[ "$cmd" =~ \#\ exit\ ([0-9]+)[[:space:]]*$ ]]; then want="${BASH_REMATCH[1]}"; fi
+        run timeout -k 5 120 bash -c "cd '$ROOT' && $cmd"
+        if [ "$status" -ne "$want" ]; then
+            printf 'README command failed (exit %s, expected %s): %s\n%s\n' "$status" "$want" "$cmd" "$output" >&2
+            return 1
+        fi
+        count=$((count + 1))
+    done < <(readme_commands "$dir")
+    [ "$count" -gt 0 ] || { echo "no commands found in $dir/README.md" >&2; return 1; }
+}
+
+# ipc_snapshot - the named kernel objects and temp entries that labs create (for leak checks).
+ipc_snapshot() {
+    {
+        ls /dev/shm 2>/dev/null | sed 's/^/shm:/'
+        ls /dev/mqueue 2>/dev/null | sed 's/^/mq:/'
+        ipcs -m 2>/dev/null | awk 'NR>3 && $2 ~ /^[0-9]+$/ {print "sysv-shm:" $2}'
+        ipcs -q 2>/dev/null | awk 'NR>3 && $2 ~ /^[0-9]+$/ {print "sysv-msg:" $2}'
+        ipcs -s 2>/dev/null | awk 'NR>3 && $2 ~ /^[0-9]+$/ {print "sysv-sem:" $2}'
+        ls -d "${TMPDIR:-/tmp}"/lab[0-9]* 2>/dev/null | sed 's/^/tmp:/'
+    } | sort
+}
+
+# no_lab_processes - fails if a process of build/labNN is still running (or a zombie).
+no_lab_processes() {
+    local left
+    left="$(pgrep -a -f "$BUILD/lab[0-9]" || true)"
+    [ -z "$left" ] || { printf 'processes left behind:\n%s\n' "$left" >&2; return 1; }
+}

@@ -1,0 +1,361 @@
+/* tests/unit_common.c - unit tests for common/ (xv6 usertests style).
+ *
+ * A table of tests; each runs in a forked child so that a crash or a die() is contained and
+ * reported as FAIL.  Prints "PASS name" / "FAIL name: why" and exits 1 if any failed.
+ * Usage: unit_common [NAME...]   (default: all)    unit_common --list
+ */
+#include "lab.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CHECK(cond)                                                                     \
+    do {                                                                                \
+        if (!(cond)) {                                                                  \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);    \
+            _exit(1);                                                                   \
+        }                                                                               \
+    } while (0)
+
+/* ---- number parsing ---- */
+static void t_parse(void)
+{
+    long long v;
+    char err[160];
+    CHECK(lab_parse_ll("42", 0, 100, &v, err, sizeof err) == 0 && v == 42);
+    CHECK(lab_parse_ll("-3", -5, 5, &v, err, sizeof err) == 0 && v == -3);
+    CHECK(lab_parse_ll("", 0, 100, &v, err, sizeof err) == -1);
+    CHECK(lab_parse_ll("12abc", 0, 100, &v, err, sizeof err) == -1 && strstr(err, "not a whole number"));
+    CHECK(lab_parse_ll("101", 0, 100, &v, err, sizeof err) == -1 && strstr(err, "out of range"));
+    CHECK(lab_parse_ll("99999999999999999999", 0, 100, &v, err, sizeof err) == -1);
+    CHECK(lab_parse_ll(" 5", 0, 100, &v, err, sizeof err) == -1);
+}
+
+/* ---- random streams ---- */
+static void t_rng(void)
+{
+    struct lab_rng a, b, c;
+    lab_set_seed(7);
+    lab_rng_init(&a, 3);
+    lab_rng_init(&b, 3);
+    lab_rng_init(&c, 4);
+    bool differ = false;
+    for (int i = 0; i < 100; i++) {
+        uint64_t x = lab_rng_next(&a), y = lab_rng_next(&b), z = lab_rng_next(&c);
+        CHECK(x == y);
+        differ |= x != z;
+    }
+    CHECK(differ);
+    for (int i = 0; i < 1000; i++) {
+        long long r = lab_rng_range(&a, 1, 3);
+        CHECK(r >= 1 && r <= 3);
+        double u = lab_rng_unit(&a);
+        CHECK(u >= 0 && u < 1);
+    }
+    lab_set_seed(8);
+    lab_rng_init(&b, 3);
+    lab_rng_init(&a, 3);
+    CHECK(lab_rng_next(&a) == lab_rng_next(&b));
+}
+
+/* ---- time ---- */
+static void t_clock(void)
+{
+    lab_set_second_ms(20);
+    double t0 = lab_now_ms();
+    lab_sleep(2);               /* 40 ms */
+    double el = lab_elapsed_ms(t0);
+    CHECK(el >= 40.0);
+    CHECK(lab_elapsed_units(t0) >= 2.0);
+    struct timespec d = lab_deadline_ms(1500);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    CHECK(d.tv_nsec < 1000000000L && (d.tv_sec - now.tv_sec) >= 1);
+}
+
+/* ---- threads ---- */
+static void *sleeper(void *arg)
+{
+    lab_sleep_ms((double)(long)arg);
+    return arg;
+}
+
+static void *who(void *arg)
+{
+    (void)arg;
+    return (void *)lab_thread_name(lab_current_thread());
+}
+
+static void t_thread_names(void)
+{
+    CHECK(strcmp(lab_thread_name(lab_current_thread()), "MainThread") == 0);
+    struct lab_thread *t1 = LAB_THREAD(who, NULL);
+    struct lab_thread *t2 = lab_thread_new(who, NULL, NULL);
+    CHECK(strcmp(lab_thread_name(t1), "Thread-1 (who)") == 0);
+    CHECK(strcmp(lab_thread_name(t2), "Thread-2") == 0);
+    CHECK(lab_thread_ident(t1) == 0);
+    lab_thread_start_or_die(t1);
+    lab_thread_start_or_die(t2);
+    CHECK(strcmp(lab_thread_join(t1), "Thread-1 (who)") == 0);
+    CHECK(strcmp(lab_thread_join(t2), "Thread-2") == 0);
+    CHECK(lab_thread_start(t1) == EINVAL);          /* threads can only be started once */
+    CHECK(lab_thread_set_daemon(t1, true) == EINVAL); /* cannot set daemon of a started thread */
+    CHECK(!lab_thread_is_alive(t1));
+}
+
+static void t_thread_enumerate(void)
+{
+    struct lab_thread *ts[5];
+    for (long i = 0; i < 5; i++) {
+        ts[i] = LAB_THREAD(sleeper, (void *)(50 + i));
+        lab_thread_start_or_die(ts[i]);
+    }
+    struct lab_thread *list[16];
+    size_t n = lab_enumerate(list, 16);
+    CHECK(n == 6 && lab_active_count() == 6);
+    CHECK(list[0] == lab_main_thread());
+    for (int i = 0; i < 5; i++)
+        CHECK((long)lab_thread_join(ts[i]) == 50 + i);
+    CHECK(lab_active_count() == 1);
+}
+
+static void *slow_print(void *arg)
+{
+    lab_sleep_ms((double)(long)arg);
+    lab_say("thread slept %ld", (long)arg);
+    return NULL;
+}
+
+/* The exit rule, observed from outside: a child process runs main code that starts a daemon
+ * thread (long sleep) and a non-daemon one (short sleep); only the non-daemon's line appears. */
+static void t_thread_exit_rule(void)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        lab_thread_after_fork();
+        struct lab_thread *d = LAB_THREAD(slow_print, (void *)300L);
+        struct lab_thread *n = LAB_THREAD(slow_print, (void *)30L);
+        CHECK(lab_thread_set_daemon(d, true) == 0);
+        lab_thread_start_or_die(d);
+        lab_thread_start_or_die(n);
+        lab_thread_exit_main(0);
+    }
+    close(fds[1]);
+    char buf[256] = "";
+    size_t len = 0;
+    ssize_t r;
+    while ((r = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)r;
+    buf[len] = '\0';
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(strstr(buf, "thread slept 30") != NULL);
+    CHECK(strstr(buf, "thread slept 300") == NULL);
+}
+
+static void t_thread_join_ms(void)
+{
+    struct lab_thread *t = LAB_THREAD(sleeper, (void *)200L);
+    lab_thread_start_or_die(t);
+    CHECK(!lab_thread_join_ms(t, 10));
+    CHECK(lab_thread_is_alive(t));
+    CHECK(lab_thread_join_ms(t, 5000));
+    CHECK(!lab_thread_is_alive(t));
+}
+
+/* ---- processes ---- */
+static int exit_with(struct lab_proc *p) { return (int)(long)p->arg; }
+static int sleep_long(struct lab_proc *p)
+{
+    (void)p;
+    lab_sleep_ms(10000);
+    return 0;
+}
+
+static void t_proc_basic(void)
+{
+    struct lab_proc p = LAB_PROC_INIT(exit_with, 7);
+    CHECK(lab_proc_exitcode(&p) == LAB_PROC_NO_EXITCODE);
+    CHECK(lab_proc_start(&p) == 0);
+    CHECK(p.pid > 0 && strncmp(p.name, "Process-", 8) == 0);
+    CHECK(lab_proc_start(&p) == EINVAL);
+    CHECK(lab_proc_set_daemon(&p, true) == EINVAL);
+    CHECK(lab_proc_join(&p) == 7);
+    CHECK(!lab_proc_is_alive(&p));
+}
+
+static void t_proc_terminate(void)
+{
+    struct lab_proc p = LAB_PROC_INIT(sleep_long, NULL);
+    CHECK(lab_proc_start(&p) == 0);
+    CHECK(lab_proc_is_alive(&p));
+    CHECK(!lab_proc_join_ms(&p, 20));
+    CHECK(lab_proc_terminate(&p) == 0);
+    CHECK(lab_proc_join_ms(&p, 5000));
+    CHECK(lab_proc_exitcode(&p) == -SIGTERM);
+    CHECK(lab_proc_terminate(&p) == 0);   /* no-op on an ended process */
+}
+
+/* Daemon children are terminated when the main code ends; non-daemon ones are waited for. */
+static int write_after(struct lab_proc *p)
+{
+    lab_sleep_ms((double)(long)p->arg);
+    lab_say("child slept %ld", (long)p->arg);
+    return 0;
+}
+
+static void t_proc_daemon_rule(void)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        lab_proc_after_fork();
+        static struct lab_proc d = LAB_PROC_INIT(write_after, 400);
+        static struct lab_proc n = LAB_PROC_INIT(write_after, 60);
+        lab_proc_set_daemon(&d, true);
+        lab_proc_start(&d);
+        lab_proc_start(&n);
+        exit(0);   /* the main code ends: atexit runs the rule */
+    }
+    close(fds[1]);
+    char buf[256] = "";
+    size_t len = 0;
+    ssize_t r;
+    while ((r = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)r;
+    buf[len] = '\0';
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(strstr(buf, "child slept 60") != NULL);
+    CHECK(strstr(buf, "child slept 400") == NULL);
+}
+
+/* ---- cleanup on a signal ---- */
+static char cleanup_path[64];
+static void t_cleanup_signal(void)
+{
+    snprintf(cleanup_path, sizeof cleanup_path, "/tmp/unit_common_%d", (int)getpid());
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        lab_cleanup_install();
+        FILE *f = fopen(cleanup_path, "w");
+        if (!f)
+            _exit(9);
+        fclose(f);
+        lab_cleanup_add(lab_cleanup_unlink, cleanup_path);
+        pause();
+        _exit(8);
+    }
+    for (int i = 0; i < 500 && access(cleanup_path, F_OK) != 0; i++)
+        lab_sleep_ms(2);
+    CHECK(access(cleanup_path, F_OK) == 0);
+    lab_sleep_ms(20);
+    CHECK(kill(pid, SIGINT) == 0);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGINT);
+    CHECK(access(cleanup_path, F_OK) != 0);
+}
+
+/* ---- output ---- */
+static void t_colors(void)
+{
+    lab_set_colors(false);
+    CHECK(strcmp(lab_color(LAB_RED), "") == 0);
+    lab_set_colors(true);
+    CHECK(strcmp(lab_color(LAB_RED), "\033[31m") == 0);
+    lab_set_colors(false);
+}
+
+struct test { const char *name; void (*fn)(void); };
+static const struct test tests[] = {
+    { "parse_ll", t_parse },
+    { "rng_streams", t_rng },
+    { "clock_sleep", t_clock },
+    { "thread_names", t_thread_names },
+    { "thread_enumerate", t_thread_enumerate },
+    { "thread_exit_rule", t_thread_exit_rule },
+    { "thread_join_ms", t_thread_join_ms },
+    { "proc_basic", t_proc_basic },
+    { "proc_terminate", t_proc_terminate },
+    { "proc_daemon_rule", t_proc_daemon_rule },
+    { "cleanup_signal", t_cleanup_signal },
+    { "colors", t_colors },
+    { 0 }
+};
+
+static bool wanted(const char *name, int argc, char **argv)
+{
+    if (argc < 2)
+        return true;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return true;
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+        for (const struct test *t = tests; t->name; t++)
+            puts(t->name);
+        return 0;
+    }
+    int failed = 0, ran = 0;
+    for (const struct test *t = tests; t->name; t++) {
+        if (!wanted(t->name, argc, argv))
+            continue;
+        ran++;
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid < 0)
+            die("fork:");
+        if (pid == 0) {
+            alarm(20);   /* a hung test fails instead of hanging the suite */
+            lab_thread_after_fork();
+            lab_proc_after_fork();
+            t->fn();
+            fflush(stdout);
+            _exit(0);
+        }
+        int st;
+        while (waitpid(pid, &st, 0) < 0)
+            if (errno != EINTR)
+                die("waitpid:");
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+            printf("PASS %s\n", t->name);
+        } else {
+            failed++;
+            if (WIFSIGNALED(st))
+                printf("FAIL %s: killed by signal %d\n", t->name, WTERMSIG(st));
+            else
+                printf("FAIL %s: exit %d\n", t->name, WEXITSTATUS(st));
+        }
+    }
+    if (ran == 0) {
+        fprintf(stderr, "unit_common: no test matches\n");
+        return 2;
+    }
+    printf("%d passed, %d failed\n", ran - failed, failed);
+    return failed ? 1 : 0;
+}
