@@ -10,6 +10,8 @@ bats_load_library bats-assert
 
 ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 BUILD="${LAB_BUILD:-$ROOT/build}"
+# The ThreadSanitizer build (`make tsan`), for the graded race-detector checks.
+TSAN_BUILD="${LAB_TSAN_BUILD:-$ROOT/build/tsan}"
 export LAB_SECOND_MS="${TEST_SECOND_MS:-10}"
 export LAB_SEED=1
 export NO_COLOR=1
