@@ -93,21 +93,25 @@ run_readme_commands() {
     [ "$count" -gt 0 ] || { echo "no commands found in $dir/README.md" >&2; return 1; }
 }
 
-# ipc_snapshot - the named kernel objects and temp entries that labs create (for leak checks).
+# ipc_snapshot - the named kernel objects and temp entries of this lab (names carry "labNN",
+# LAB=NN set by the Bats file), plus every System V object (they have no names): compare a
+# snapshot taken before a run with one taken after it.  Scoped to the lab so that Bats files of
+# different labs can run at the same time.
 ipc_snapshot() {
     {
-        ls /dev/shm 2>/dev/null | sed 's/^/shm:/'
-        ls /dev/mqueue 2>/dev/null | sed 's/^/mq:/'
+        ls /dev/shm 2>/dev/null | grep "lab$LAB" | sed 's/^/shm:/'
+        ls /dev/mqueue 2>/dev/null | grep "lab$LAB" | sed 's/^/mq:/'
         ipcs -m 2>/dev/null | awk 'NR>3 && $2 ~ /^[0-9]+$/ {print "sysv-shm:" $2}'
         ipcs -q 2>/dev/null | awk 'NR>3 && $2 ~ /^[0-9]+$/ {print "sysv-msg:" $2}'
         ipcs -s 2>/dev/null | awk 'NR>3 && $2 ~ /^[0-9]+$/ {print "sysv-sem:" $2}'
-        ls -d "${TMPDIR:-/tmp}"/lab[0-9]* 2>/dev/null | sed 's/^/tmp:/'
+        ls -d "${TMPDIR:-/tmp}"/lab"$LAB"* 2>/dev/null | sed 's/^/tmp:/'
     } | sort
 }
 
-# no_lab_processes - fails if a process of build/labNN is still running (or a zombie).
+# no_lab_processes - fails if a process of this lab's program (build/labNN) is still running,
+# or left as a zombie.
 no_lab_processes() {
     local left
-    left="$(pgrep -a -f "$BUILD/lab[0-9]" || true)"
+    left="$(pgrep -a -f "$BUILD/lab$LAB" || true)"
     [ -z "$left" ] || { printf 'processes left behind:\n%s\n' "$left" >&2; return 1; }
 }
