@@ -63,7 +63,8 @@ $(BUILD)/lab$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(2)/*.c)) $(LIB)
 .PHONY: lab-$(1) lab-$(patsubst 0%,%,$(1)) test-lab-$(1) test-lab-$(patsubst 0%,%,$(1)) grade-lab-$(1) grade-lab-$(patsubst 0%,%,$(1))
 lab-$(1) lab-$(patsubst 0%,%,$(1)): $(BUILD)/lab$(1)
 	$(Q)./$(BUILD)/lab$(1) $$(ARGS)
-test-lab-$(1) test-lab-$(patsubst 0%,%,$(1)): $(BUILD)/lab$(1)
+test-lab-$(1) test-lab-$(patsubst 0%,%,$(1)): $(BUILD)/lab$(1) $(UNIT)
+	$(Q)$$(MAKE) --no-print-directory $$(TSAN_VARS) build/tsan/lab$(1)
 	$(Q)scripts/test --lab $(1)
 grade-lab-$(1) grade-lab-$(patsubst 0%,%,$(1)): $(BUILD)/lab$(1)
 	$(Q)scripts/grade --lab $(1)
@@ -81,7 +82,7 @@ help:
 
 unit: $(UNIT)
 
-test: all
+test: all tsan
 	$(Q)scripts/test
 
 memcheck: all
@@ -93,8 +94,9 @@ grade: all
 bench: all
 	$(Q)scripts/bench
 
+TSAN_VARS := BUILD=build/tsan CFLAGS='-O1 -g' SAN='-fsanitize=thread'
 tsan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan CFLAGS='-O1 -g' SAN='-fsanitize=thread' all
+	$(Q)$(MAKE) --no-print-directory $(TSAN_VARS) all
 
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan CFLAGS='-O1 -g -fno-omit-frame-pointer' \

@@ -1,0 +1,80 @@
+/* labs/01-processes/lab01.h - what the files of lab 1 share.
+ *
+ * The scenarios live in processes.c (Process basics and isolation), spawn.c (fork vs spawn, the
+ * __main__ guard), lifecycle.c (zombie, orphan) and threads.c (threads); main.c holds the table.
+ * util.c has the small tools they share: a page of memory shared with forked children (used only
+ * to *measure* what the children did, never as the lesson's communication channel), a reader for
+ * /proc/PID/stat (what ps shows) and bounded pipe reads, so nothing can hang.
+ */
+#ifndef LAB01_H
+#define LAB01_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* ==== Scenarios ==== */
+int l01_start(const char *mode);
+int l01_terminate(const char *mode);
+int l01_subclass(const char *mode);
+int l01_spawn_vs_fork(const char *mode);
+int l01_join_all(const char *mode);
+int l01_pids(const char *mode);
+int l01_zombie(const char *mode);
+int l01_orphan(const char *mode);
+int l01_thread_create(const char *mode);
+int l01_isolation(const char *mode);
+int l01_thread_share(const char *mode);
+int l01_threads(const char *mode);
+int l01_same_api(const char *mode);
+int l01_thread_results(const char *mode);
+int l01_cost(const char *mode);
+
+/* ==== The "module top level" and the guard (spawn.c) ==== */
+/* The argument that marks a re-executed (spawned) child: main() checks it before lab_main. */
+#define L01_SPAWN_MARKER "--l01-spawned-child"
+/* The environment variable naming the fd where every run of main() leaves a marker line. */
+#define L01_MARKER_ENV "LAB01_TOPLEVEL_FD"
+/* The top-level code of main(): runs on every start of the program, counted. */
+void l01_toplevel(void);
+/* The body of the guarded branch in a spawned child; returns its exit status. */
+int l01_spawned_child_main(int argc, char **argv);
+
+/* ==== Tools (util.c) ==== */
+/* Instrumentation shared with forked children: an anonymous MAP_SHARED page, so a child's
+ * counts survive its exit.  Lab 3 teaches this memory; here it only measures. */
+struct l01_probe {
+    atomic_int lines;        /* lines the children printed */
+    atomic_int seq;          /* a global line sequence number (who printed when) */
+    atomic_int child_pid;    /* getpid() as seen inside the child */
+    atomic_int child_ppid;   /* getppid() as seen inside the child */
+    atomic_int value;        /* a value the child computed */
+    atomic_long addr;        /* an address as seen inside the child */
+    atomic_int order[128];   /* per-child sequence numbers */
+    double t_end_ms;         /* when the child's task ended (lab_now_ms) */
+};
+struct l01_probe *l01_probe_new(void);
+void l01_probe_free(struct l01_probe *p);
+
+/* Fields 3 and 4 of /proc/PID/stat: state letter and ppid.  0, or -1 if the entry is gone. */
+int l01_proc_stat(pid_t pid, char *state, pid_t *ppid);
+/* Does /proc/PID exist? */
+bool l01_proc_exists(pid_t pid);
+/* The command name of a process (/proc/PID/comm), "?" if unknown. */
+void l01_proc_comm(pid_t pid, char *buf, size_t len);
+
+/* Read exactly len bytes, waiting at most ms milliseconds in all.  0, or -1 (EOF, timeout). */
+int l01_read_ms(int fd, void *buf, size_t len, double ms);
+/* Write all of buf (EINTR-safe); 0 or -1. */
+int l01_write_all(int fd, const void *buf, size_t len);
+/* pipe(2) with O_CLOEXEC, dying on error. */
+void l01_pipe(int fds[2]);
+
+/* How long any handshake of this lab may take before it gives up (real milliseconds). */
+#define L01_HANDSHAKE_MS 5000.0
+
+/* The global of the money examples (S2 L238-251 and L764-780). */
+extern int l01_money;
+
+#endif

@@ -1,0 +1,79 @@
+#!/usr/bin/env bats
+# tests/00-project.bats - checks of the whole project: the build under clang, make help, and the
+# lab contract every program shares (LABS.md): --list, --help, exit 2 on bad input, README shape.
+load test_helper
+LAB=00
+
+lab_dirs() { ls -d "$ROOT"/labs/[0-9][0-9]-*/ | sed 's:/$::'; }
+
+@test "project: clang builds every lab and the unit tests warning-free (-Wall -Wextra -Werror)" {
+    run timeout -k 5 300 make -C "$ROOT" -s -j2 CC=clang BUILD=build/clang all
+    assert_success
+    refute_output --partial "warning"
+}
+
+@test "project: make help lists every lab, one line each, from its README title" {
+    run make -C "$ROOT" -s help
+    assert_success
+    local d n
+    for d in $(lab_dirs); do
+        n=$((10#$(basename "$d" | cut -c1-2)))
+        assert_line --regexp "^  make lab-$n +Lab $n — "
+    done
+}
+
+@test "project: every lab has a README (title line, Exercises at the end) and a Bats file" {
+    local d base
+    for d in $(lab_dirs); do
+        base=$(basename "$d")
+        n=$((10#${base:0:2}))
+        [ -f "$d/README.md" ] || { echo "$base: no README.md"; return 1; }
+        head -n 1 "$d/README.md" | grep -Eq "^# Lab $n — " || { echo "$base: README title"; return 1; }
+        grep -Eq '^## .*Exercises' "$d/README.md" || { echo "$base: no Exercises section"; return 1; }
+        # Exercises is the last section.
+        [ "$(grep -E '^## ' "$d/README.md" | tail -n 1 | grep -c Exercises)" -eq 1 ] || { echo "$base: Exercises is not last"; return 1; }
+        [ -f "$ROOT/tests/$base.bats" ] || { echo "$base: no tests/$base.bats"; return 1; }
+    done
+}
+
+@test "project: every lab answers --list (name, two spaces, description) and --help (exit 0)" {
+    local d nn
+    for d in $(lab_dirs); do
+        nn=$(basename "$d" | cut -c1-2)
+        run lab "$nn" --list
+        assert_success
+        [ "${#lines[@]}" -ge 1 ]
+        local l
+        for l in "${lines[@]}"; do [[ "$l" =~ ^[a-z0-9_]+\ \ [^\ ] ]] || { echo "lab$nn --list: bad line '$l'"; return 1; }; done
+        run lab "$nn" --help
+        assert_success
+        assert_line --regexp "^Usage: lab$nn "
+    done
+}
+
+@test "project: every lab rejects bad input with exit 2, one line and a hint" {
+    local d nn
+    for d in $(lab_dirs); do
+        nn=$(basename "$d" | cut -c1-2)
+        run --separate-stderr lab "$nn" no_such_scenario
+        assert_usage_error "unknown scenario 'no_such_scenario'"
+        run --separate-stderr lab "$nn" --no-such-option
+        assert_usage_error "unknown option '--no-such-option'"
+        LAB_SECOND_MS=fast run --separate-stderr lab "$nn" --list
+        assert_usage_error "bad LAB_SECOND_MS"
+        LAB_SEED=-1 run --separate-stderr lab "$nn" --list
+        assert_usage_error "bad LAB_SEED"
+    done
+}
+
+@test "project: the commands of the top README run (all but 'make test', which runs this file)" {
+    local cmd count=0
+    while IFS= read -r cmd; do
+        cmd="${cmd%%#*}"
+        [[ "$cmd" =~ ^make\ test ]] && continue
+        run timeout -k 5 120 bash -c "cd '$ROOT' && $cmd"
+        [ "$status" -eq 0 ] || { echo "top README command failed ($status): $cmd"; echo "$output" | tail -n 5; return 1; }
+        count=$((count + 1))
+    done < <(readme_commands "$ROOT")
+    [ "$count" -ge 5 ]
+}
