@@ -133,19 +133,18 @@ int l01_spawn_vs_fork(const char *mode)
 
     /* Part 2: spawn.  posix_spawn(/proc/self/exe): a new program image, main() from the top. */
     marker_pipe(mk);
-    posix_spawn_file_actions_t fa;
-    PT_CHECK(posix_spawn_file_actions_init(&fa));
-    char *child_argv[] = { (char *)"lab01", (char *)L01_SPAWN_MARKER, NULL };
+    /* argv[0] is the full path, as for the parent, so `pgrep -f build/lab01` sees the child too. */
+    char *child_argv[] = { (char *)lab_self_path(), (char *)L01_SPAWN_MARKER, NULL };
     pid_t child;
     fflush(stdout);
-    int rc = posix_spawn(&child, lab_self_path(), &fa, NULL, child_argv, environ);
-    PT_CHECK(posix_spawn_file_actions_destroy(&fa));
+    /* The child inherits the marker pipe's write end; its read end is close-on-exec. */
+    int rc = posix_spawn(&child, lab_self_path(), NULL, NULL, child_argv, environ);
     if (unsetenv(L01_MARKER_ENV) != 0)
         die("unsetenv:");
     close(mk[1]);
     if (rc != 0)
         die_en(rc, "posix_spawn(%s)", lab_self_path());
-    lab_say("main %d: spawned %d = posix_spawn(\"%s\", {\"lab01\", \"%s\"})", (int)me, (int)child, lab_self_path(),
+    lab_say("main %d: spawned %d = posix_spawn(\"%s\", {argv[0], \"%s\"})", (int)me, (int)child, lab_self_path(),
             L01_SPAWN_MARKER);
     int spawn_markers = count_markers(mk[0], child, &others);
     close(mk[0]);

@@ -1,0 +1,313 @@
+#!/usr/bin/env bats
+# tests/01-processes.bats - lab 1: processes (start, terminate, subclass, spawn vs fork, join,
+# pids, zombie, orphan, isolation) and thread basics (creation, sharing, introspection, results).
+load test_helper
+LAB=01
+
+SCENARIOS=(start terminate subclass spawn_vs_fork join_all pids zombie orphan thread_create isolation
+    thread_share threads same_api thread_results cost)
+
+teardown() {
+    no_lab_processes
+}
+
+# ---- the command line --------------------------------------------------------------------
+
+@test "lab01: --list names every scenario (name, two spaces, description), in demo order" {
+    run lab 01 --list
+    assert_success
+    [ "${#lines[@]}" -eq "${#SCENARIOS[@]}" ]
+    local i
+    for i in "${!SCENARIOS[@]}"; do
+        [[ "${lines[$i]}" =~ ^${SCENARIOS[$i]}\ \ [^\ ] ]] || { echo "line $i: ${lines[$i]}"; return 1; }
+    done
+}
+
+@test "lab01: --help prints the usage and exits 0" {
+    run lab 01 --help
+    assert_success
+    assert_line --regexp '^Usage: lab01 '
+    assert_line --partial 'join_all'
+}
+
+@test "lab01: bad input exits 2 with one line and a hint" {
+    run --separate-stderr lab 01 no_such
+    assert_usage_error "unknown scenario 'no_such'"
+    run --separate-stderr lab 01 start --bogus
+    assert_usage_error "unknown option '--bogus'"
+    run --separate-stderr lab 01 start --mode=x
+    assert_usage_error "has no modes"
+    run --separate-stderr lab 01 join_all --children=abc
+    assert_usage_error "not a whole number"
+    run --separate-stderr lab 01 join_all --children=0
+    assert_usage_error "out of range"
+    run --separate-stderr lab 01 threads --threads=21
+    assert_usage_error "out of range"
+    run --separate-stderr lab 01 start --children=3
+    assert_usage_error "does not apply to scenario 'start'"
+    LAB_SECOND_MS=0 run --separate-stderr lab 01 start
+    assert_usage_error "bad LAB_SECOND_MS"
+}
+
+# ---- processes ---------------------------------------------------------------------------
+
+@test "lab01 start: the child's two lines, the parent's line, start() returns before the child ends" {
+    run lab 01 start
+    assert_success
+    assert_result start
+    assert_field child_exit 0
+    assert_field child_lines 2
+    assert_field start_returned_first 1
+    assert_line --regexp '^main [0-9]+: 主进程$'
+    # per-process order only: running before over
+    local running over
+    running=$(printf '%s\n' "$output" | grep -n 'zhao is running$' | cut -d: -f1)
+    over=$(printf '%s\n' "$output" | grep -n 'zhao is over$' | cut -d: -f1)
+    [ -n "$running" ] && [ -n "$over" ] && [ "$running" -lt "$over" ]
+}
+
+@test "lab01 start: takes at least the child's 3 seconds (join waits for it)" {
+    LAB_SECOND_MS=30 run lab 01 start
+    assert_success
+    local ms
+    ms=$(printf '%s\n' "$output" | sed -n 's/.*task ended \([0-9]*\) ms after that/\1/p')
+    [ "$ms" -ge 85 ]
+}
+
+@test "lab01 terminate: exitcode -15 every run, alive before, not alive after join" {
+    run lab 01 terminate
+    assert_success
+    assert_result terminate
+    assert_field pid_eq_ident 1
+    assert_field exitcode -15
+    assert_field alive_before 1
+    assert_field alive_after_join 0
+    assert_line --regexp 'p\.exitcode=None'
+}
+
+@test "lab01 subclass: run() runs in the child, not in the parent" {
+    run lab 01 subclass
+    assert_success
+    assert_result subclass
+    assert_field run_called_in_child 1
+    assert_field child_pid_ne_parent 1
+    assert_field exitcode 0
+    assert_line --partial 'hello,bf girl'
+    assert_line --partial 'get out!!'
+}
+
+@test "lab01 spawn_vs_fork: the top level runs once under fork, twice under spawn, never recursively" {
+    run lab 01 spawn_vs_fork
+    assert_success
+    assert_result spawn_vs_fork
+    assert_field fork_toplevel_runs 1
+    assert_field spawn_toplevel_runs 2
+    assert_field guarded_recursion 0
+    # exactly one marker line, and it comes from the spawned child
+    [ "$(printf '%s\n' "$output" | grep -c 'the top level of main() runs')" -eq 1 ]
+    local spawned
+    spawned=$(printf '%s\n' "$output" | sed -n 's/.*spawned \([0-9]*\) = posix_spawn.*/\1/p')
+    assert_line "[pid $spawned] the top level of main() runs (the code outside the guard)"
+}
+
+@test "lab01: the guard argument runs only the child's task, never the main code" {
+    run lab 01 --l01-spawned-child
+    assert_success
+    refute_line --partial 'RESULT'
+    refute_line --partial 'top level of main() runs'
+    assert_line --partial 'the guard skips the main code'
+}
+
+@test "lab01 join_all: ten children print, then the parent, last" {
+    run lab 01 join_all
+    assert_success
+    assert_result join_all
+    assert_field children 10
+    assert_field child_lines 10
+    assert_field main_last 1
+    [ "$(printf '%s\n' "$output" | grep -c '^child [0-9]*: 666$')" -eq 10 ]
+    # the parent's 666 is the last 666 line (forced: it is printed after every join)
+    printf '%s\n' "$output" | grep '666' | tail -n 1 | grep -q '^main [0-9]*: 666'
+}
+
+@test "lab01 join_all --children=3" {
+    run lab 01 join_all --children=3
+    assert_success
+    assert_field children 3
+    assert_field child_lines 3
+    assert_field main_last 1
+}
+
+@test "lab01 pids: child's ppid is the parent, parent's ppid is the program that ran it" {
+    run timeout -k 5 30 bash -c '"$0" pids; echo "invoker=$$"' "$BUILD/lab01"
+    assert_success
+    assert_field child_ppid_eq_parent_pid 1 pids
+    assert_field parent_ppid_eq_invoker 1 pids
+    assert_field child_pid_eq_p_pid 1 pids
+    local invoker
+    invoker=$(printf '%s\n' "$output" | sed -n 's/^invoker=//p')
+    assert_field invoker "$invoker" pids
+}
+
+@test "lab01 zombie: state Z before join, exit 7, gone after; SIG_IGN auto-reaps (ECHILD)" {
+    run lab 01 zombie
+    assert_success
+    assert_result zombie
+    assert_field state_before_wait Z
+    assert_field reaped 1
+    assert_field exit 7
+    assert_field proc_entry_after 0
+    assert_field kill0_on_zombie 1
+    assert_field sigign_waitpid ECHILD
+    assert_field sigign_proc_entry 0
+    assert_field sigchld_restored 1
+}
+
+@test "lab01 orphan: ppid changes from the middle process to the subreaper; the orphan is reaped" {
+    run lab 01 orphan
+    assert_success
+    assert_result orphan
+    assert_field reparented_to_subreaper 1
+    assert_field orphan_reaped 1
+    assert_field orphan_gone 1
+    assert_field main_subreaper 0
+    local mid helper orphan
+    mid=$(field mid_pid)
+    helper=$(field subreaper_pid)
+    orphan=$(field orphan_pid)
+    assert_field ppid_before "$mid"
+    assert_field ppid_after "$helper"
+    [ "$orphan" -gt 1 ]
+    [ ! -e "/proc/$orphan" ]
+    [ ! -e "/proc/$mid" ]
+    [ ! -e "/proc/$helper" ]
+    assert_line --regexp "^grandchild $orphan: my parent is $mid "
+    assert_line --regexp "^grandchild $orphan: my parent died; now my parent is $helper$"
+}
+
+@test "lab01 isolation: the parent keeps 100 at the same address the child changed to 666" {
+    run lab 01 isolation
+    assert_success
+    assert_result isolation
+    assert_field parent_money 100
+    assert_field child_money 666
+    assert_field same_vaddr 1
+    local addrs
+    addrs=$(printf '%s\n' "$output" | sed -n 's/.*money=[0-9]* at address \(0x[0-9a-f]*\).*/\1/p' | sort -u | wc -l)
+    [ "$addrs" -eq 1 ]
+}
+
+# ---- threads -----------------------------------------------------------------------------
+
+@test "lab01 thread_create: five lines from one thread, Thread-N names" {
+    run lab 01 thread_create
+    assert_success
+    assert_result thread_create
+    assert_field lines 5
+    assert_field distinct_threads 1
+    assert_field same_pid 1
+    assert_line --regexp '^Thread-[0-9]+ \(task\): zhao is running$'
+    assert_line --regexp '^MainThread: 主$'
+    # one thread's own lines are in order
+    [ "$(printf '%s\n' "$output" | grep -E '^I am Thread-[0-9]+ [0-4]$' | sed 's/.* //' | tr -d '\n')" = "01234" ]
+}
+
+@test "lab01 thread_share: a thread's 666 is the main thread's 666" {
+    run lab 01 thread_share
+    assert_success
+    assert_result thread_share
+    assert_field thread_money 666
+    assert_field main_money 666
+    assert_field same_vaddr 1
+}
+
+@test "lab01 threads: enumerate 11, active_count 11, one pid, ten tids" {
+    run lab 01 threads
+    assert_success
+    assert_result threads
+    assert_field enumerate 11
+    assert_field active_count 11
+    assert_field list_len 10
+    assert_field distinct_pids 1
+    assert_field distinct_tids 10
+    assert_field tids_in_proc_task 10
+    assert_field names_ok 1
+    assert_field main_tid_eq_pid 1
+    assert_field active_after_join 1
+    [ "$(printf '%s\n' "$output" | grep -cE '^Thread-([1-9]|10) \(producer\): ident=[0-9]+ native_id=[0-9]+ pid=[0-9]+$')" -eq 10 ]
+    assert_line --regexp "^MainThread: pl = \['lxc'(, 'lxc'){9}\]$"
+}
+
+@test "lab01 threads --threads=3: enumerate counts the main thread too" {
+    run lab 01 threads --threads=3
+    assert_success
+    assert_field enumerate 4
+    assert_field active_count 4
+    assert_field distinct_tids 3
+}
+
+@test "lab01 same_api: job(1,2) prints 3 from a thread and from a process" {
+    run lab 01 same_api
+    assert_success
+    assert_result same_api
+    assert_field lines 2
+    assert_field thread_value 3
+    assert_field process_value 3
+    [ "$(printf '%s\n' "$output" | grep -c 'job(1, 2) prints 3$')" -eq 2 ]
+}
+
+@test "lab01 thread_results: the exact squared lists" {
+    run lab 01 thread_results
+    assert_success
+    assert_result thread_results
+    assert_field value '[[1,4,9],[9,16,25],[16,16,16],[25,25,25]]'
+    assert_field join_value_same 1
+}
+
+@test "lab01 cost: reports fork and thread creation times (report only)" {
+    run lab 01 cost --count=5
+    assert_success
+    assert_result cost
+    assert_field count 5
+    [[ "$(field fork_us)" =~ ^[0-9]+\.[0-9]$ ]]
+    [[ "$(field thread_us)" =~ ^[0-9]+\.[0-9]$ ]]
+}
+
+# ---- the whole lab -----------------------------------------------------------------------
+
+@test "lab01: the guided demo runs every scenario and exits 0" {
+    run lab 01
+    assert_success
+    local s
+    for s in "${SCENARIOS[@]}"; do
+        assert_line --regexp "^RESULT l1\.$s "
+    done
+    assert_line --partial 'demo: 15 parts, every one behaved as the lesson says'
+}
+
+@test "lab01: every run is deterministic where the lesson forces it (10 runs of terminate and zombie)" {
+    local i
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        run lab 01 terminate
+        assert_success
+        assert_field exitcode -15
+        run lab 01 zombie
+        assert_success
+        assert_field state_before_wait Z
+    done
+}
+
+@test "lab01: SIGTERM in the middle of a scenario leaves no child behind" {
+    LAB_SECOND_MS=1000 run timeout -s TERM 0.5 "$BUILD/lab01" start
+    [ "$status" -eq 124 ]
+    sleep 0.2
+    no_lab_processes
+    LAB_SECOND_MS=1000 run timeout -s INT 0.5 "$BUILD/lab01" subclass
+    [ "$status" -eq 124 ]
+    sleep 0.2
+    no_lab_processes
+}
+
+@test "lab01: the README commands run" {
+    run_readme_commands "$ROOT/labs/01-processes"
+}
