@@ -1,0 +1,272 @@
+/* counter.c - two threads add 1 to one counter: lost updates, and four ways to keep them.
+ *
+ * counter++ is three steps (load, add, store).  When two threads interleave those steps, both
+ * load the same value and one store overwrites the other: an update is lost.  The notes claim
+ * "num永远为1，不会变成10" (S1 L228-238); CPython with its GIL in fact gives 20 (and 2000000 for
+ * 2 x 1e6, PARITY L3.6), but C threads run truly in parallel and have no GIL (PARITY P1).
+ *
+ * Modes (the two racy ones first, then the fixes):
+ *   racy         a plain int: a *data race* (undefined behaviour; ThreadSanitizer and Helgrind
+ *                both report it);
+ *   racy_atomic  relaxed atomic load, then relaxed atomic store: every access is atomic, so there
+ *                is no data race and TSan is rightly silent, yet the load+store pair is not, so it
+ *                is still a *race condition* that loses updates;
+ *   mutex        pthread_mutex_lock around counter++ (Python: with lock: num += 1);
+ *   spin         the same with a test-and-test-and-set spinlock built on atomics;
+ *   atomic       atomic_fetch_add: the read-modify-write is one indivisible instruction.
+ * The racy modes do not rely on luck: the two threads move in lockstep (a barrier before the
+ * load and one between the load and the store), so in every round both load the same value
+ * and one of the two updates is lost, on one CPU or sixteen.  `lab03 --bench` runs them free.
+ *
+ * Usage: lab03 counter [--mode=racy|racy_atomic|mutex|spin|atomic] [--iters=N]   (N = 100000)
+ * What to watch for: racy modes end at exactly iters (half the updates lost); the fixes at 2*iters.
+ * See also: money.c (the same race with a sleep in the window), README.md (TSan, Helgrind).
+ */
+#include "lab.h"
+#include "lab03.h"
+
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Helgrind cannot see that a spinlock built on atomics orders anything; these client requests
+ * (no-ops outside Valgrind) tell it what the acquire/release pair means. */
+#if defined(__has_include)
+#if __has_include(<valgrind/helgrind.h>)
+#include <valgrind/helgrind.h>
+#endif
+#endif
+#ifndef ANNOTATE_HAPPENS_BEFORE
+#define ANNOTATE_HAPPENS_BEFORE(obj) ((void)(obj))
+#define ANNOTATE_HAPPENS_AFTER(obj) ((void)(obj))
+#define VALGRIND_HG_DISABLE_CHECKING(addr, len) ((void)(addr), (void)(len))
+#endif
+
+/* ==== The counters ==== */
+
+enum counter_mode { CM_RACY, CM_RACY_ATOMIC, CM_MUTEX, CM_SPIN, CM_ATOMIC };
+
+/* racy: a plain int shared by both threads with no lock.  volatile only stops the compiler from
+ * keeping it in a register for the whole loop (it would then load once and store once); it is
+ * not synchronisation, and the accesses are still a data race. */
+static volatile int counter_plain;
+static atomic_int counter_atomic;                   /* racy_atomic (relaxed load/store) and atomic */
+static int counter_locked;                          /* guarded by counter_mutex or counter_spin */
+static pthread_mutex_t counter_mutex = PTHREAD_MUTEX_INITIALIZER;
+static atomic_bool counter_spin;                    /* the spinlock: true = held */
+
+/* The lockstep of the racy modes: a small sense-counting barrier for two threads.  A pthread
+ * barrier would do the same, but it sleeps in the kernel and costs microseconds per round; this
+ * one spins (yielding, so it also works on one CPU).  Its acquire/release atomics order the rounds
+ * for ThreadSanitizer; the annotations do the same for Helgrind, which does not understand atomics.
+ * Within a round nothing orders the two threads' accesses to the counter: that is the race. */
+struct counter_step {
+    atomic_uint arrived;    /* threads that reached the barrier in this phase */
+    atomic_uint phase;      /* bumped by the last thread to arrive */
+    unsigned n;
+};
+static struct counter_step counter_step;
+
+static void step_wait(struct counter_step *s)
+{
+    unsigned ph = atomic_load_explicit(&s->phase, memory_order_acquire);
+    ANNOTATE_HAPPENS_BEFORE(s);
+    if (atomic_fetch_add_explicit(&s->arrived, 1, memory_order_acq_rel) + 1 == s->n) {
+        atomic_store_explicit(&s->arrived, 0, memory_order_relaxed);
+        atomic_store_explicit(&s->phase, ph + 1, memory_order_release);   /* open the barrier */
+    } else {
+        unsigned spins = 0;
+        while (atomic_load_explicit(&s->phase, memory_order_acquire) == ph)
+            if (++spins % 64 == 0)
+                sched_yield();      /* on one CPU the other thread needs the CPU to arrive */
+    }
+    ANNOTATE_HAPPENS_AFTER(s);
+}
+
+/* Test-and-test-and-set: spin on a plain load (the cache line stays shared), try the exchange
+ * only when the lock looks free.  On one CPU the holder may be preempted, so yield now and then
+ * instead of burning the whole time slice. */
+static void spin_lock(atomic_bool *lock)
+{
+    unsigned spins = 0;
+    for (;;) {
+        if (!atomic_exchange_explicit(lock, true, memory_order_acquire))
+            break;
+        while (atomic_load_explicit(lock, memory_order_relaxed))
+            if (++spins % 128 == 0)
+                sched_yield();
+    }
+    ANNOTATE_HAPPENS_AFTER(lock);
+}
+
+static void spin_unlock(atomic_bool *lock)
+{
+    ANNOTATE_HAPPENS_BEFORE(lock);
+    atomic_store_explicit(lock, false, memory_order_release);
+}
+
+/* ==== The workers ==== */
+
+struct counter_job {
+    enum counter_mode mode;
+    long long iters;
+    bool lockstep;      /* racy modes in the scenario: force the lost update every round */
+};
+
+/* One round of the lockstep: both threads wait here, so neither is ahead of the other. */
+static void counter_sync(const struct counter_job *job)
+{
+    if (job->lockstep)
+        step_wait(&counter_step);
+}
+
+static void *counter_worker(void *arg)
+{
+    const struct counter_job *job = arg;
+    for (long long i = 0; i < job->iters; i++) {
+        switch (job->mode) {
+        case CM_RACY: {
+            counter_sync(job);                  /* round starts: the last stores are done */
+            int v = counter_plain;              /* load  (both threads read the same v) */
+            counter_sync(job);                  /* both have loaded before either stores */
+            counter_plain = v + 1;              /* store (the two stores race: one is lost) */
+            break;
+        }
+        case CM_RACY_ATOMIC: {
+            counter_sync(job);
+            int v = atomic_load_explicit(&counter_atomic, memory_order_relaxed);
+            counter_sync(job);
+            atomic_store_explicit(&counter_atomic, v + 1, memory_order_relaxed);
+            break;
+        }
+        case CM_MUTEX:
+            Pthread_mutex_lock(&counter_mutex);
+            counter_locked++;                   /* critical section: one thread at a time */
+            Pthread_mutex_unlock(&counter_mutex);
+            break;
+        case CM_SPIN:
+            spin_lock(&counter_spin);
+            counter_locked++;
+            spin_unlock(&counter_spin);
+            break;
+        case CM_ATOMIC:
+            atomic_fetch_add_explicit(&counter_atomic, 1, memory_order_relaxed);
+            break;
+        }
+    }
+    return NULL;
+}
+
+static enum counter_mode counter_parse_mode(const char *mode)
+{
+    static const char *const names[] = { "racy", "racy_atomic", "mutex", "spin", "atomic" };
+    for (int i = 0; i < 5; i++)
+        if (strcmp(mode, names[i]) == 0)
+            return (enum counter_mode)i;
+    die("counter: no mode '%s'", mode);
+}
+
+static void counter_reset(void)
+{
+    counter_plain = 0;
+    atomic_store(&counter_atomic, 0);
+    counter_locked = 0;
+    atomic_store(&counter_spin, false);
+}
+
+static long long counter_value(enum counter_mode m)
+{
+    switch (m) {
+    case CM_RACY:
+        return counter_plain;
+    case CM_RACY_ATOMIC:
+    case CM_ATOMIC:
+        return atomic_load(&counter_atomic);
+    default:
+        return counter_locked;
+    }
+}
+
+/* Run `nthreads` workers on one job; returns the elapsed nanoseconds. */
+static uint64_t counter_go(struct counter_job *job, int nthreads)
+{
+    struct lab_thread *t[2];
+    counter_reset();
+    /* The barrier's and the spinlock's own atomics are not a race; Helgrind would say they are. */
+    VALGRIND_HG_DISABLE_CHECKING(&counter_step, sizeof counter_step);
+    VALGRIND_HG_DISABLE_CHECKING(&counter_spin, sizeof counter_spin);
+    counter_step.n = (unsigned)nthreads;
+    atomic_store(&counter_step.arrived, 0);
+    uint64_t t0 = lab_now_ns();
+    for (int i = 0; i < nthreads; i++) {
+        t[i] = LAB_THREAD(counter_worker, job);
+        lab_thread_start_or_die(t[i]);
+    }
+    for (int i = 0; i < nthreads; i++)
+        lab_thread_join(t[i]);
+    uint64_t ns = lab_now_ns() - t0;
+    return ns;
+}
+
+/* ==== The scenario ==== */
+
+int counter_run(const char *mode)
+{
+    struct counter_job job = { counter_parse_mode(mode), lab_opt("iters"), false };
+    bool racy = job.mode == CM_RACY || job.mode == CM_RACY_ATOMIC;
+    job.lockstep = racy;
+    const long long expected = 2 * job.iters;
+    static const char *const how[] = {
+        "tmp = num; num = tmp + 1 on a plain int, no lock (a data race)",
+        "relaxed atomic load, then relaxed atomic store, no lock (a race condition, no data race)",
+        "pthread_mutex_lock; num++; pthread_mutex_unlock",
+        "spin_lock; num++; spin_unlock (a spinlock built on atomic_exchange)",
+        "atomic_fetch_add(&num, 1): one indivisible read-modify-write",
+    };
+    printf("2 threads each add 1 to num, %lld times: %s\n", job.iters, how[job.mode]);
+    if (racy)
+        printf("forced schedule: both threads load num, then both store it (a barrier in between), every round\n");
+
+    counter_go(&job, 2);
+    long long final = counter_value(job.mode);
+    long long lost = expected - final;
+    printf("num = %lld, expected %lld: %lld updates lost (%.1f%%)\n", final, expected, lost,
+           expected ? 100.0 * (double)lost / (double)expected : 0.0);
+    if (racy)
+        printf("%s\n", job.mode == CM_RACY ? "the fix: make load+add+store one step (mutex, spin, atomic modes)"
+                                           : "every access was atomic, yet updates were lost: atomic loads and stores do not make load+store atomic");
+    lab_result("counter", "mode=%s threads=2 iters=%lld schedule=%s expected=%lld final=%lld lost=%lld", mode,
+               job.iters, racy ? "lockstep" : "free", expected, final, lost);
+    if (racy)
+        return 0;               /* the lesson: updates were lost */
+    return final == expected ? 0 : 1;
+}
+
+/* ==== The benchmark (make bench) ==== */
+
+/* ns per increment for racy, mutex, spin and atomic at 1 and 2 threads, all running free, and the
+ * share of updates the racy counter loses when nothing forces the schedule.  Report only. */
+int counter_bench(void)
+{
+    static const enum counter_mode modes[] = { CM_RACY, CM_MUTEX, CM_SPIN, CM_ATOMIC };
+    static const char *const names[] = { "racy", "mutex", "spinlock", "atomic" };
+    const long long iters = 2000000;
+    double racy_lost = 0;
+    printf("lab 3: counter increments, ns per increment (%lld increments per thread, lower is faster)\n", iters);
+    printf("%-10s %12s %12s\n", "mode", "1 thread", "2 threads");
+    for (int m = 0; m < 4; m++) {
+        double ns[2];
+        for (int n = 1; n <= 2; n++) {
+            struct counter_job job = { modes[m], iters, false };
+            uint64_t el = counter_go(&job, n);
+            ns[n - 1] = (double)el / (double)(iters * n);
+            if (modes[m] == CM_RACY && n == 2)
+                racy_lost = 100.0 * (double)(2 * iters - counter_value(CM_RACY)) / (double)(2 * iters);
+        }
+        printf("%-10s %12.2f %12.2f\n", names[m], ns[0], ns[1]);
+    }
+    printf("racy at 2 threads, no forced schedule: %.1f%% of the updates lost (on one CPU it can be 0)\n", racy_lost);
+    return 0;
+}
