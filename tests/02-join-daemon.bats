@@ -1,0 +1,244 @@
+#!/usr/bin/env bats
+# Lab 2 - join and daemon (PARITY L2.1-L2.6).  Runs at LAB_SECOND_MS=10 (test_helper).
+
+load test_helper
+LAB=02
+
+# The lines a scenario printed from processes ("child 123: text", "main 123: text",
+# "main program 123: text"), without the prefix.
+proc_text() {
+    printf '%s\n' "$output" | sed -n -E 's/^(child|main|main program) [0-9]+( \((non-)?daemon\))?: //p'
+}
+
+# The lines printed by threads ("Thread-3 (task): 132", "MainThread: 主", "T1: T1 start"), without the name.
+thread_text() {
+    printf '%s\n' "$output" | sed -n -E 's/^(MainThread|T1|Thread-[0-9]+( \([a-z_]+\))?): //p'
+}
+
+# ge A B - A >= B for decimals.
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+
+@test "--list names every scenario, 'name  description'" {
+    run lab 02 --list
+    assert_success
+    [ "${#lines[@]}" -eq 8 ]
+    for s in join serial concurrent daemon_proc unix_daemon thread_join daemon_thread timing; do
+        assert_line --regexp "^$s  [^ ].+"
+    done
+}
+
+@test "--help exits 0 and shows the options" {
+    run lab 02 --help
+    assert_success
+    assert_output --partial "--children=N"
+    assert_output --partial "--loops=N"
+}
+
+@test "join: the parent waits; exact transcript" {
+    run lab 02 join
+    assert_success
+    assert_result join
+    assert_field order_ok 1
+    assert_field exitcode 0
+    ge "$(field elapsed_units)" 3.0
+    [ "$(proc_text)" = "$(printf '%s\n' 'zhao is running' 'zhao is over' '主进程')" ]
+}
+
+@test "serial: join inside the loop runs the children one after another (6 units)" {
+    run lab 02 serial
+    assert_success
+    assert_result serial
+    assert_field order_ok 1
+    assert_field max_running 1
+    assert_field children 3
+    assert_field expected_units 6
+    ge "$(field elapsed_units)" 5.7
+    run_text="$(proc_text | head -n 6)"
+    [ "$run_text" = "$(printf '%s\n' '子进程1 is running' '子进程1 is over' '子进程2 is running' '子进程2 is over' '子进程3 is running' '子进程3 is over')" ]
+    proc_text | sed -n 7p | grep -Eq '^主 [0-9]+\.[0-9]$'
+}
+
+@test "concurrent: join after the loop overlaps the children (3 units); per-child order" {
+    run lab 02 concurrent
+    assert_success
+    assert_result concurrent
+    assert_field order_ok 1
+    assert_field expected_units 3
+    ge "$(field elapsed_units)" 2.85
+    ge "$(field max_running)" 2
+    text="$(proc_text)"
+    for i in 1 2 3; do
+        r=$(printf '%s\n' "$text" | grep -n "^子进程$i is running$" | cut -d: -f1)
+        o=$(printf '%s\n' "$text" | grep -n "^子进程$i is over$" | cut -d: -f1)
+        [ -n "$r" ]
+        [ -n "$o" ]
+        [ "$r" -lt "$o" ]
+    done
+    [ "$(printf '%s\n' "$text" | grep -c ' is running$')" -eq 3 ]
+    [ "$(printf '%s\n' "$text" | grep -c ' is over$')" -eq 3 ]
+}
+
+@test "serial vs concurrent in the same run: concurrent < 0.8 x serial" {
+    LAB_SECOND_MS=30 run lab 02 serial
+    assert_success
+    serial="$(field elapsed_units serial)"
+    LAB_SECOND_MS=30 run lab 02 concurrent
+    assert_success
+    concurrent="$(field elapsed_units concurrent)"
+    ge "$serial" 5.7
+    ge "$concurrent" 2.85
+    awk -v c="$concurrent" -v s="$serial" 'BEGIN { exit !(c < 0.8 * s) }'
+}
+
+@test "--children changes the sums: serial 1+..+5 = 15, concurrent 5" {
+    run lab 02 serial --children=5
+    assert_success
+    assert_field expected_units 15
+    assert_field children 5
+    ge "$(field elapsed_units)" 14.25
+    run lab 02 concurrent --children 1
+    assert_success
+    assert_field expected_units 1
+    assert_field max_running 1
+}
+
+@test "daemon_proc: the daemon is SIGTERMed when the main code ends; the non-daemon child finishes" {
+    run lab 02 daemon_proc
+    assert_success
+    assert_result daemon_proc
+    assert_field daemon_first_line 1
+    assert_field daemon_final_line 0
+    assert_field daemon_term_signal 15
+    assert_field nondaemon_finished 1
+    assert_field set_after_start EINVAL
+    assert_field start_twice EINVAL
+    refute_output --partial "总管正常死亡"
+    assert_line --regexp '^child [0-9]+ \(daemon\): zhangsan总管正常活着$'
+    assert_line --regexp '^child [0-9]+ \(non-daemon\): lisi finished$'
+    assert_line --regexp '^main program [0-9]+: 主进程$'
+    # The main program announced the exit rule before the non-daemon child finished.
+    rule=$(printf '%s\n' "$output" | grep -n 'main code ended' | cut -d: -f1)
+    fin=$(printf '%s\n' "$output" | grep -n 'lisi finished' | cut -d: -f1)
+    [ "$rule" -lt "$fin" ]
+    no_lab_processes
+}
+
+@test "unix_daemon: double fork, setsid, chdir /, umask 0, closed fds, pidfile; stopped and gone" {
+    before="$(ipc_snapshot)"
+    run lab 02 unix_daemon
+    assert_success
+    assert_result unix_daemon
+    assert_field ppid_not_lab 1
+    assert_field session_leader 0
+    assert_field sid_is_first_child 1
+    assert_field ctty 0
+    assert_field cwd_root 1
+    assert_field umask 000
+    assert_field fds_only_std 1
+    assert_field pidfile_ok 1
+    assert_field stopped 1
+    assert_field pidfile_removed 1
+    assert_field leftovers 0
+    # The daemon is gone: no /proc entry, or a zombie waiting for the process that adopted it.
+    pid=$(printf '%s\n' "$output" | sed -n -E 's/^lab: the pidfile says ([0-9]+)$/\1/p')
+    [ -n "$pid" ]
+    if [ -r "/proc/$pid/stat" ]; then
+        state=$(sed -E 's/^.*\) (.).*$/\1/' "/proc/$pid/stat" 2>/dev/null || echo X)
+        [[ "$state" == [ZX] || -z "$state" ]]
+    fi
+    [ "$(ipc_snapshot)" = "$before" ]
+    no_lab_processes
+}
+
+@test "thread_join: exact transcript T1 start / T1 finished / all done" {
+    run lab 02 thread_join
+    assert_success
+    assert_result thread_join
+    assert_field order_ok 1
+    assert_field loops 10
+    ge "$(field elapsed_units)" 10
+    [ "$(thread_text)" = "$(printf '%s\n' 'T1 start' 'T1 finished' 'all done')" ]
+    run lab 02 thread_join --loops=2
+    assert_success
+    ge "$(field elapsed_units)" 2
+}
+
+@test "daemon_thread: zhao is cut off; 132/456/主 then end123, end465; errors after start" {
+    run lab 02 daemon_thread
+    assert_success
+    assert_result daemon_thread
+    assert_field daemon_over_printed 0
+    assert_field nondaemon_over_printed 1
+    assert_field end123_printed 1
+    assert_field order_ok 1
+    assert_field set_after_start EINVAL
+    assert_field start_twice EINVAL
+    text="$(thread_text)"
+    printf '%s\n' "$text" | grep -qx 'zhao is running'
+    refute_output --partial 'zhao is over'
+    # Example 2: the lines after the first 主.
+    ex2="$(printf '%s\n' "$text" | sed '1,/^主$/d')"
+    [ "$(printf '%s\n' "$ex2" | head -n 3 | sort | tr '\n' ' ')" = "$(printf '%s\n' 132 456 主 | sort | tr '\n' ' ')" ]
+    [ "$(printf '%s\n' "$ex2" | sed -n '4,5p' | tr '\n' ' ')" = "end123 end465 " ]
+}
+
+@test "timing: lower bounds of the sleeps; the run(n) countdown from line 3 on is exact" {
+    run lab 02 timing
+    assert_success
+    assert_result timing
+    assert_field run_n_text_ok 1
+    ge "$(field sorry_serial_units)" 4.75
+    ge "$(field sorry_threads_units)" 0.95
+    ge "$(field two_procs_units)" 1.9
+    ge "$(field two_threads_units)" 1.9
+    ge "$(field run_n_units)" 3.8
+    [ "$(thread_text | grep -c '^Sorry$')" -eq 10 ]
+    [ "$(printf '%s\n' "$output" | grep -c '结果: 1152921504606846976$')" -eq 4 ]
+    countdown="$(printf '%s\n' "$output" | sed -n -E 's/^Thread-[0-9]+ \(run\): //p')"
+    [ "$(printf '%s\n' "$countdown" | head -n 2 | sort | tr '\n' ' ')" = "task t1 task t2 " ]
+    [ "$(printf '%s\n' "$countdown" | sed -n '3,8p' | tr '\n' ' ')" = "2s 2s 1s 1s 0s 0s " ]
+}
+
+@test "guided demo: exit 0, every scenario's RESULT, concurrent < 0.8 x serial, nothing left" {
+    before="$(ipc_snapshot)"
+    run lab 02
+    assert_success
+    for s in join serial concurrent daemon_proc unix_daemon thread_join daemon_thread timing; do
+        [ -n "$(result_line "$s")" ]
+    done
+    assert_line --index -1 --partial "every one behaved as the lesson says"
+    awk -v c="$(field elapsed_units concurrent)" -v s="$(field elapsed_units serial)" 'BEGIN { exit !(c < 0.8 * s) }'
+    [ "$(ipc_snapshot)" = "$before" ]
+    no_lab_processes
+}
+
+@test "SIGINT in the middle of daemon_proc leaves no process behind" {
+    LAB_SECOND_MS=1000 timeout -s INT 0.5 "$BUILD/lab02" daemon_proc >/dev/null || true
+    for _ in $(seq 1 50); do no_lab_processes 2>/dev/null && break; sleep 0.05; done
+    no_lab_processes
+}
+
+@test "usage errors: unknown scenario, option, mode, bad and out-of-range numbers, LAB_SECOND_MS" {
+    run --separate-stderr lab 02 nosuch
+    assert_usage_error "unknown scenario 'nosuch'"
+    run --separate-stderr lab 02 serial --nosuch=1
+    assert_usage_error "unknown option '--nosuch'"
+    run --separate-stderr lab 02 join --mode=fast
+    assert_usage_error "has no modes"
+    run --separate-stderr lab 02 serial --children=abc
+    assert_usage_error "bad value for --children: 'abc' is not a whole number"
+    run --separate-stderr lab 02 serial --children=9
+    assert_usage_error "bad value for --children: 9 is out of range"
+    run --separate-stderr lab 02 thread_join --loops=0
+    assert_usage_error "out of range"
+    run --separate-stderr lab 02 join --children=2
+    assert_usage_error "does not apply to scenario 'join'"
+    LAB_SECOND_MS=0 run --separate-stderr lab 02 join
+    assert_usage_error "bad LAB_SECOND_MS"
+    LAB_SECOND_MS=fast run --separate-stderr lab 02 join
+    assert_usage_error "bad LAB_SECOND_MS"
+}
+
+@test "README commands run as shown" {
+    run_readme_commands "$ROOT/labs/02-join-daemon"
+}
