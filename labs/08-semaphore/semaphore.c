@@ -1,0 +1,359 @@
+/* labs/08-semaphore/semaphore.c - threading.Semaphore in C: N permits, BoundedSemaphore, and
+ * why a semaphore is not a mutex.
+ *
+ * A semaphore is a counter of permits: acquire (sem_wait) takes one or blocks while there is none,
+ * release (sem_post) gives one back.  The notes' picture: a mutex is one toilet, a semaphore is a
+ * room with several (如果把互斥锁比喻成一个厕所 那么信号量相当于多个厕所).  The scenarios:
+ *   semaphore           20 paratroopers (伞兵), 5 permits.  --mode=nosem: no semaphore, all 20
+ *                       are inside at once; --mode=sem: never more than 5, and exactly 5 is reached;
+ *   bounded             one release too many: Semaphore counts it (now 2 threads fit in a
+ *                       "Semaphore(1)"), BoundedSemaphore refuses it (ValueError in Python);
+ *   proc_semaphore      processes need a semaphore they all see (proc_semaphore.c);
+ *   mutex_vs_semaphore  a semaphore has no owner: another thread may release it (like Python's
+ *                       Lock); an error-checking mutex refuses an unlock by a non-owner (EPERM).
+ * Python ↔ C: sm = Semaphore(5) ↔ sem_init(&sm, 0, 5); sm.acquire() ↔ sem_wait; sm.release() ↔
+ *   sem_post; BoundedSemaphore(1) ↔ struct l08_bsem (sem_t + max + a release lock).
+ * Usage: build/lab08 semaphore [--mode=nosem|sem] [--permits=5] [--threads=20] | bounded |
+ *        proc_semaphore [--mode=private|named] [--procs=6] | mutex_vs_semaphore
+ * Watch for: inside=N on each 正在忙 line never above the permits with the semaphore; the value 2
+ *   of a Semaphore(1) after the extra release; "Operation not permitted" from the mutex.
+ * See also: proc_semaphore.c (the process version), labs/07-deadlock-rlock (lock ownership).
+ */
+#include "lab.h"
+#include "lab08.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ==== semaphore: Semaphore(5) and 20 threads (S2 L1159-1187) ==== */
+
+/* The room the paratroopers enter.  The counters measure what the semaphore lets happen. */
+struct room {
+    pthread_mutex_t mu;
+    pthread_cond_t first_wave;   /* the first `wave` entrants wait here for each other */
+    int inside;                  /* threads between acquire and release; guarded by mu */
+    int peak;                    /* the most ever inside at once; guarded by mu */
+    int entered;                 /* how many have entered so far; guarded by mu */
+    int wave;                    /* size of the forced first wave */
+    int wave_in;                 /* first-wave threads inside; guarded by mu */
+    int completed;               /* guarded by mu */
+    bool timed_out;              /* a rendezvous gave up (only in a broken run); guarded by mu */
+    bool use_sem;
+    sem_t sm;                    /* sm = Semaphore(permits) */
+};
+
+static struct room room;
+
+/* Force the peak: the first `wave` threads to get in wait for each other before they start their
+ * work, so that the room really holds `wave` threads at one moment on every run, on one CPU or
+ * sixteen.  With the semaphore wave = permits: those threads hold every permit, so nobody else can
+ * get in while they wait (no deadlock), and the peak is exactly the permits.  Without it wave =
+ * threads: everybody gets in, which only works because nothing stops them.  Bounded. */
+static void room_enter(int *inside_now)
+{
+    Pthread_mutex_lock(&room.mu);
+    int n = ++room.inside;
+    if (n > room.peak)
+        room.peak = n;
+    if (room.entered++ < room.wave) {
+        room.wave_in++;
+        Pthread_cond_broadcast(&room.first_wave);
+        struct timespec deadline = lab_deadline_ms(L08_BOUND_MS);
+        int rc = 0;
+        while (room.wave_in < room.wave && rc == 0)
+            rc = pthread_cond_timedwait(&room.first_wave, &room.mu, &deadline);
+        if (room.wave_in < room.wave)
+            room.timed_out = true;
+    }
+    *inside_now = n;
+    Pthread_mutex_unlock(&room.mu);
+}
+
+static void room_leave(void)
+{
+    Pthread_mutex_lock(&room.mu);
+    room.inside--;
+    room.completed++;
+    Pthread_mutex_unlock(&room.mu);
+}
+
+/* def task(name): sm.acquire(); print("%s 正在忙" % name); time.sleep(random.randint(1,5)); sm.release() */
+static void *task(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    const char *me = lab_thread_name(lab_current_thread());
+    if (room.use_sem)
+        Sem_wait(&room.sm);                      /* sm.acquire() */
+    int n;
+    room_enter(&n);
+    printf("%s: 伞兵%d号 正在忙 (inside=%d)\n", me, i, n);
+    lab_sleep((double)lab_randint(1, 5));       /* time.sleep(random.randint(1,5)) */
+    room_leave();
+    if (room.use_sem)
+        Sem_post(&room.sm);                      /* sm.release() */
+    return NULL;
+}
+
+static int run_semaphore(const char *mode)
+{
+    int permits = (int)lab_opt("permits"), threads = (int)lab_opt("threads");
+    bool use_sem = strcmp(mode, "sem") == 0;
+
+    memset(&room, 0, sizeof room);
+    Pthread_mutex_init(&room.mu, NULL);
+    pthread_condattr_t ca;
+    PT_CHECK(pthread_condattr_init(&ca));
+    PT_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
+    Pthread_cond_init(&room.first_wave, &ca);
+    PT_CHECK(pthread_condattr_destroy(&ca));
+    room.use_sem = use_sem;
+    room.wave = use_sem ? (permits < threads ? permits : threads) : threads;
+    if (use_sem && sem_init(&room.sm, 0, (unsigned)permits) == -1)   /* sm = Semaphore(5) */
+        die("sem_init:");
+
+    if (use_sem)
+        printf("MainThread: sm = Semaphore(%d): %d permits (坑位) for %d threads\n", permits, permits, threads);
+    else
+        printf("MainThread: no semaphore: %d threads, a room meant for %d\n", threads, permits);
+
+    double t0 = lab_now_ms();
+    struct lab_thread **ts = xcalloc((size_t)threads, sizeof *ts);
+    for (int i = 0; i < threads; i++) {
+        ts[i] = lab_thread_new(task, (void *)(intptr_t)i, "task");   /* Thread(target=task, args=('伞兵%s号' % i,)) */
+        lab_thread_start_or_die(ts[i]);
+    }
+    for (int i = 0; i < threads; i++)
+        lab_thread_join(ts[i]);
+    free(ts);
+    double units = lab_elapsed_units(t0);
+
+    int peak = room.peak, completed = room.completed;
+    bool timed_out = room.timed_out;
+    if (use_sem && sem_destroy(&room.sm) == -1)
+        die("sem_destroy:");
+    Pthread_cond_destroy(&room.first_wave);
+    Pthread_mutex_destroy(&room.mu);
+
+    int status;
+    if (timed_out) {
+        printf("MainThread: the first wave never filled up in %.0f ms: something is wrong\n", L08_BOUND_MS);
+        status = 1;
+    } else if (use_sem) {
+        int want = permits < threads ? permits : threads;
+        printf("MainThread: at most %d were inside at once (the semaphore allows %d), %d of %d done in %.1f units\n",
+               peak, permits, completed, threads, units);
+        status = (peak == want && completed == threads) ? 0 : 1;
+    } else {
+        printf("MainThread: %d were inside at once in a room for %d: nothing limited them\n", peak, permits);
+        status = completed == threads ? 0 : 1;
+    }
+    lab_result("semaphore", "mode=%s permits=%d threads=%d max_concurrent=%d completed=%d",
+               mode, permits, threads, peak, completed);
+    return status;
+}
+
+/* ==== bounded: Semaphore vs BoundedSemaphore (not in the notes; PARITY L8.2) ==== */
+
+/* BoundedSemaphore(value): a sem_t that refuses to go above its initial value.
+ * sem_post only fails at SEM_VALUE_MAX, so the bound is ours to check.  Checking sem_getvalue and
+ * then posting is a check-then-act race between two releasers (both read 0 with max 1, both post:
+ * value 2), so releases are serialised by release_lock.  Acquirers need not take it: they only make
+ * the value smaller, which cannot push a checked release over the bound.  CPython does the same
+ * (BoundedSemaphore.release checks _value under the Condition's lock). */
+struct l08_bsem {
+    sem_t sem;
+    int max;
+    pthread_mutex_t release_lock;
+};
+
+static void bsem_init(struct l08_bsem *b, int value)
+{
+    if (sem_init(&b->sem, 0, (unsigned)value) == -1)
+        die("sem_init:");
+    b->max = value;
+    Pthread_mutex_init(&b->release_lock, NULL);
+}
+
+static void bsem_destroy(struct l08_bsem *b)
+{
+    Pthread_mutex_destroy(&b->release_lock);
+    if (sem_destroy(&b->sem) == -1)
+        die("sem_destroy:");
+}
+
+/* 0, or EOVERFLOW ("Semaphore released too many times") when the value is already at max. */
+static int bsem_release(struct l08_bsem *b)
+{
+    int v, rc = 0;
+    Pthread_mutex_lock(&b->release_lock);
+    if (sem_getvalue(&b->sem, &v) == -1)
+        die("sem_getvalue:");
+    if (v >= b->max)
+        rc = EOVERFLOW;
+    else
+        Sem_post(&b->sem);
+    Pthread_mutex_unlock(&b->release_lock);
+    return rc;
+}
+
+/* How many sem_trywait calls succeed in a row: how many threads the semaphore would let in now.
+ * The permits taken are given back afterwards. */
+static int admits(sem_t *s)
+{
+    int n = 0;
+    while (n < 10 && sem_trywait(s) == 0)
+        n++;
+    if (n < 10 && errno != EAGAIN)
+        die("sem_trywait:");
+    for (int i = 0; i < n; i++)
+        Sem_post(s);
+    return n;
+}
+
+static int sem_value(sem_t *s)
+{
+    int v;
+    if (sem_getvalue(s, &v) == -1)
+        die("sem_getvalue:");
+    return v;
+}
+
+static int run_bounded(const char *mode)
+{
+    (void)mode;
+    /* s = Semaphore(1); s.acquire(); s.release(); s.release()  # one too many */
+    sem_t plain;
+    if (sem_init(&plain, 0, 1) == -1)
+        die("sem_init:");
+    Sem_wait(&plain);
+    Sem_post(&plain);
+    int rc = sem_post(&plain);                 /* the extra release: sem_post just counts it */
+    int plain_value = sem_value(&plain);
+    int plain_admits = admits(&plain);
+    printf("MainThread: Semaphore(1): acquire, release, release again -> %s, value now %d\n",
+           rc == 0 ? "allowed" : strerror(errno), plain_value);
+    printf("MainThread: Semaphore(1) now lets %d threads in at once: the extra release made a permit out of nothing\n",
+           plain_admits);
+    if (sem_destroy(&plain) == -1)
+        die("sem_destroy:");
+
+    /* b = BoundedSemaphore(1); b.acquire(); b.release(); b.release()  # ValueError */
+    struct l08_bsem b;
+    bsem_init(&b, 1);
+    Sem_wait(&b.sem);
+    int first = bsem_release(&b);
+    int extra = bsem_release(&b);
+    int bounded_value = sem_value(&b.sem);
+    int bounded_admits = admits(&b.sem);
+    if (extra == EOVERFLOW)
+        printf("MainThread: BoundedSemaphore(1): the extra release is refused: "
+               "ValueError: Semaphore released too many times (value stays %d)\n", bounded_value);
+    else
+        printf("MainThread: BoundedSemaphore(1): the extra release was NOT refused (value %d)\n", bounded_value);
+    printf("MainThread: BoundedSemaphore(1) lets %d thread in at once\n", bounded_admits);
+    bsem_destroy(&b);
+
+    bool ok = rc == 0 && plain_value == 2 && first == 0 && extra == EOVERFLOW && bounded_value == 1
+              && bounded_admits == 1;
+    lab_result("bounded", "plain_over_release=%s plain_value=%d plain_admits=%d bounded_over_release=%s "
+               "bounded_value=%d bounded_admits=%d",
+               rc == 0 ? "allowed" : "rejected", plain_value, plain_admits,
+               extra == EOVERFLOW ? "rejected" : "allowed", bounded_value, bounded_admits);
+    return ok ? 0 : 1;
+}
+
+/* ==== mutex_vs_semaphore: who may release? (PARITY P4) ==== */
+
+static sem_t binary;                 /* Semaphore(1): the C stand-in for Python's Lock */
+static pthread_mutex_t owned;        /* PTHREAD_MUTEX_ERRORCHECK: knows its owner */
+static int sem_post_rc, unlock_rc;   /* written by the helper thread, read after join */
+
+/* Another thread gives back a permit that MainThread took. */
+static void *sem_releaser(void *arg)
+{
+    (void)arg;
+    sem_post_rc = sem_post(&binary) == 0 ? 0 : errno;
+    printf("%s: sem_post on the semaphore MainThread acquired -> %s\n",
+           lab_thread_name(lab_current_thread()), sem_post_rc == 0 ? "ok (a semaphore has no owner)" : strerror(sem_post_rc));
+    return NULL;
+}
+
+/* Another thread tries to unlock the mutex that MainThread locked. */
+static void *mutex_unlocker(void *arg)
+{
+    (void)arg;
+    unlock_rc = pthread_mutex_unlock(&owned);
+    printf("%s: pthread_mutex_unlock on the mutex MainThread holds -> %s (%s)\n",
+           lab_thread_name(lab_current_thread()), unlock_rc == EPERM ? "EPERM" : unlock_rc == 0 ? "0" : "error",
+           unlock_rc == 0 ? "it let us!" : strerror(unlock_rc));
+    return NULL;
+}
+
+static int run_mutex_vs_semaphore(const char *mode)
+{
+    (void)mode;
+    /* lock = Lock(); lock.acquire(); Thread(target=lock.release).start()  # allowed in Python */
+    if (sem_init(&binary, 0, 1) == -1)
+        die("sem_init:");
+    Sem_wait(&binary);
+    printf("MainThread: acquired the binary semaphore (value %d)\n", sem_value(&binary));
+    struct lab_thread *t = LAB_THREAD(sem_releaser, NULL);
+    lab_thread_start_or_die(t);
+    lab_thread_join(t);
+    int value = sem_value(&binary);
+    bool reacquired = sem_trywait(&binary) == 0;   /* it really is free again */
+    printf("MainThread: value is %d again, and MainThread can take it: %s\n", value, reacquired ? "yes" : "no");
+    if (sem_destroy(&binary) == -1)
+        die("sem_destroy:");
+
+    /* The same with a mutex that checks ownership. */
+    pthread_mutexattr_t ma;
+    PT_CHECK(pthread_mutexattr_init(&ma));
+    PT_CHECK(pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK));
+    Pthread_mutex_init(&owned, &ma);
+    PT_CHECK(pthread_mutexattr_destroy(&ma));
+    Pthread_mutex_lock(&owned);
+    printf("MainThread: locked the error-checking mutex (owner: MainThread)\n");
+    t = LAB_THREAD(mutex_unlocker, NULL);
+    lab_thread_start_or_die(t);
+    lab_thread_join(t);
+    int owner_rc = pthread_mutex_unlock(&owned);
+    printf("MainThread: pthread_mutex_unlock by the owner -> %s\n", owner_rc == 0 ? "ok" : strerror(owner_rc));
+    Pthread_mutex_destroy(&owned);
+
+    bool ok = sem_post_rc == 0 && value == 1 && reacquired && unlock_rc == EPERM && owner_rc == 0;
+    lab_result("mutex_vs_semaphore", "sem_release_by_other=%s sem_value=%d mutex_unlock_by_other=%s mutex_unlock_by_owner=%s",
+               sem_post_rc == 0 ? "allowed" : "error", value,
+               unlock_rc == EPERM ? "EPERM" : unlock_rc == 0 ? "allowed" : "error", owner_rc == 0 ? "ok" : "error");
+    return ok ? 0 : 1;
+}
+
+/* ==== the program ==== */
+
+static const struct lab_scenario scenarios[] = {
+    { "semaphore", "Semaphore(5) and 20 threads (伞兵): never more than 5 inside, exactly 5 reached",
+      "nosem,sem", "permits,threads", run_semaphore, NULL, false },
+    { "bounded", "one release too many: Semaphore allows it, BoundedSemaphore raises ValueError",
+      NULL, NULL, run_bounded, NULL, false },
+    { "proc_semaphore", "a named semaphore (sem_open) lets 2 of 6 processes in at a time",
+      "private,named", "procs", l08_proc_semaphore, NULL, false },
+    { "mutex_vs_semaphore", "any thread may release a semaphore; an error-checking mutex says EPERM",
+      NULL, NULL, run_mutex_vs_semaphore, NULL, false },
+    { 0 },
+};
+
+static struct lab_opt opts[] = {
+    { "permits", "permits of the semaphore (坑位)", 5, 1, 64, 0, false },
+    { "threads", "threads that want in", 20, 1, 200, 0, false },
+    { "procs", "processes that want in (2 permits)", 6, 1, 32, 0, false },
+    { 0 },
+};
+
+int main(int argc, char **argv)
+{
+    static const struct lab_program prog = { 8, "semaphores", scenarios, opts, NULL, NULL };
+    return lab_main(&prog, argc, argv);
+}

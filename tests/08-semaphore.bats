@@ -1,0 +1,223 @@
+#!/usr/bin/env bats
+# tests/08-semaphore.bats - lab 8: Semaphore(5), BoundedSemaphore, process semaphores, ownership.
+load test_helper
+LAB=08
+
+# The 正在忙 lines of a run, one per thread.
+busy_lines() { printf '%s\n' "$output" | grep -c '正在忙 (inside=[0-9]*)$'; }
+
+@test "lab08 semaphore --mode=sem: forced peak of exactly 5 holders of 5 permits, all 20 complete, every run" {
+    run lab 08 semaphore --mode=sem
+    assert_success
+    assert_result semaphore
+    assert_field mode sem
+    assert_field permits 5
+    assert_field threads 20
+    assert_field max_concurrent 5
+    assert_field completed 20
+    [ "$(busy_lines)" -eq 20 ]
+    # No 正在忙 line ever reports more than 5 inside.
+    refute_output --regexp 'inside=([6-9]|[1-9][0-9])\)$'
+}
+
+@test "lab08 semaphore --mode=nosem: without a semaphore all 20 are inside at once (forced)" {
+    run lab 08 semaphore --mode=nosem
+    assert_success
+    assert_result semaphore
+    assert_field mode nosem
+    assert_field max_concurrent 20
+    assert_field completed 20
+    [ "$(busy_lines)" -eq 20 ]
+}
+
+@test "lab08 semaphore: the default mode is the bad case (nosem)" {
+    run lab 08 semaphore --threads=6
+    assert_success
+    assert_field mode nosem
+    assert_field max_concurrent 6
+}
+
+@test "lab08 semaphore: --permits and --threads (peak is min(permits, threads))" {
+    run lab 08 semaphore --mode=sem --permits=3 --threads=7
+    assert_success
+    assert_field permits 3
+    assert_field threads 7
+    assert_field max_concurrent 3
+    assert_field completed 7
+    run lab 08 semaphore --mode=sem --permits 8 --threads 4
+    assert_success
+    assert_field max_concurrent 4
+    assert_field completed 4
+    run lab 08 semaphore --mode=sem --permits=1 --threads=3
+    assert_success
+    assert_field max_concurrent 1
+}
+
+@test "lab08 semaphore --mode=sem: forced peak holds on one CPU too (taskset -c 0)" {
+    run taskset -c 0 timeout -k 5 "$LAB_TIMEOUT" "$BUILD/lab08" semaphore --mode=sem
+    assert_success
+    assert_field max_concurrent 5
+    assert_field completed 20
+}
+
+@test "lab08 bounded: Semaphore allows an over-release, BoundedSemaphore rejects it with ValueError" {
+    run lab 08 bounded
+    assert_success
+    assert_result bounded
+    assert_field plain_over_release allowed
+    assert_field plain_value 2
+    assert_field plain_admits 2
+    assert_field bounded_over_release rejected
+    assert_field bounded_value 1
+    assert_field bounded_admits 1
+    assert_output --partial 'ValueError: Semaphore released too many times'
+}
+
+@test "lab08 proc_semaphore --mode=named: 6 processes, never more than 2 inside, exactly 2 reached (forced); sem unlinked" {
+    local before after
+    before="$(ipc_snapshot)"
+    run lab 08 proc_semaphore --mode=named
+    assert_success
+    assert_result proc_semaphore
+    assert_field mode named
+    assert_field permits 2
+    assert_field procs 6
+    assert_field max_concurrent 2
+    assert_field completed 6
+    assert_output --regexp 'sem_open\("/lab08_[0-9]+_sem"'
+    [ "$(printf '%s\n' "$output" | grep -c '^child [0-9]*: got a permit')" -eq 6 ]
+    refute_output --regexp 'inside=[3-9]\)$'
+    after="$(ipc_snapshot)"
+    [ "$before" = "$after" ]
+    no_lab_processes
+}
+
+@test "lab08 proc_semaphore --mode=private: a forked copy of a thread semaphore limits nobody (all 6 inside, forced)" {
+    run lab 08 proc_semaphore --mode=private
+    assert_success
+    assert_field mode private
+    assert_field max_concurrent 6
+    assert_field completed 6
+    run lab 08 proc_semaphore --mode=private --procs=3
+    assert_success
+    assert_field procs 3
+    assert_field max_concurrent 3
+    run lab 08 proc_semaphore --mode=named --procs=1
+    assert_success
+    assert_field max_concurrent 1
+    assert_field completed 1
+}
+
+@test "lab08 proc_semaphore: SIGINT in the middle removes the named semaphore and every child" {
+    local before after pid
+    before="$(ipc_snapshot)"
+    LAB_SECOND_MS=2000 timeout -k 5 20 "$BUILD/lab08" proc_semaphore --mode=named >"$BATS_TEST_TMPDIR/out" 2>&1 &
+    pid=$!
+    # Wait (bounded) until the semaphore exists and a child is inside.
+    local i
+    for i in $(seq 100); do
+        grep -q 'got a permit' "$BATS_TEST_TMPDIR/out" && break
+        sleep 0.05
+    done
+    grep -q 'got a permit' "$BATS_TEST_TMPDIR/out"
+    [ -n "$(ls /dev/shm | grep 'lab08_')" ]
+    # timeout runs the lab as its child: signal the lab itself.
+    local labpid
+    labpid="$(pgrep -P "$pid" -f "$BUILD/lab08" | head -n 1)"
+    [ -n "$labpid" ]
+    kill -INT "$labpid"
+    local rc=0
+    wait "$pid" || rc=$?
+    [ "$rc" -eq 130 ]   # timeout passes on the lab's death by SIGINT as 128+2
+    after="$(ipc_snapshot)"
+    [ "$before" = "$after" ]
+    no_lab_processes
+}
+
+@test "lab08 mutex_vs_semaphore: another thread may release a semaphore; an error-checking mutex says EPERM" {
+    run lab 08 mutex_vs_semaphore
+    assert_success
+    assert_result mutex_vs_semaphore
+    assert_field sem_release_by_other allowed
+    assert_field sem_value 1
+    assert_field mutex_unlock_by_other EPERM
+    assert_field mutex_unlock_by_owner ok
+    assert_output --partial 'Operation not permitted'
+}
+
+@test "lab08 --list names every scenario, in demo order" {
+    run lab 08 --list
+    assert_success
+    [ "${#lines[@]}" -eq 4 ]
+    assert_line --index 0 --regexp '^semaphore  [^ ]'
+    assert_line --index 1 --regexp '^bounded  [^ ]'
+    assert_line --index 2 --regexp '^proc_semaphore  [^ ]'
+    assert_line --index 3 --regexp '^mutex_vs_semaphore  [^ ]'
+}
+
+@test "lab08 --help exits 0 and shows the modes and options" {
+    run lab 08 --help
+    assert_success
+    assert_line --regexp '^Usage: lab08 '
+    assert_output --partial 'nosem,sem'
+    assert_output --partial 'private,named'
+    assert_output --partial '--permits=N'
+}
+
+@test "lab08 guided demo: every scenario and mode, bad case first, exit 0" {
+    local before after
+    before="$(ipc_snapshot)"
+    run lab 08
+    assert_success
+    [ "$(printf '%s\n' "$output" | grep -c '^RESULT l8\.')" -eq 6 ]
+    # nosem before sem, private before named.
+    [ "$(printf '%s\n' "$output" | grep '^RESULT l8\.semaphore' | head -n 1 | grep -c 'mode=nosem')" -eq 1 ]
+    [ "$(printf '%s\n' "$output" | grep '^RESULT l8\.proc_semaphore' | head -n 1 | grep -c 'mode=private')" -eq 1 ]
+    assert_line --regexp '^RESULT l8\.semaphore mode=sem .*max_concurrent=5 completed=20$'
+    assert_line --regexp '^RESULT l8\.bounded .*bounded_over_release=rejected'
+    assert_line --regexp '^RESULT l8\.proc_semaphore mode=named .*max_concurrent=2 completed=6$'
+    assert_line --regexp '^RESULT l8\.mutex_vs_semaphore .*mutex_unlock_by_other=EPERM'
+    assert_line --index -1 --partial 'every one behaved as the lesson says'
+    after="$(ipc_snapshot)"
+    [ "$before" = "$after" ]
+    no_lab_processes
+}
+
+@test "lab08 error paths: unknown scenario, option, mode; bad and out-of-range numbers; bad LAB_SECOND_MS" {
+    run --separate-stderr lab 08 parachute
+    assert_usage_error "unknown scenario 'parachute'"
+    run --separate-stderr lab 08 semaphore --toilets=3
+    assert_usage_error "unknown option '--toilets'"
+    run --separate-stderr lab 08 semaphore --mode=bounded
+    assert_usage_error "unknown mode 'bounded'"
+    run --separate-stderr lab 08 bounded --mode=sem
+    assert_usage_error "has no modes"
+    run --separate-stderr lab 08 semaphore --permits=five
+    assert_usage_error "bad value for --permits: 'five' is not a whole number"
+    run --separate-stderr lab 08 semaphore --permits=0
+    assert_usage_error "bad value for --permits: 0 is out of range"
+    run --separate-stderr lab 08 semaphore --threads=201
+    assert_usage_error "bad value for --threads: 201 is out of range"
+    run --separate-stderr lab 08 proc_semaphore --procs=33
+    assert_usage_error "bad value for --procs: 33 is out of range"
+    run --separate-stderr lab 08 semaphore --procs=3
+    assert_usage_error "option '--procs' does not apply to scenario 'semaphore'"
+    LAB_SECOND_MS=0 run --separate-stderr lab 08 bounded
+    assert_usage_error "bad LAB_SECOND_MS"
+}
+
+@test "lab08 README commands run as shown" {
+    run_readme_commands "$ROOT/labs/08-semaphore"
+}
+
+@test "lab08 leaves nothing behind (no /dev/shm entries, no processes)" {
+    local before after
+    before="$(ipc_snapshot)"
+    run lab 08 proc_semaphore --mode=named --procs=3
+    assert_success
+    run lab 08 proc_semaphore --mode=private --procs=3
+    assert_success
+    after="$(ipc_snapshot)"
+    [ "$before" = "$after" ]
+    no_lab_processes
+}
