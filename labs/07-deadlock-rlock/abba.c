@@ -1,0 +1,518 @@
+/* labs/07-deadlock-rlock/abba.c - the notes' mutexA/mutexB threads: the deadlock and its cures
+ *
+ * Ten threads each run func1 (A, then B) and func2 (B, sleep, then A).  In Python, Thread-1 sleeps
+ * in func2 holding B while Thread-2 takes A in func1 and waits for B; Thread-1 wakes up and waits
+ * for A: a cycle, and the program hangs forever after printing four lines.  The sleep makes that
+ * likely; this file makes it certain with a forced schedule (a gate and a "wait until everyone else
+ * is stuck" step), so that the deadlock happens on every run, on 1 core or 16.  The same schedule
+ * is then replayed with each cure, and each cure gets through it:
+ *   rlock    mutexA = mutexB = RLock(): one re-entrant lock, so there is no second resource;
+ *   ordered  every thread takes the lower-addressed lock first: no circular wait;
+ *   backoff  trylock the second lock, and on failure release the first and retry after a random
+ *            pause: no hold-and-wait;
+ *   watchdog_restart  deadlock, the watchdog fires, and the program re-executes itself in ordered
+ *            mode (the notes' "通过重启自身恢复到正常状态").
+ * And lockdep: a lucky run (Thread-1 finishes before Thread-2 starts) never hangs, yet the checker
+ * reports the inverted order the first time it sees it.
+ *
+ * Python ↔ C: mutexA.acquire() ↔ tl_lock(&mutexA) (a pthread mutex with its owner on the books);
+ * RLock ↔ PTHREAD_MUTEX_RECURSIVE; time.sleep(2) ↔ lab_sleep(--hold / 10).
+ * Watch: Thread-1 抢到A锁 / Thread-1 抢到B锁 / Thread-1 抢到B锁 / Thread-2 抢到A锁, then silence,
+ *        then the watchdog's wait-for report and its cycle mutexA->mutexB->mutexA.
+ * See also: tlock.c, main.c, README.md.
+ */
+#include "lab07.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+enum abba_mode { AB_DEADLOCK, AB_RLOCK, AB_ORDERED, AB_BACKOFF };
+
+
+#define LOG_MAX 256
+
+struct abba {
+    enum abba_mode mode;
+    const char *scenario;        /* for the RESULT line: "deadlock", "watchdog_restart", ... */
+    int threads;
+    double hold;                 /* notes-seconds func2 holds its first lock */
+    struct tlock lock_a, lock_b;
+    struct tlock *A, *B;         /* rlock: both point at lock_a, the one RLock */
+    struct lab_watchdog *wd;
+    bool restart;                /* watchdog_restart, generation 0: exec on expiry */
+    pthread_mutex_t log_lock;    /* innermost: only taken to append to the log */
+    int log_thread[LOG_MAX];     /* guarded by log_lock: who printed each 抢到 line */
+    char log_letter[LOG_MAX];    /* guarded by log_lock */
+    int nlog;                    /* guarded by log_lock */
+    int completed;               /* guarded by log_lock: threads that finished func1 and func2 */
+    int pairs;                   /* guarded by log_lock: critical sections that had both locks */
+    int retries;                 /* guarded by log_lock: back-offs */
+};
+
+static struct abba G;   /* one run at a time; the watchdog's report reads it */
+
+/* ==== Printing what the notes print ==== */
+
+/* "Thread-3 抢到A锁", and remember it (idx, letter) for the checks at the end.  Called with the
+ * lock held, so for one lock the log order is the print order.  The letter is the name in the code
+ * (mutexA / mutexB), which for the RLock is the same object under two names. */
+static void got(int idx, char letter)
+{
+    if (G.mode == AB_RLOCK) {
+        char desc[96];
+        tl_describe(G.A, desc, sizeof desc);
+        printf("%s 抢到%c锁   %s\n", lab07_me(), letter, desc);
+    } else {
+        printf("%s 抢到%c锁\n", lab07_me(), letter);
+    }
+    Pthread_mutex_lock(&G.log_lock);
+    if (G.nlog < LOG_MAX) {
+        G.log_thread[G.nlog] = idx;
+        G.log_letter[G.nlog] = letter;
+        G.nlog++;
+    }
+    Pthread_mutex_unlock(&G.log_lock);
+}
+
+static void count(int *field)
+{
+    Pthread_mutex_lock(&G.log_lock);
+    (*field)++;
+    Pthread_mutex_unlock(&G.log_lock);
+}
+
+static int read_count(const int *field)
+{
+    Pthread_mutex_lock(&G.log_lock);
+    int v = *field;
+    Pthread_mutex_unlock(&G.log_lock);
+    return v;
+}
+
+/* ==== The forced schedule ==== */
+
+/* Thread-1, inside func2, holding its first lock: the moment Python's time.sleep(2) hopes for,
+ * made certain.  Let Thread-2 in and wait until it is stuck (in the notes it took A and now waits
+ * for B), then let the others in and wait until they are stuck too. */
+static void force_schedule(void)
+{
+    tl_gate_open(2);
+    bool ok = tl_wait_quiet(10000);
+    lab_watchdog_kick(G.wd);   /* setting up the schedule is progress too (slow under Valgrind) */
+    tl_gate_open(G.threads);
+    ok = tl_wait_quiet(10000) && ok;
+    lab_watchdog_kick(G.wd);
+    if (!ok)
+        lab_say("(forced schedule: the other threads did not settle within 10 s; going on anyway)");
+}
+
+/* The two locks of a pair in address order: the notes' "按照对象id升序" (CPython's id() is the
+ * object's address, so this is the same rule). */
+static char letter_of(const struct tlock *l) { return l == G.A ? 'A' : 'B'; }
+
+static void by_address(struct tlock *x, struct tlock *y, struct tlock **first, struct tlock **second)
+{
+    bool x_first = (uintptr_t)x < (uintptr_t)y;
+    *first = x_first ? x : y;
+    *second = x_first ? y : x;
+}
+
+/* Back-off: block on the first lock, only *try* the second; if it is taken, give the first one
+ * back (no hold-and-wait) and retry after a random pause that doubles each time. */
+static void backoff_pair(int idx, struct tlock *first, struct tlock *second, bool in_func2)
+{
+    bool told = false;
+    for (int attempt = 0;; attempt++) {
+        tl_lock(first);
+        got(idx, letter_of(first));
+        if (in_func2) {
+            if (idx == 1 && attempt == 0)
+                force_schedule();
+            lab_sleep(G.hold);
+        }
+        if (tl_trylock(second) == 0) {
+            got(idx, letter_of(second));
+            count(&G.pairs);
+            tl_unlock(second);
+            tl_unlock(first);
+            return;
+        }
+        int cap = attempt < 6 ? 1 << attempt : 64;
+        double pause = (double)lab_randint(1, cap) / 64.0;   /* notes-seconds, at most 1 */
+        if (!told)
+            printf("%s 抢不到%s锁: 放开%s锁, 退避 %.2f s 后重试 (back off, retry)\n", lab07_me(),
+                   second == G.A ? "A" : "B", first == G.A ? "A" : "B", pause);
+        told = true;
+        tl_unlock(first);
+        count(&G.retries);
+        tl_set_state(TL_BACKOFF, NULL);
+        lab_sleep(pause);
+        tl_set_state(TL_RUNNING, NULL);
+    }
+}
+
+/* func1: mutexA.acquire(); print; mutexB.acquire(); print; mutexB.release(); mutexA.release() */
+static void func1(int idx)
+{
+    struct tlock *first = G.A, *second = G.B;
+    char l1 = 'A', l2 = 'B';
+    if (G.mode == AB_ORDERED) {
+        by_address(G.A, G.B, &first, &second);
+        l1 = letter_of(first);
+        l2 = letter_of(second);
+    }
+    if (G.mode == AB_BACKOFF) {
+        backoff_pair(idx, first, second, false);
+        return;
+    }
+    tl_lock(first);
+    got(idx, l1);
+    tl_lock(second);
+    got(idx, l2);
+    count(&G.pairs);
+    tl_unlock(second);
+    tl_unlock(first);
+}
+
+/* func2: mutexB.acquire(); print; time.sleep(2); mutexA.acquire(); print; release both */
+static void func2(int idx)
+{
+    struct tlock *first = G.B, *second = G.A;
+    char l1 = 'B', l2 = 'A';
+    if (G.mode == AB_ORDERED) {
+        by_address(G.B, G.A, &first, &second);
+        l1 = letter_of(first);
+        l2 = letter_of(second);
+    }
+    if (G.mode == AB_BACKOFF) {
+        backoff_pair(idx, first, second, true);
+        return;
+    }
+    tl_lock(first);
+    got(idx, l1);
+    if (idx == 1)
+        force_schedule();
+    lab_sleep(G.hold);
+    tl_lock(second);   /* deadlock mode: Thread-1 stops here for good */
+    got(idx, l2);
+    count(&G.pairs);
+    tl_unlock(second);
+    tl_unlock(first);
+}
+
+/* class MyThread(Thread): def run(self): self.func1(); self.func2() */
+static void *my_thread(void *arg)
+{
+    int idx = (int)(intptr_t)arg;
+    tl_register(idx);
+    tl_gate_wait();
+    func1(idx);
+    lab_watchdog_kick(G.wd);   /* the heartbeat: one more critical section done */
+    func2(idx);
+    lab_watchdog_kick(G.wd);
+    count(&G.completed);
+    tl_set_state(TL_DONE, NULL);
+    return NULL;
+}
+
+/* ==== The watchdog's report ==== */
+
+static int lock_lines(void) { return read_count(&G.nlog); }
+
+static void abba_report(void *arg, double silent_ms)
+{
+    (void)arg;
+    lab_say("WATCHDOG: no progress for %.0f ms (timeout %.0f ms): the heartbeat was reset %lu time(s), then never again",
+            silent_ms, lab_watchdog_timeout_ms(G.wd), lab_watchdog_kicks(G.wd));
+    char cycle[128];
+    int blocked = 0;
+    int in_cycle = tl_report(cycle, sizeof cycle, &blocked);
+    lab_say("DEADLOCK detected: %d threads in the cycle, %d threads blocked", in_cycle, blocked);
+    if (G.restart) {
+        /* The notes: "程序会通过重启自身恢复到正常状态".  exec replaces this process (same pid, the
+         * stuck threads vanish with it) by a fresh run in ordered mode.  Bounded: generation 1
+         * never restarts again. */
+        char threads[32], hold[32], wdms[48];
+        snprintf(threads, sizeof threads, "--threads=%d", G.threads);
+        snprintf(hold, sizeof hold, "--hold=%lld", lab_opt("hold"));
+        snprintf(wdms, sizeof wdms, "--watchdog-ms=%lld", lab_opt("watchdog-ms"));
+        lab_say("WATCHDOG: restarting itself: pid %d execs %s watchdog_restart --generation=1 (ordered mode)",
+                (int)getpid(), lab_prog_name());
+        char *argv[] = { (char *)lab_prog_name(), "watchdog_restart", "--generation=1", threads, hold, wdms, NULL };
+        fflush(stdout);
+        execv(lab_self_path(), argv);
+        die("execv %s:", lab_self_path());
+    }
+    lab_result(G.scenario, "threads=%d deadlocked=%d lock_lines=%d blocked=%d cycle=%s lockdep=%d watchdog_ms=%.0f",
+               G.threads, in_cycle > 0, lock_lines(), blocked, cycle, tl_lockdep_reports(),
+               lab_watchdog_timeout_ms(G.wd));
+}
+
+/* ==== One run of the ten threads ==== */
+
+static void abba_run(enum abba_mode mode, const char *scenario, bool restart)
+{
+    memset(&G, 0, sizeof G);
+    Pthread_mutex_init(&G.log_lock, NULL);
+    G.mode = mode;
+    G.scenario = scenario;
+    G.restart = restart;
+    G.threads = (int)lab_opt("threads");
+    G.hold = lab07_hold_units();
+    tl_reset();
+    tl_init(&G.lock_a, mode == AB_RLOCK ? "RLock" : "mutexA", mode == AB_RLOCK ? TL_RECURSIVE : TL_PLAIN);
+    G.A = &G.lock_a;
+    if (mode == AB_RLOCK) {
+        G.B = G.A;   /* mutexA = mutexB = RLock() */
+    } else {
+        tl_init(&G.lock_b, "mutexB", TL_PLAIN);
+        G.B = &G.lock_b;
+    }
+
+    if (mode == AB_ORDERED) {
+        struct tlock *first, *second;
+        by_address(G.A, G.B, &first, &second);
+        lab_say("mutexA at %p, mutexB at %p: every thread takes %s first", (void *)G.A, (void *)G.B, first->name);
+    }
+    lab_say("forced schedule: Thread-1 runs func1, takes its first lock in func2; only then Thread-2 may run, "
+            "then the %d others; then Thread-1 sleeps %.1f s and wants its second lock", G.threads - 2, G.hold);
+    G.wd = lab_watchdog_start(lab07_watchdog_ms(), abba_report, NULL);
+
+    struct lab_thread *t[32];
+    for (int i = 0; i < G.threads; i++) {
+        t[i] = lab_thread_new(my_thread, (void *)(intptr_t)(i + 1), NULL);   /* "Thread-N", as a subclass */
+        lab_thread_start_or_die(t[i]);
+        lab_watchdog_kick(G.wd);   /* starting threads is progress (slow under Valgrind) */
+    }
+    for (int i = 0; i < G.threads; i++)
+        lab_thread_join(t[i]);
+    lab_watchdog_stop(G.wd);
+    G.wd = NULL;
+}
+
+static void abba_done(void)
+{
+    tl_destroy(&G.lock_a);
+    if (G.B != G.A)
+        tl_destroy(&G.lock_b);
+    Pthread_mutex_destroy(&G.log_lock);
+}
+
+/* ==== Scenarios ==== */
+
+int run_deadlock(const char *mode)
+{
+    (void)mode;
+    abba_run(AB_DEADLOCK, "deadlock", false);
+    /* Not reached when the deadlock happened: the watchdog ended the process with status 3. */
+    lab_say("no deadlock this time?");
+    lab_result("deadlock", "threads=%d deadlocked=0 lock_lines=%d blocked=0 cycle=- lockdep=%d watchdog_ms=%.0f",
+               G.threads, lock_lines(), tl_lockdep_reports(), lab07_watchdog_ms());
+    abba_done();
+    return 1;
+}
+
+/* Per-thread letter sequences: how many threads printed exactly A,B,B,A; and whether the log
+ * splits into adjacent pairs of one thread each (func1's two lines, func2's two lines). */
+static void check_log(int *abba_threads, int *pairs_adjacent)
+{
+    Pthread_mutex_lock(&G.log_lock);
+    int ok = 0;
+    for (int idx = 1; idx <= G.threads; idx++) {
+        char seq[16] = "";
+        int n = 0;
+        for (int i = 0; i < G.nlog && n < 15; i++)
+            if (G.log_thread[i] == idx)
+                seq[n++] = G.log_letter[i];
+        seq[n] = '\0';
+        ok += strcmp(seq, "ABBA") == 0;
+    }
+    int adjacent = G.nlog % 2 == 0;
+    for (int i = 0; i + 1 < G.nlog; i += 2)
+        if (G.log_thread[i] != G.log_thread[i + 1])
+            adjacent = 0;
+    Pthread_mutex_unlock(&G.log_lock);
+    *abba_threads = ok;
+    *pairs_adjacent = adjacent;
+}
+
+struct rl_probe {
+    struct tlock *l;
+    int unlock_rc, trylock_rc;
+    bool try_unlock;
+};
+
+/* Another thread pokes at the RLock that MainThread holds. */
+static void *rl_prober(void *arg)
+{
+    struct rl_probe *p = arg;
+    if (p->try_unlock)
+        p->unlock_rc = tl_unlock(p->l);
+    p->trylock_rc = tl_trylock(p->l);
+    if (p->trylock_rc == 0)
+        tl_unlock(p->l);
+    return NULL;
+}
+
+static struct rl_probe probe(struct tlock *l, bool try_unlock)
+{
+    struct rl_probe p = { .l = l, .try_unlock = try_unlock };
+    struct lab_thread *t = LAB_THREAD(rl_prober, &p);
+    lab_thread_start_or_die(t);
+    lab_thread_join(t);
+    char desc[96];
+    tl_describe(l, desc, sizeof desc);
+    if (try_unlock)
+        lab_say("%s: release() -> %s (not the owner: Python raises RuntimeError), acquire(False) -> %s   %s",
+                lab_thread_name(t), lab07_errname(p.unlock_rc), p.trylock_rc == 0 ? "True" : "False", desc);
+    else
+        lab_say("%s: acquire(False) -> %s (%s)   %s", lab_thread_name(t), p.trylock_rc == 0 ? "True" : "False",
+                lab07_errname(p.trylock_rc), desc);
+    return p;
+}
+
+int run_rlock(const char *mode)
+{
+    (void)mode;
+    double t0 = lab_now_ms();
+    abba_run(AB_RLOCK, "rlock", false);
+    double elapsed = lab_elapsed_units(t0);
+    int abba_threads, adjacent;
+    check_log(&abba_threads, &adjacent);
+
+    /* The counter and the owner, as the notes describe them. */
+    lab_say("-- the RLock's counter and owner --");
+    struct tlock *rl = G.A;
+    char desc[96];
+    tl_lock(rl);
+    tl_lock(rl);
+    tl_describe(rl, desc, sizeof desc);
+    lab_say("MainThread: acquire(); acquire()   %s", desc);
+    struct rl_probe p1 = probe(rl, true);
+    tl_unlock(rl);
+    tl_describe(rl, desc, sizeof desc);
+    lab_say("MainThread: release()   %s", desc);
+    struct rl_probe p2 = probe(rl, false);
+    tl_unlock(rl);
+    tl_describe(rl, desc, sizeof desc);
+    lab_say("MainThread: release()   %s", desc);
+    struct rl_probe p3 = probe(rl, false);
+    int over = tl_unlock(rl);
+    lab_say("MainThread: release() once more -> %s (cannot release un-acquired lock)", lab07_errname(over));
+
+    int lines = lock_lines(), completed = read_count(&G.completed);
+    bool ok = completed == G.threads && lines == 4 * G.threads && abba_threads == G.threads && adjacent &&
+              p1.unlock_rc == EPERM && p1.trylock_rc == EBUSY && p2.trylock_rc == EBUSY && p3.trylock_rc == 0 &&
+              over == EPERM && tl_lockdep_reports() == 0;
+    lab_result("rlock",
+               "threads=%d completed=%d lock_lines=%d per_thread_ABBA=%d pairs_adjacent=%d owner_count_max=%d "
+               "nonowner_release=%s nonowner_acquire=%s over_release=%s lockdep=%d deadlock=0 elapsed_units=%.1f",
+               G.threads, completed, lines, abba_threads, adjacent, tl_count_max(rl), lab07_errname(p1.unlock_rc),
+               lab07_errname(p1.trylock_rc), lab07_errname(over), tl_lockdep_reports(), elapsed);
+    abba_done();
+    return ok ? 0 : 1;
+}
+
+int run_ordered(const char *mode)
+{
+    (void)mode;
+    double t0 = lab_now_ms();
+    abba_run(AB_ORDERED, "ordered", false);
+    double elapsed = lab_elapsed_units(t0);
+    int lines = lock_lines(), completed = read_count(&G.completed);
+    bool ok = completed == G.threads && lines == 4 * G.threads && tl_lockdep_reports() == 0;
+    lab_result("ordered", "threads=%d completed=%d lock_lines=%d first=%s lockdep=%d deadlock=0 elapsed_units=%.1f",
+               G.threads, completed, lines, (uintptr_t)G.A < (uintptr_t)G.B ? "mutexA" : "mutexB",
+               tl_lockdep_reports(), elapsed);
+    abba_done();
+    return ok ? 0 : 1;
+}
+
+int run_backoff(const char *mode)
+{
+    (void)mode;
+    abba_run(AB_BACKOFF, "backoff", false);
+    int completed = read_count(&G.completed), pairs = read_count(&G.pairs), retries = read_count(&G.retries);
+    bool ok = completed == G.threads && pairs == 2 * G.threads && retries >= 1;
+    lab_result("backoff", "threads=%d completed=%d pairs=%d retries=%d lockdep=%d deadlock=0", G.threads, completed,
+               pairs, retries, tl_lockdep_reports());
+    abba_done();
+    return ok ? 0 : 1;
+}
+
+int run_watchdog_restart(const char *mode)
+{
+    (void)mode;
+    if (lab_opt("generation") == 0) {
+        lab_say("generation 0 (pid %d): the notes' program; when the watchdog fires it restarts the program",
+                (int)getpid());
+        abba_run(AB_DEADLOCK, "watchdog_restart", true);
+        /* Only reached if the forced deadlock did not happen. */
+        lab_result("watchdog_restart", "generation=0 restarts=0 final_mode=deadlock completed=%d lock_lines=%d deadlock=0",
+                   read_count(&G.completed), lock_lines());
+        abba_done();
+        return 1;
+    }
+    lab_say("generation 1 (pid %d, the same process after exec, fresh memory): ordered mode this time",
+            (int)getpid());
+    abba_run(AB_ORDERED, "watchdog_restart", false);
+    int lines = lock_lines(), completed = read_count(&G.completed);
+    bool ok = completed == G.threads && lines == 4 * G.threads;
+    lab_result("watchdog_restart", "generation=1 restarts=1 final_mode=ordered completed=%d lock_lines=%d deadlock=0",
+               completed, lines);
+    abba_done();
+    return ok ? 0 : 1;
+}
+
+/* ==== lockdep: the lucky run ==== */
+
+struct ld_arg {
+    struct tlock *first, *second;
+};
+
+static void *ld_thread(void *p)
+{
+    struct ld_arg *a = p;
+    tl_lock(a->first);
+    printf("%s 抢到%s\n", lab07_me(), a->first->name);
+    tl_lock(a->second);
+    printf("%s 抢到%s\n", lab07_me(), a->second->name);
+    tl_unlock(a->second);
+    tl_unlock(a->first);
+    return NULL;
+}
+
+int run_lockdep(const char *mode)
+{
+    bool lucky = strcmp(mode, "lucky") == 0;
+    struct tlock a, b;
+    tl_reset();
+    tl_init(&a, "mutexA", TL_PLAIN);
+    tl_init(&b, "mutexB", TL_PLAIN);
+    struct ld_arg one = { &a, &b };
+    struct ld_arg two = lucky ? (struct ld_arg){ &b, &a } : (struct ld_arg){ &a, &b };
+    lab_say("first thread: mutexA then mutexB (func1); second thread: %s (%s); the second starts only after the first "
+            "has finished, so this run cannot deadlock", lucky ? "mutexB then mutexA" : "mutexA then mutexB",
+            lucky ? "func2's order" : "the same order");
+    struct lab_thread *t1 = LAB_THREAD(ld_thread, &one);
+    lab_thread_start_or_die(t1);
+    lab_thread_join(t1);
+    struct lab_thread *t2 = LAB_THREAD(ld_thread, &two);
+    lab_thread_start_or_die(t2);
+    lab_thread_join(t2);
+    int reports = tl_lockdep_reports();
+    char seen[64], inverted[64];
+    tl_lockdep_orders(seen, inverted, sizeof seen);
+    if (reports)
+        lab_say("both threads finished (no deadlock this time), but the order graph has a cycle: a different timing "
+                "would hang");
+    else
+        lab_say("both threads finished and the order graph has no cycle: no timing can make these two deadlock");
+    lab_result("lockdep", "mode=%s deadlocked=0 reports=%d seen=%s inverted=%s", mode, reports, seen, inverted);
+    tl_destroy(&a);
+    tl_destroy(&b);
+    return reports == (lucky ? 1 : 0) ? 0 : 1;
+}
