@@ -68,6 +68,7 @@ struct counter_step {
     unsigned n;
 };
 static struct counter_step counter_step;
+static pthread_barrier_t counter_start;             /* the threads start counting together */
 
 static void step_wait(struct counter_step *s)
 {
@@ -125,36 +126,43 @@ static void counter_sync(const struct counter_job *job)
 static void *counter_worker(void *arg)
 {
     const struct counter_job *job = arg;
-    for (long long i = 0; i < job->iters; i++) {
-        switch (job->mode) {
-        case CM_RACY: {
+    const long long n = job->iters;
+    Pthread_barrier_wait(&counter_start);       /* both threads start counting together */
+    switch (job->mode) {
+    case CM_RACY:
+        for (long long i = 0; i < n; i++) {
             counter_sync(job);                  /* round starts: the last stores are done */
             int v = counter_plain;              /* load  (both threads read the same v) */
             counter_sync(job);                  /* both have loaded before either stores */
             counter_plain = v + 1;              /* store (the two stores race: one is lost) */
-            break;
         }
-        case CM_RACY_ATOMIC: {
+        break;
+    case CM_RACY_ATOMIC:
+        for (long long i = 0; i < n; i++) {
             counter_sync(job);
             int v = atomic_load_explicit(&counter_atomic, memory_order_relaxed);
             counter_sync(job);
             atomic_store_explicit(&counter_atomic, v + 1, memory_order_relaxed);
-            break;
         }
-        case CM_MUTEX:
+        break;
+    case CM_MUTEX:
+        for (long long i = 0; i < n; i++) {
             Pthread_mutex_lock(&counter_mutex);
             counter_locked++;                   /* critical section: one thread at a time */
             Pthread_mutex_unlock(&counter_mutex);
-            break;
-        case CM_SPIN:
+        }
+        break;
+    case CM_SPIN:
+        for (long long i = 0; i < n; i++) {
             spin_lock(&counter_spin);
             counter_locked++;
             spin_unlock(&counter_spin);
-            break;
-        case CM_ATOMIC:
-            atomic_fetch_add_explicit(&counter_atomic, 1, memory_order_relaxed);
-            break;
         }
+        break;
+    case CM_ATOMIC:
+        for (long long i = 0; i < n; i++)
+            atomic_fetch_add_explicit(&counter_atomic, 1, memory_order_relaxed);
+        break;
     }
     return NULL;
 }
@@ -199,6 +207,7 @@ static uint64_t counter_go(struct counter_job *job, int nthreads)
     VALGRIND_HG_DISABLE_CHECKING(&counter_spin, sizeof counter_spin);
     counter_step.n = (unsigned)nthreads;
     atomic_store(&counter_step.arrived, 0);
+    Pthread_barrier_init(&counter_start, NULL, (unsigned)nthreads);
     uint64_t t0 = lab_now_ns();
     for (int i = 0; i < nthreads; i++) {
         t[i] = LAB_THREAD(counter_worker, job);
@@ -207,6 +216,7 @@ static uint64_t counter_go(struct counter_job *job, int nthreads)
     for (int i = 0; i < nthreads; i++)
         lab_thread_join(t[i]);
     uint64_t ns = lab_now_ns() - t0;
+    Pthread_barrier_destroy(&counter_start);
     return ns;
 }
 
