@@ -1,0 +1,57 @@
+/* lab06.h - what the files of lab 6 share: interpreter threads, a start gate, the scenarios. */
+#ifndef LAB06_LAB06_H
+#define LAB06_LAB06_H
+
+#include "interp.h"
+#include "minigil.h"
+
+#include "lab.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Threads wait here until every one is created, then start together (bounded wait). */
+struct gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    bool open;
+};
+void gate_init(struct gate *g);
+void gate_destroy(struct gate *g);
+void gate_wait(struct gate *g);
+void gate_open(struct gate *g);
+
+/* One interpreter thread: its program, its GIL state, its result. */
+struct worker {
+    struct lab_thread *th;
+    struct gil_thread gt;
+    struct code code;
+    struct interp_shared *sh;
+    struct gate *gate;
+    int cpu;                /* >= 0: pin the thread to this CPU first */
+    bool started;
+    u128 result;
+    unsigned long ninstr;
+};
+/* Start n workers (stack_size 0: the default); returns how many could not be created. */
+size_t workers_start(struct worker *w, size_t n, size_t stack_size);
+void workers_join(struct worker *w, size_t n);
+
+/* Timeline buffer per thread (events). */
+#define TL_EVENTS 16384
+
+/* The CPUs this process may run on (sched_getaffinity), lowest first; returns how many. */
+int allowed_cpus(int *cpus, int max);
+/* Pin the calling thread to one CPU: 0, or an errno value. */
+int pin_self(int cpu);
+
+/* Timeline on: --timeline, or the guided demo's gil py2/py3. */
+bool timeline_on(void);
+
+/* Scenarios in work.c. */
+int run_cpu(const char *mode);
+int run_bound(const char *mode);
+int run_affinity(const char *mode);
+int bench(void);
+
+#endif

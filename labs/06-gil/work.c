@@ -1,0 +1,384 @@
+/* work.c - lab 6: CPU-bound vs IO-bound work, threads vs processes, concurrency vs parallelism.
+ *
+ * The notes' benchmark (S1): res += i + i**2 + i**3 for i in range(1000000), twice, run
+ * normally, in two threads and in two processes.  In CPython the threads take no less time than
+ * the normal run (the GIL lets one of them compute at a time) and the processes go faster on a
+ * multi-core machine (each has its own GIL).  Here the same bytecode runs in the lab's
+ * interpreter: threads without a GIL (C), threads under the py3 GIL (CPython), processes.
+ * The result must be 499999666667166666000000 every time: more than 64 bits, so the interpreter
+ * computes in unsigned __int128 and prints it itself (P9); printing it also keeps -O2 from
+ * deleting the work.
+ *
+ * Python original ↔ C:  mp.Process(target=job, args=(q,)) + q.get() ↔ fork + a pipe;
+ * td.Thread(target=job) ↔ an interpreter thread; time.sleep(2) in 40000 threads ↔ --io-threads
+ * threads with 64 KiB stacks (8 MiB each would reserve 312 GiB for 40000, P18); taskset -c 0 ↔
+ * sched_setaffinity (affinity).
+ *
+ * Usage: lab06 cpu [--n=100000] [--workers=2]; lab06 bound [--io-threads=400]; lab06 affinity
+ *        [--mode=pinned|free]; lab06 --bench (n = 1000000, 2 workers).
+ * What to watch for: the same result in every variant; threads-gil no faster than seq; IO-bound
+ * threads finishing in about 2 units all together, GIL or not.  Speedups are reported, never tested.
+ * See also: gil.c, interp.c, minigil.c.
+ */
+#include "lab06.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define IO_STACK (64 * 1024)        /* IO-bound threads: a small stack (P18) */
+#define AFF_ITERS 5000000UL         /* affinity: loop length of each thread (~10 ms) */
+
+/* ==== running the CPU job in the four ways ==== */
+
+struct cpu_run {
+    u128 result;
+    double ms;
+    unsigned long handoffs;
+};
+
+/* normal(): one thread runs the jobs one after the other (under its own, uncontested GIL). */
+static struct cpu_run cpu_seq(unsigned long n, size_t workers, long interval_us)
+{
+    struct gil g;
+    struct gil_thread t;
+    struct code c;
+    gil_init(&g, GIL_PY3, interval_us, 100, false);
+    gil_thread_init(&t, &g, "main", 0);
+    code_cpu_job(&c, 0, n);
+    struct cpu_run r = { 0, 0, 0 };
+    double t0 = lab_now_ms();
+    for (size_t k = 0; k < workers; k++)
+        r.result += interp_run(&c, &t, NULL, NULL);
+    r.ms = lab_elapsed_ms(t0);
+    gil_thread_destroy(&t);
+    gil_destroy(&g);
+    return r;
+}
+
+/* multithread(): `workers` threads, each runs the job; with or without the GIL. */
+static struct cpu_run cpu_threads(enum gil_mode m, unsigned long n, size_t workers, long interval_us)
+{
+    struct gil g;
+    struct gate gate;
+    gil_init(&g, m, interval_us, 100, false);
+    gate_init(&gate);
+    struct worker *w = xcalloc(workers, sizeof *w);
+    for (size_t i = 0; i < workers; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "job-%u", (unsigned)(i + 1));
+        code_cpu_job(&w[i].code, 0, n);
+        gil_thread_init(&w[i].gt, &g, name, 0);
+        w[i].gate = &gate;
+        w[i].cpu = -1;
+    }
+    if (workers_start(w, workers, 0) != 0)
+        die("could not start %zu threads", workers);
+    struct cpu_run r = { 0, 0, 0 };
+    double t0 = lab_now_ms();
+    gate_open(&gate);
+    workers_join(w, workers);
+    r.ms = lab_elapsed_ms(t0);
+    for (size_t i = 0; i < workers; i++)
+        r.result += w[i].result;
+    r.handoffs = g.switch_number > 0 ? g.switch_number - 1 : 0;
+    free(w);
+    gate_destroy(&gate);
+    gil_destroy(&g);
+    return r;
+}
+
+struct proc_job {
+    unsigned long n;
+    long interval_us;
+    int fd;             /* write end of the results pipe */
+};
+
+/* The child: its own interpreter, its own GIL; the result goes up the pipe (q.put(res)). */
+static int proc_job_main(struct lab_proc *self)
+{
+    const struct proc_job *job = self->arg;
+    struct gil g;
+    struct gil_thread t;
+    struct code c;
+    gil_init(&g, GIL_PY3, job->interval_us, 100, false);
+    gil_thread_init(&t, &g, "main", 0);
+    code_cpu_job(&c, 0, job->n);
+    u128 res = interp_run(&c, &t, NULL, NULL);
+    /* 16 bytes: one write, atomic on a pipe. */
+    return write(job->fd, &res, sizeof res) == (ssize_t)sizeof res ? 0 : 1;
+}
+
+/* multicore(): `workers` processes. */
+static struct cpu_run cpu_procs(unsigned long n, size_t workers, long interval_us, bool *ok)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        die("pipe:");
+    struct proc_job job = { n, interval_us, fds[1] };
+    struct lab_proc *p = xcalloc(workers, sizeof *p);
+    struct cpu_run r = { 0, 0, 0 };
+    double t0 = lab_now_ms();
+    for (size_t i = 0; i < workers; i++) {
+        p[i] = (struct lab_proc)LAB_PROC_INIT(proc_job_main, &job);
+        lab_proc_start_or_die(&p[i]);
+    }
+    close(fds[1]);
+    size_t got = 0;
+    for (;;) {
+        u128 v;
+        ssize_t k = read(fds[0], &v, sizeof v);
+        if (k == (ssize_t)sizeof v) {
+            r.result += v;
+            got++;
+        } else if (k < 0 && errno == EINTR) {
+            continue;
+        } else {
+            break;      /* EOF: every child has exited (or died) */
+        }
+    }
+    int bad = 0;
+    for (size_t i = 0; i < workers; i++)
+        bad += lab_proc_join(&p[i]) != 0;
+    r.ms = lab_elapsed_ms(t0);
+    close(fds[0]);
+    free(p);
+    *ok = got == workers && bad == 0;
+    return r;
+}
+
+/* ==== cpu: the notes' benchmark ==== */
+
+int run_cpu(const char *mode)
+{
+    (void)mode;
+    unsigned long n = (unsigned long)lab_opt("n");
+    size_t workers = (size_t)lab_opt("workers");
+    long interval = (long)lab_opt("interval-us");
+    u128 want = (u128)workers * cpu_expected(n);
+    char b1[48], b2[48];
+    printf("job(): res = 0; for i in range(%lu): res += i + i**2 + i**3   (%zu jobs; expected %s)\n", n, workers,
+           u128_str(want, b1));
+    if (n != 1000000 || workers != 2)
+        printf("(the notes use n=1000000 and 2 jobs: `lab06 cpu --n 1000000` prints 499999666667166666000000)\n");
+    bool all_ok = true;
+    for (int v = 0; v < 4; v++) {
+        static const char *const names[] = { "seq", "threads", "threads-gil", "procs" };
+        struct cpu_run r;
+        bool ok = true;
+        if (v == 0)
+            r = cpu_seq(n, workers, interval);
+        else if (v == 1)
+            r = cpu_threads(GIL_NONE, n, workers, interval);
+        else if (v == 2)
+            r = cpu_threads(GIL_PY3, n, workers, interval);
+        else
+            r = cpu_procs(n, workers, interval, &ok);
+        ok = ok && r.result == want;
+        all_ok = all_ok && ok;
+        if (v == 0)
+            printf("normal:      %s  %8.1f ms  (one thread, the jobs one after the other)\n", u128_str(r.result, b2), r.ms);
+        else if (v == 1)
+            printf("multithread: %s  %8.1f ms  (%zu threads, no GIL: they run in parallel, as C threads do)\n",
+                   u128_str(r.result, b2), r.ms, workers);
+        else if (v == 2)
+            printf("multithread: %s  %8.1f ms  (%zu threads under the py3 GIL: they take turns, %lu hand-offs)\n",
+                   u128_str(r.result, b2), r.ms, workers, r.handoffs);
+        else
+            printf("multicore:   %s  %8.1f ms  (%zu processes, each with its own GIL)\n", u128_str(r.result, b2), r.ms, workers);
+        if (!ok)
+            printf("  WRONG: expected %s\n", u128_str(want, b1));
+        lab_result("cpu", "variant=%s n=%lu workers=%zu result=%s elapsed_ms=%.1f", names[v], n, workers,
+                   u128_str(r.result, b2), r.ms);
+    }
+    return all_ok ? 0 : 1;
+}
+
+/* ==== bound: CPU-bound vs IO-bound ==== */
+
+int run_bound(const char *mode)
+{
+    (void)mode;
+    unsigned long n = (unsigned long)lab_opt("n");
+    size_t workers = (size_t)lab_opt("workers"), nio = (size_t)lab_opt("io-threads");
+    long interval = (long)lab_opt("interval-us");
+    char b1[48];
+    bool ok = true;
+
+    printf("CPU-bound (计算密集型): %zu workers, each res += i + i**2 + i**3 over range(%lu)\n", workers, n);
+    struct cpu_run tg = cpu_threads(GIL_PY3, n, workers, interval);
+    bool pok = true;
+    struct cpu_run pr = cpu_procs(n, workers, interval, &pok);
+    u128 want = (u128)workers * cpu_expected(n);
+    ok = tg.result == want && pr.result == want && pok;
+    printf("  threads under the GIL: %8.1f ms   (one computes at a time: 多线程 总耗时 = the sum)\n", tg.ms);
+    printf("  processes:             %8.1f ms   (each its own GIL: in parallel on several cores)\n", pr.ms);
+    lab_result("bound", "kind=cpu variant=threads-gil workers=%zu n=%lu checksum=%s elapsed_ms=%.1f", workers, n,
+               u128_str(tg.result, b1), tg.ms);
+    lab_result("bound", "kind=cpu variant=procs workers=%zu n=%lu checksum=%s elapsed_ms=%.1f", workers, n,
+               u128_str(pr.result, b1), pr.ms);
+
+    /* IO-bound: every thread does time.sleep(2), which releases the GIL. */
+    printf("IO-bound (IO密集型): %zu threads, each time.sleep(2) under the py3 GIL, %d KiB stacks\n", nio, IO_STACK / 1024);
+    printf("  (8 MiB default stacks would reserve %.1f GiB of address space; %d KiB: %.1f MiB)\n",
+           (double)nio * 8 / 1024, IO_STACK / 1024, (double)nio * IO_STACK / (1024.0 * 1024.0));
+    struct gil g;
+    struct gate gate;
+    struct interp_shared sh;
+    gil_init(&g, GIL_PY3, interval, 100, false);
+    gate_init(&gate);
+    interp_shared_init(&sh, 1);
+    struct worker *w = xcalloc(nio, sizeof *w);
+    for (size_t i = 0; i < nio; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "io-%u", (unsigned)(i + 1));
+        code_io_job(&w[i].code, 1, 2.0, 0);            /* time.sleep(2) */
+        gil_thread_init(&w[i].gt, &g, name, 0);
+        w[i].sh = &sh;
+        w[i].gate = &gate;
+        w[i].cpu = -1;
+    }
+    size_t failed = workers_start(w, nio, IO_STACK);
+    size_t created = nio - failed;
+    if (failed)
+        printf("  %zu of %zu threads could not be created (pthread_create: EAGAIN, out of memory or threads): going on with %zu\n",
+               failed, nio, created);
+    double t0 = lab_now_ms();
+    gate_open(&gate);
+    workers_join(w, nio);
+    double units = lab_elapsed_units(t0);
+    int max_inside = atomic_load(&g.max_inside);
+    printf("  all %zu slept 2 units in %.2f units: the waits overlapped (sleep releases the GIL); max_inside=%d\n",
+           created, units, max_inside);
+    lab_result("bound", "kind=io variant=threads-gil workers=%zu created=%zu failed=%zu stack_kib=%d max_inside=%d elapsed_units=%.1f",
+               nio, created, failed, IO_STACK / 1024, max_inside, units);
+    free(w);
+    interp_shared_destroy(&sh);
+    gate_destroy(&gate);
+    gil_destroy(&g);
+    return ok && max_inside <= 1 && units >= 2.0 ? 0 : 1;
+}
+
+/* ==== affinity: concurrency without parallelism ==== */
+
+struct aff {
+    struct gate *gate;
+    int cpu;
+    atomic_ulong progress;
+    double start, end, cpu_ms;
+    u128 result;
+    atomic_int *first_done;
+    struct aff *other;
+    unsigned long other_at_finish;   /* the other's progress when this one finished first */
+    bool finished_first;
+};
+
+static void *aff_main(void *arg)
+{
+    struct aff *a = arg;
+    if (a->cpu >= 0)
+        (void)pin_self(a->cpu);
+    gate_wait(a->gate);
+    a->start = lab_now_ms();
+    u128 res = 0;
+    for (unsigned long i = 0; i < AFF_ITERS; i++) {
+        u128 x = i;
+        res += x + x * x + x * x * x;
+        if ((i & 1023) == 1023)
+            atomic_store_explicit(&a->progress, i + 1, memory_order_relaxed);
+    }
+    atomic_store(&a->progress, AFF_ITERS);
+    /* Who finished first, and how far the other one was at that moment. */
+    if (atomic_exchange(a->first_done, 1) == 0) {
+        a->finished_first = true;
+        a->other_at_finish = atomic_load(&a->other->progress);
+    }
+    a->end = lab_now_ms();
+    a->result = res;
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    a->cpu_ms = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    return NULL;
+}
+
+int run_affinity(const char *mode)
+{
+    bool pinned = strcmp(mode, "pinned") == 0;
+    int cpus[256];
+    int ncpus = allowed_cpus(cpus, 256);
+    struct gate gate;
+    gate_init(&gate);
+    atomic_int first_done;
+    atomic_init(&first_done, 0);
+    struct aff a[2];
+    memset(a, 0, sizeof a);
+    struct lab_thread *th[2];
+    for (int i = 0; i < 2; i++) {
+        a[i].gate = &gate;
+        a[i].cpu = pinned && ncpus > 0 ? cpus[0] : -1;
+        a[i].first_done = &first_done;
+        a[i].other = &a[1 - i];
+        atomic_init(&a[i].progress, 0);
+        th[i] = lab_thread_new(aff_main, &a[i], "loop");
+        lab_thread_start_or_die(th[i]);
+    }
+    int used = pinned ? 1 : ncpus;
+    if (pinned)
+        printf("two CPU-bound C threads (no GIL), both pinned to CPU %d with sched_setaffinity (like taskset -c %d)\n",
+               cpus[0], cpus[0]);
+    else
+        printf("two CPU-bound C threads (no GIL), free to run on the %d CPU(s) this process may use\n", ncpus);
+    gate_open(&gate);
+    for (int i = 0; i < 2; i++)
+        lab_thread_join(th[i]);
+    gate_destroy(&gate);
+
+    double start = a[0].start < a[1].start ? a[0].start : a[1].start;
+    double end = a[0].end > a[1].end ? a[0].end : a[1].end;
+    double wall = end - start, cpu = a[0].cpu_ms + a[1].cpu_ms;
+    bool overlap = (a[0].start > a[1].start ? a[0].start : a[1].start) < (a[0].end < a[1].end ? a[0].end : a[1].end);
+    const struct aff *first = a[0].finished_first ? &a[0] : &a[1];
+    bool both = first->other_at_finish > 0 && first->other_at_finish < AFF_ITERS;
+    double ratio = wall > 0 ? cpu / wall : 0;
+    printf("wall %.1f ms, CPU time of the two threads %.1f ms: CPU/wall = %.2f (%s)\n", wall, cpu, ratio,
+           pinned ? "about 1: they take turns on one core, 并发 (concurrent)"
+                  : "up to the number of cores: at the same time, 并行 (parallel)");
+    printf("when the first finished, the other had done %lu of %lu rounds: both progressed: %s\n",
+           first->other_at_finish, AFF_ITERS, both ? "yes" : "no");
+    u128 want = cpu_expected(AFF_ITERS);
+    char b1[48];
+    lab_result("affinity", "mode=%s cpus=%d threads=2 overlap=%d both_progressed=%d wall_ms=%.1f cpu_ms=%.1f cpu_per_wall=%.2f result=%s",
+               mode, used, overlap ? 1 : 0, both ? 1 : 0, wall, cpu, ratio, u128_str(a[0].result + a[1].result, b1));
+    return a[0].result == want && a[1].result == want ? 0 : 1;
+}
+
+/* ==== make bench ==== */
+
+int bench(void)
+{
+    const unsigned long n = 1000000;
+    const size_t workers = 2;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    char b1[48];
+    printf("lab 6: CPU-bound speedup over the sequential run (%zu workers, range(%lu) each, the interpreter)\n", workers, n);
+    printf("online CPUs: %ld; physical limit on 2 cores: 2.0x (threads without the GIL and processes\n", ncpu);
+    printf("should reach >= 1.7x there, threads under the GIL <= 1.1x)\n");
+    struct cpu_run seq = cpu_seq(n, workers, 5000);
+    struct cpu_run thr = cpu_threads(GIL_NONE, n, workers, 5000);
+    struct cpu_run gil = cpu_threads(GIL_PY3, n, workers, 5000);
+    bool ok = true;
+    struct cpu_run prc = cpu_procs(n, workers, 5000, &ok);
+    printf("%-22s %12s %9s  %s\n", "variant", "elapsed_ms", "speedup", "result");
+    const struct { const char *name; struct cpu_run r; } rows[] = {
+        { "seq (normal)", seq }, { "threads (no GIL)", thr }, { "threads-gil (py3)", gil }, { "procs (multicore)", prc },
+    };
+    for (size_t i = 0; i < 4; i++)
+        printf("%-22s %12.1f %8.2fx  %s\n", rows[i].name, rows[i].r.ms, rows[i].r.ms > 0 ? seq.ms / rows[i].r.ms : 0,
+               u128_str(rows[i].r.result, b1));
+    u128 want = (u128)workers * cpu_expected(n);
+    ok = ok && seq.result == want && thr.result == want && gil.result == want && prc.result == want;
+    return ok ? 0 : 1;
+}
