@@ -36,15 +36,23 @@
 struct start_arg {
     const char *name;
     struct l01_probe *probe;
+    int word_r, word_w;     /* parent → child: "I am back from start() and went on" */
 };
 
-/* def task(name): print('%s is running'); time.sleep(3); print('%s is over') */
+/* def task(name): print('%s is running'); time.sleep(3); print('%s is over')
+ * One addition makes the lesson certain instead of likely: the task does not end before the parent
+ * says it has come back from start() and printed its line.  If start() waited for the task to end,
+ * that word could never come (the child gives up after L01_HANDSHAKE_MS and reports it). */
 static int start_task(struct lab_proc *self)
 {
     struct start_arg *a = self->arg;
+    close(a->word_w);
     lab_say("child %d: %s is running", (int)getpid(), a->name);
     atomic_fetch_add(&a->probe->lines, 1);
     lab_sleep(3);
+    char c;
+    bool word = l01_read_ms(a->word_r, &c, 1, L01_HANDSHAKE_MS) == 0;
+    atomic_store(&a->probe->value, word);
     lab_say("child %d: %s is over", (int)getpid(), a->name);
     atomic_fetch_add(&a->probe->lines, 1);
     a->probe->t_end_ms = lab_now_ms();   /* CLOCK_MONOTONIC is the same clock in every process */
@@ -54,22 +62,27 @@ static int start_task(struct lab_proc *self)
 int l01_start(const char *mode)
 {
     (void)mode;
-    struct l01_probe *probe = l01_probe_new();
-    struct start_arg arg = { "zhao", probe };
+    int word[2];
+    l01_pipe(word);
+    struct start_arg arg = { "zhao", l01_probe_new(), word[0], word[1] };
     struct lab_proc p = LAB_PROC_INIT(start_task, &arg);   /* Process(target=task, args=('zhao',)) */
 
     double t_call = lab_now_ms();
     lab_proc_start_or_die(&p);          /* p.start(): 告诉操作系统帮你创建一个进程, 异步 */
     double t_back = lab_now_ms();
     lab_say("main %d: 主进程", (int)getpid());
+    l01_write_all(word[1], "w", 1);     /* "I am back from start()": the child may end its task */
+    close(word[0]);
+    close(word[1]);
 
     int code = lab_proc_join(&p);
-    /* start() had returned before the child's task ended: the parent did not wait for it. */
-    bool returned_first = t_back < probe->t_end_ms;
+    struct l01_probe *probe = arg.probe;
+    bool returned_first = atomic_load(&probe->value);
     lab_say("main %d: start() returned %.2f ms after the call; the child's task ended %.0f ms after that",
             (int)getpid(), t_back - t_call, probe->t_end_ms - t_back);
-    lab_say("main %d: so start() is asynchronous: it only asks the kernel for a child (fork) and returns",
-            (int)getpid());
+    lab_say("main %d: %s", (int)getpid(),
+            returned_first ? "so start() is asynchronous: it only asks the kernel for a child (fork) and returns"
+                           : "the child never heard from us: start() did not return while its task ran");
     int lines = atomic_load(&probe->lines);
     l01_probe_free(probe);
     lab_result("start", "child_exit=%d child_lines=%d start_returned_first=%d", code, lines, returned_first);
