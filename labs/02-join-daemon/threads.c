@@ -184,7 +184,12 @@ int run_daemon_thread(const char *mode)
     const struct ev_log *n = &dt->nums;
     int i132 = ev_index(n, DT_132), i456 = ev_index(n, DT_456), imain = ev_index(n, DT_MAIN);
     int i123 = ev_index(n, DT_END123), i465 = ev_index(n, DT_END465);
-    /* 132, 456 and 主 in any order, then end123 (1 unit), then end465 (3 units). */
+    /* 132, 456 and 主 in any order, then end123 (1 unit), then end465 (3 units).  That the first
+     * three come before end123 only needs the main thread to get from start() to its print within
+     * one unit, which it does by microseconds, but not by design: under Valgrind, where creating
+     * a thread can take longer than a unit at LAB_SECOND_MS=5, 主 may come after end123.  So it is
+     * reported (and the tests assert it at their pace) but is not part of the exit status; what
+     * the exit rule itself promises is. */
     int order_ok = ev_count(n) == 5 && i132 >= 0 && i132 < 3 && i456 >= 0 && i456 < 3 && imain >= 0 && imain < 3
                    && i123 == 3 && i465 == 4;
     lab_say("-> the main thread waited for the non-daemon t2, so the daemon t1 lived long enough to print end123");
@@ -197,7 +202,7 @@ int run_daemon_thread(const char *mode)
                "set_after_start=%s start_twice=%s",
                zhao_over, i465 >= 0, i123 >= 0, order_ok,
                dt->set_after_start == EINVAL ? "EINVAL" : "0", dt->start_twice == EINVAL ? "EINVAL" : "0");
-    int ok = code1 == 0 && code2 == 0 && !zhao_over && i465 >= 0 && order_ok
+    int ok = code1 == 0 && code2 == 0 && !zhao_over && i123 >= 0 && i465 > i123
              && dt->set_after_start == EINVAL && dt->start_twice == EINVAL;
     shared_free(dt, sizeof *dt);
     dt = NULL;

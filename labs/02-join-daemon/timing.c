@@ -187,5 +187,9 @@ int run_timing(const char *mode)
     lab_result("timing", "sorry_serial_units=%.1f sorry_threads_units=%.1f two_procs_units=%.1f "
                "two_threads_units=%.1f run_n_units=%.1f run_n_text_ok=%d",
                round1(serial), round1(threads), round1(procs), round1(thr2), round1(countdown), text_ok);
-    return text_ok ? 0 : 1;
+    /* The sleeps bound every time from below, so those cannot fail.  The countdown's text needs
+     * the two threads to start less than a unit apart: true by far at any sane pace, but not a
+     * guarantee (a slow pthread_create under Valgrind at LAB_SECOND_MS=5 is longer than a unit),
+     * so it is reported, asserted by the tests, and not part of the exit status. */
+    return 0;
 }

@@ -181,14 +181,19 @@ static __attribute__((noreturn)) void daemon_main(int report_fd, pid_t first_chi
 
 static char dir_path[PATH_MAX - 64];   /* room for the pidfile's name below */
 static char pidfile_path[PATH_MAX];
-static volatile pid_t daemon_pid;   /* for the signal-time cleanup */
+static volatile pid_t daemon_pid;    /* known once it has reported */
+static volatile pid_t daemon_pgid;   /* = the first child's pid, known right after the first fork */
 
-/* Cleanup on SIGINT/SIGTERM of the lab (async-signal-safe): the daemon does not get our Ctrl-C. */
+/* Cleanup on SIGINT/SIGTERM of the lab (async-signal-safe): the daemon is in another session, so
+ * the terminal's Ctrl-C does not reach it.  Before it has reported its pid, its process group
+ * (the first child's pid, which setsid() made a group id) is how to find it. */
 static void kill_daemon(void *arg)
 {
     (void)arg;
     if (daemon_pid > 0)
         kill(daemon_pid, SIGTERM);
+    else if (daemon_pgid > 0)
+        kill(-daemon_pgid, SIGTERM);
 }
 
 static int pidfd_open_(pid_t pid)
@@ -327,6 +332,8 @@ int run_unix_daemon(const char *mode)
         _exit(0);   /* 3. the session leader leaves; the daemon is adopted */
     }
     close(pfd[1]);
+    daemon_pgid = first;
+    int kill_id = lab_cleanup_add(kill_daemon, NULL);
     /* The first child is ours: reap it (it exits at once). */
     int st;
     if (lab_waitpid_ms(first, &st, 10000) != first)
@@ -338,12 +345,12 @@ int run_unix_daemon(const char *mode)
     if (!reported) {
         lab_say("the daemon did not report");
         lab_result("unix_daemon", "reported=0");
+        lab_cleanup_run(kill_id);
         lab_cleanup_run(pidfile_id);
         lab_cleanup_run(dir_id);
         return 1;
     }
     daemon_pid = r.pid;
-    int kill_id = lab_cleanup_add(kill_daemon, NULL);
     int pidfd = pidfd_open_(r.pid);
 
     pid_t lab = getpid();
@@ -366,7 +373,7 @@ int run_unix_daemon(const char *mode)
     }
     if (pidfd >= 0)
         close(pidfd);
-    daemon_pid = 0;
+    daemon_pid = daemon_pgid = 0;
     lab_cleanup_forget(kill_id);
     /* It removed its pidfile on SIGTERM; the lab removes whatever is left, and the directory. */
     bool pidfile_removed = access(pidfile_path, F_OK) == -1 && errno == ENOENT;
