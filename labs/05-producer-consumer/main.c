@@ -1,0 +1,65 @@
+/* labs/05-producer-consumer/main.c - Lab 5: the producer-consumer model.
+ *
+ * Producers make items, consumers use them, and they never talk to each other directly: a
+ * bounded buffer (the notes' 蒸笼, the steamer between the cook and the guests) sits in between.
+ * The buffer must be safe (a lock), must make a consumer sleep while it is empty and a producer
+ * while it is full (two condition variables), and the consumers must learn when production is over
+ * (a sentinel, or a JoinableQueue whose join() waits for task_done()).  Get one of these wrong and
+ * a consumer takes from an empty buffer, an item is lost or eaten twice, or a consumer waits
+ * forever; every scenario here checks its books (ledger.c) and says so.
+ *
+ * Python (course notes S0, S2, S3) ↔ C:
+ *   multiprocessing.Queue / JoinableQueue  ↔ lab_pq_* (common/pqueue.h: shared memory, robust mutex)
+ *   q.put(None) as the end marker          ↔ a message of kind PC_STOP (C has no None)
+ *   q.task_done(); q.join()                ↔ lab_pq_task_done(); lab_pq_join()
+ *   c.daemon = True                        ↔ lab_proc_set_daemon() (SIGTERMed when the main code ends)
+ *   queue.Queue between threads            ↔ a ring + pthread mutex + two condition variables
+ *
+ * Usage: lab05 [SCENARIO] [--producers=N] [--consumers=N] [--items=N] [--capacity=N]
+ *        (0, the default, means the scenario's own value; no scenario: the guided demo, ~5 s)
+ * What to watch for: the RESULT line's produced= consumed= duplicates= missing= checksum_ok=;
+ * cv_if_bug --mode=if shows a consumer taking from an empty buffer, --mode=while does not.
+ * See also: procs.c, threads.c, ledger.c, README.md.
+ */
+#include "lab.h"
+#include "pc.h"
+
+#include <string.h>
+
+/* sentinel_variants --mode=one is the bad case: a watchdog finds two consumers stuck (exit 3). */
+static int variants_status(const char *mode)
+{
+    return mode && strcmp(mode, "one") == 0 ? 3 : 0;
+}
+
+/* Guided-demo order: the notes' process examples first (S0, S2), then the sentinel variants
+ * (bad case first), then threads, and the condition-variable bug before its fix. */
+static const struct lab_scenario scenarios[] = {
+    { "sentinel", "10 producer processes, 2 consumers, one None-like stop message per consumer (S0)",
+      NULL, "producers,consumers,items,capacity", run_sentinel, NULL, false },
+    { "kitchen", "大厨/张桑 cook, 李四/王五 eat through one queue; two stop messages (S2)",
+      NULL, "items,capacity", run_kitchen, NULL, false },
+    { "joinable", "JoinableQueue: task_done + join, daemon consumers stopped when the main code ends",
+      NULL, "items,capacity", run_joinable, NULL, false },
+    { "sentinel_variants", "one stop message for 3 consumers (stuck), one per consumer, one passed on",
+      "one,per_consumer,propagate", "producers,consumers,items,capacity", run_sentinel_variants, variants_status, false },
+    { "threads", "bounded buffer between threads: a mutex and two condition variables",
+      NULL, "producers,consumers,items,capacity", run_threads, NULL, false },
+    { "cv_if_bug", "'if' around the wait + one shared condition variable: a consumer takes from an empty buffer",
+      "if,while", NULL, run_cv_if_bug, NULL, false },
+    { 0 }
+};
+
+static struct lab_opt opts[] = {
+    { "producers", "producers (0: the scenario's own: sentinel 10, sentinel_variants 2, threads 2)", 0, 0, PC_MAX_PRODUCERS, 0, false },
+    { "consumers", "consumers (0: the scenario's own: sentinel 2, sentinel_variants 3, threads 2)", 0, 0, PC_MAX_CONSUMERS, 0, false },
+    { "items", "items per producer (0: the scenario's own: sentinel 1, kitchen/joinable 5, variants 3, threads 5)", 0, 0, 100000, 0, false },
+    { "capacity", "queue size (0: the scenario's own: the process queue 1024, threads 3)", 0, 0, 1024, 0, false },
+    { 0 }
+};
+
+int main(int argc, char **argv)
+{
+    static const struct lab_program prog = { 5, "producer-consumer", scenarios, opts, NULL /*demo*/, pc_bench };
+    return lab_main(&prog, argc, argv);
+}
