@@ -3,8 +3,8 @@
  * C has no GIL: pthreads of one process execute in parallel on every core (PARITY P1).  CPython
  * has one: "a mutex that prevents multiple native threads from executing Python bytecodes at
  * once" (the notes quote the glossary).  This lab runs a tiny bytecode interpreter (interp.c)
- * in several threads and makes them hold a GIL built like CPython's (minigil.c): none (C, PyPy
- * and Jython: true parallelism), Python 2 (drop and re-take every 100 ticks) or Python 3 (the
+ * in several threads and makes them hold a GIL built like CPython's (minigil.c): none (C and
+ * Jython: true parallelism), Python 2 (drop and re-take every 100 ticks) or Python 3 (the
  * waiter asks for the GIL after 5 ms; the holder drops it and lets the other thread take it).
  * It shows what the GIL guarantees (one thread in the interpreter: max_inside=1), what it costs
  * (CPU-bound threads do not run in parallel), what it does not cost (IO waits still overlap) and
@@ -108,7 +108,7 @@ int pin_self(int cpu)
     return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : errno;   /* 0 = this thread */
 }
 
-static void *worker_main(void *arg)
+void *worker_main(void *arg)
 {
     struct worker *w = arg;
     if (w->cpu >= 0)
@@ -173,7 +173,7 @@ static int run_gil(const char *mode)
         w[i].cpu = -1;
     }
     if (m == GIL_NONE)
-        printf("mode none: no GIL, as in C (and PyPy/Jython per the notes): %zu threads run the bytecode in parallel\n", nt);
+        printf("mode none: no GIL, as in C (and Jython): %zu threads run the bytecode in parallel\n", nt);
     else if (m == GIL_PY2)
         printf("mode py2: the holder drops the GIL every %lld ticks and competes again at once (sys.setcheckinterval)\n",
                lab_opt("check-interval"));
@@ -220,7 +220,7 @@ static int run_gil(const char *mode)
         gil_timeline_draw(rows, nt, 16);
         free(rows);
     }
-    lab_result("gil", "mode=%s threads=%zu cpu_threads=%zu io_threads=%zu n=%lu checksum=%s max_inside=%d handoffs=%lu "
+    lab_result("gil", "mode=%s threads=%zu cpu_threads=%zu io_threads=%zu work=%lu checksum=%s max_inside=%d handoffs=%lu "
                "drop_requests=%lu drops=%lu instructions=%lu interval_us=%ld check_interval=%ld elapsed_ms=%.1f",
                gil_mode_name(m), nt, ncpu, nio, n, u128_str(sum, b1), max_inside,
                g.switch_number > 0 ? g.switch_number - 1 : 0, (unsigned long)atomic_load(&g.drop_requests), drops,

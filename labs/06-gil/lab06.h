@@ -23,7 +23,8 @@ void gate_open(struct gate *g);
 
 /* One interpreter thread: its program, its GIL state, its result. */
 struct worker {
-    struct lab_thread *th;
+    struct lab_thread *th;  /* from the thread registry (workers_start) */
+    pthread_t pt;           /* or a bare pthread (the IO horde of `bound`) */
     struct gil_thread gt;
     struct code code;
     struct interp_shared *sh;
@@ -36,6 +37,7 @@ struct worker {
 /* Start n workers (stack_size 0: the default); returns how many could not be created. */
 size_t workers_start(struct worker *w, size_t n, size_t stack_size);
 void workers_join(struct worker *w, size_t n);
+void *worker_main(void *arg);
 
 /* Timeline buffer per thread (events). */
 #define TL_EVENTS 16384

@@ -241,14 +241,33 @@ int run_bound(const char *mode)
         w[i].gate = &gate;
         w[i].cpu = -1;
     }
-    size_t failed = workers_start(w, nio, IO_STACK);
+    /* Bare pthreads here (no registry entry to allocate per thread), with the stack size set on
+     * the attribute: pthread_create fails with EAGAIN when the system is out of threads or
+     * address space, and the lab reports that instead of dying (CPython: "can't start new thread"). */
+    pthread_attr_t attr;
+    PT_CHECK(pthread_attr_init(&attr));
+    PT_CHECK(pthread_attr_setstacksize(&attr, IO_STACK));
+    size_t failed = 0;
+    int first_err = 0;
+    for (size_t i = 0; i < nio; i++) {
+        int rc = pthread_create(&w[i].pt, &attr, worker_main, &w[i]);
+        w[i].started = rc == 0;
+        if (rc != 0) {
+            failed++;
+            if (!first_err)
+                first_err = rc;
+        }
+    }
+    PT_CHECK(pthread_attr_destroy(&attr));
     size_t created = nio - failed;
     if (failed)
-        printf("  %zu of %zu threads could not be created (pthread_create: EAGAIN, out of memory or threads): going on with %zu\n",
-               failed, nio, created);
+        printf("  %zu of %zu threads could not be created (pthread_create: %s): going on with %zu\n",
+               failed, nio, strerror(first_err), created);
     double t0 = lab_now_ms();
     gate_open(&gate);
-    workers_join(w, nio);
+    for (size_t i = 0; i < nio; i++)
+        if (w[i].started)
+            Pthread_join(w[i].pt, NULL);
     double units = lab_elapsed_units(t0);
     int max_inside = atomic_load(&g.max_inside);
     printf("  all %zu slept 2 units in %.2f units: the waits overlapped (sleep releases the GIL); max_inside=%d\n",
@@ -365,12 +384,26 @@ int bench(void)
     char b1[48];
     printf("lab 6: CPU-bound speedup over the sequential run (%zu workers, range(%lu) each, the interpreter)\n", workers, n);
     printf("online CPUs: %ld; physical limit on 2 cores: 2.0x (threads without the GIL and processes\n", ncpu);
-    printf("should reach >= 1.7x there, threads under the GIL <= 1.1x)\n");
-    struct cpu_run seq = cpu_seq(n, workers, 5000);
-    struct cpu_run thr = cpu_threads(GIL_NONE, n, workers, 5000);
-    struct cpu_run gil = cpu_threads(GIL_PY3, n, workers, 5000);
-    bool ok = true;
-    struct cpu_run prc = cpu_procs(n, workers, 5000, &ok);
+    printf("should reach >= 1.7x there, threads under the GIL <= 1.1x); best of 3 runs each\n");
+    /* Best of 3 for each variant (a busy machine only ever makes a run slower), after a warm-up. */
+    bool ok = true, pok = true;
+    (void)cpu_seq(n / 10, 1, 5000);
+    struct cpu_run seq = { 0, 1e300, 0 }, thr = seq, gil = seq, prc = seq;
+    for (int rep = 0; rep < 3; rep++) {
+        struct cpu_run r;
+        r = cpu_seq(n, workers, 5000);
+        if (r.ms < seq.ms) seq = r;
+        ok = ok && r.result == seq.result;
+        r = cpu_threads(GIL_NONE, n, workers, 5000);
+        if (r.ms < thr.ms) thr = r;
+        ok = ok && r.result == seq.result;
+        r = cpu_threads(GIL_PY3, n, workers, 5000);
+        if (r.ms < gil.ms) gil = r;
+        ok = ok && r.result == seq.result;
+        r = cpu_procs(n, workers, 5000, &pok);
+        if (r.ms < prc.ms) prc = r;
+        ok = ok && pok && r.result == seq.result;
+    }
     printf("%-22s %12s %9s  %s\n", "variant", "elapsed_ms", "speedup", "result");
     const struct { const char *name; struct cpu_run r; } rows[] = {
         { "seq (normal)", seq }, { "threads (no GIL)", thr }, { "threads-gil (py3)", gil }, { "procs (multicore)", prc },

@@ -1,0 +1,311 @@
+#!/usr/bin/env bats
+# tests/06-gil.bats - lab 6: the GIL built in C.  Checksums, exact results, max_inside=1 under a
+# GIL, forced counts; never speedups or upper time bounds (PARITY 0.2.8, P10).
+load test_helper
+LAB=06
+
+# The checksum of the default `gil` run: sum(i + i**2 + i**3 for i in range(600000)) from the two
+# CPU threads plus 6 * the same over range(20000) from the IO thread (computed in Python).
+GIL_SUM=32400203992090599760000
+NOTES_RESULT=499999666667166666000000
+
+# cpu_line VARIANT / bound_line KIND [VARIANT]: the RESULT line of one part.
+cpu_line() { printf '%s\n' "$output" | grep -E "^RESULT l6\.cpu variant=$1 "; }
+part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+@test "gil: the same checksum in every mode, and at most one thread inside under py2 and py3" {
+    for mode in none py2 py3; do
+        run lab 06 gil --mode=$mode
+        [ "$status" -eq 0 ]
+        assert_result gil
+        assert_field mode $mode
+        assert_field threads 3
+        assert_field checksum $GIL_SUM
+        if [ $mode != none ]; then
+            assert_field max_inside 1
+            # Every thread takes the GIL at least once, so the holder changes: forced.
+            [ "$(field handoffs)" -ge 2 ]
+        else
+            [ "$(field max_inside)" -ge 1 ]
+        fi
+    done
+}
+
+@test "gil py2: exactly one drop every check_interval bytecodes (the ticks)" {
+    for ci in 100 7; do
+        run lab 06 gil --mode=py2 --check-interval $ci
+        [ "$status" -eq 0 ]
+        assert_field check_interval $ci
+        instr="$(field instructions)"
+        [ "$instr" -eq 10800081 ]
+        assert_field drops $((instr / ci))
+        assert_field drop_requests 0
+    done
+}
+
+@test "gil py3: a waiting thread asks for the GIL (drop requests > 0)" {
+    # A short interval so that a waiter asks even on one busy core.
+    run lab 06 gil --mode=py3 --interval-us 1000
+    [ "$status" -eq 0 ]
+    assert_field max_inside 1
+    assert_field interval_us 1000
+    [ "$(field drop_requests)" -gt 0 ]
+    [ "$(field drops)" -gt 0 ]
+    assert_field checksum $GIL_SUM
+}
+
+@test "gil: the checksum follows --threads, --io and --work" {
+    run lab 06 gil --mode=py3 --threads 4 --io 0 --work 1000
+    [ "$status" -eq 0 ]
+    assert_field threads 4
+    assert_field checksum 63989337332000
+    assert_field max_inside 1
+}
+
+@test "gil --timeline: one row per thread, within 80 columns, after the run" {
+    for mode in none py2 py3; do
+        run lab 06 gil --mode=$mode --timeline
+        [ "$status" -eq 0 ]
+        assert_result gil
+        assert_line --regexp '^timeline \('"$mode"'\)'
+        assert_line --regexp '^cpu-1 +\|[ #.~]{64}\| +[0-9]+%$'
+        assert_line --regexp '^cpu-2 +\|[ #.~]{64}\| +[0-9]+%$'
+        assert_line --regexp '^io-1 +\|[ #.~]{64}\| +[0-9]+%$'
+        while IFS= read -r l; do
+            [ "${#l}" -le 80 ] || { echo "too wide: $l"; false; }
+        done < <(printf '%s\n' "$output" | sed -n '/^timeline/,/^# /p')
+    done
+}
+
+@test "gil --timeline under a GIL: never two rows holding it in the same column" {
+    run lab 06 gil --mode=py3 --timeline
+    [ "$status" -eq 0 ]
+    rows="$(printf '%s\n' "$output" | grep -E '^(cpu|io)-[0-9]+ +\|' | sed -E 's/^[^|]*\|(.{64})\|.*/\1/')"
+    for c in $(seq 0 63); do
+        n="$(printf '%s\n' "$rows" | cut -c$((c + 1)) | grep -c '#' || true)"
+        [ "$n" -le 1 ] || { echo "column $c: $n rows hold the GIL"; false; }
+    done
+}
+
+@test "cpu: the exact result in every variant (unsigned __int128)" {
+    run lab 06 cpu
+    [ "$status" -eq 0 ]
+    assert_result cpu
+    for v in seq threads threads-gil procs; do
+        line="$(cpu_line $v)"
+        [ -n "$line" ]
+        [ "$(part_field "$line" result)" = 49999666671666600000 ]
+        [ "$(part_field "$line" n)" = 100000 ]
+        [ "$(part_field "$line" workers)" = 2 ]
+        [ -n "$(part_field "$line" elapsed_ms)" ]
+    done
+}
+
+@test "cpu --n 1000000: the notes' 499999666667166666000000, every time" {
+    run lab 06 cpu --n 1000000
+    [ "$status" -eq 0 ]
+    for v in seq threads threads-gil procs; do
+        [ "$(part_field "$(cpu_line $v)" result)" = $NOTES_RESULT ]
+    done
+    assert_output --partial "normal:      $NOTES_RESULT"
+    assert_output --partial "multicore:   $NOTES_RESULT"
+}
+
+@test "cpu --workers 3: three jobs" {
+    run lab 06 cpu --n 1000 --workers 3
+    [ "$status" -eq 0 ]
+    for v in seq threads threads-gil procs; do
+        [ "$(part_field "$(cpu_line $v)" result)" = 749500749000 ]
+    done
+    no_lab_processes
+}
+
+@test "bound: CPU parts exact, IO threads overlap their sleeps under the GIL" {
+    run lab 06 bound
+    [ "$status" -eq 0 ]
+    assert_result bound
+    cpu_tg="$(printf '%s\n' "$output" | grep '^RESULT l6.bound kind=cpu variant=threads-gil ')"
+    cpu_p="$(printf '%s\n' "$output" | grep '^RESULT l6.bound kind=cpu variant=procs ')"
+    [ "$(part_field "$cpu_tg" checksum)" = 49999666671666600000 ]
+    [ "$(part_field "$cpu_p" checksum)" = 49999666671666600000 ]
+    assert_field kind io bound
+    assert_field workers 400 bound
+    assert_field created 400 bound
+    assert_field failed 0 bound
+    assert_field stack_kib 64 bound
+    assert_field max_inside 1 bound
+    # Each thread sleeps 2 units: a lower bound only.
+    awk -v u="$(field elapsed_units bound)" 'BEGIN { exit !(u >= 2.0) }'
+    no_lab_processes
+}
+
+@test "bound --io-threads 2000: thousands of small-stack threads" {
+    run lab 06 bound --io-threads 2000 --n 1000
+    [ "$status" -eq 0 ]
+    assert_field created 2000
+    assert_field failed 0
+    awk -v u="$(field elapsed_units)" 'BEGIN { exit !(u >= 2.0) }'
+}
+
+@test "bound: thread creation failures are reported, not crashed on" {
+    # 4000 x 64 KiB stacks do not fit in 150 MB of address space.
+    run timeout -k 5 30 prlimit --as=150000000 "$BUILD/lab06" bound --io-threads 4000 --n 1000
+    [ "$status" -eq 0 ]
+    assert_result bound
+    [ "$(field failed)" -gt 0 ]
+    [ $(( $(field created) + $(field failed) )) -eq 4000 ]
+    assert_output --partial "could not be created"
+}
+
+@test "convoy py2: one drop every check_interval bytecodes; py3: the dropper never takes it straight back" {
+    run lab 06 convoy --mode=py2
+    [ "$status" -eq 0 ]
+    assert_result convoy
+    assert_field mode py2
+    assert_field checksum 32399964000089999800000
+    assert_field instructions 9000018
+    assert_field drops 90000
+    assert_field drop_requests 0
+    run lab 06 convoy --mode=py3
+    [ "$status" -eq 0 ]
+    assert_field mode py3
+    assert_field checksum 32399964000089999800000
+    assert_field retakes 0
+    assert_field retake_pct 0
+}
+
+@test "convoy py3: forced drops happen (short interval), and none is retaken" {
+    run lab 06 convoy --mode=py3 --interval-us 1000 --work 600000
+    [ "$status" -eq 0 ]
+    assert_field checksum 518399712000359999600000
+    [ "$(field drops)" -gt 0 ]
+    [ "$(field drop_requests)" -gt 0 ]
+    assert_field retakes 0
+}
+
+@test "gil_money: 99 without a user lock (forced), 0 with one" {
+    run lab 06 gil_money --mode=nolock
+    [ "$status" -eq 0 ]
+    assert_result gil_money
+    assert_field mode nolock
+    assert_field gil py3
+    assert_field user_lock 0
+    assert_field threads 100
+    assert_field final 99
+    assert_field max_inside 1
+    run lab 06 gil_money --mode=lock
+    [ "$status" -eq 0 ]
+    assert_field mode lock
+    assert_field user_lock 1
+    assert_field final 0
+    assert_field max_inside 1
+    # The user lock's acquire blocked with the GIL released (P20): no deadlock, and it happened.
+    [ "$(field blocked_acquires)" -gt 0 ]
+    # 100 x sleep(0.1) in a row: at least 10 units.
+    awk -v u="$(field elapsed_units)" 'BEGIN { exit !(u >= 10.0) }'
+}
+
+@test "gil_money --money-threads 10: still 99 without the lock, 90 with it" {
+    run lab 06 gil_money --mode=nolock --money-threads 10
+    [ "$status" -eq 0 ]
+    assert_field final 99
+    run lab 06 gil_money --mode=lock --money-threads 10 --timeline
+    [ "$status" -eq 0 ]
+    assert_field final 90
+    assert_line --regexp '^task-1 +\|'
+}
+
+@test "affinity: two threads pinned to one core, then free (report only)" {
+    run lab 06 affinity --mode=pinned
+    [ "$status" -eq 0 ]
+    assert_result affinity
+    assert_field mode pinned
+    assert_field cpus 1
+    assert_field threads 2
+    assert_field result 312499958333345833330000000
+    [ -n "$(field cpu_per_wall)" ]
+    run lab 06 affinity --mode=free
+    [ "$status" -eq 0 ]
+    assert_field mode free
+    [ "$(field cpus)" -ge 1 ]
+    assert_field result 312499958333345833330000000
+}
+
+@test "--list names every scenario" {
+    run lab 06 --list
+    [ "$status" -eq 0 ]
+    [ "${#lines[@]}" -eq 6 ]
+    for s in gil cpu bound convoy gil_money affinity; do
+        assert_line --regexp "^$s  [^ ].*"
+    done
+}
+
+@test "--help exits 0 and documents the options" {
+    run lab 06 --help
+    [ "$status" -eq 0 ]
+    assert_output --partial "Usage: lab06"
+    for o in --timeline --interval-us=N --check-interval=N --work=N --n=N --io-threads=N --bench; do
+        assert_output --partial -- "$o"
+    done
+}
+
+@test "guided demo: every scenario and mode, timelines for py2 and py3, exit 0" {
+    run lab 06
+    [ "$status" -eq 0 ]
+    for m in none py2 py3; do assert_line --regexp "^RESULT l6\.gil mode=$m "; done
+    [ "$(printf '%s\n' "$output" | grep -c '^RESULT l6\.cpu variant=')" -eq 4 ]
+    [ "$(printf '%s\n' "$output" | grep -c '^RESULT l6\.bound kind=')" -eq 3 ]
+    for m in py2 py3; do assert_line --regexp "^RESULT l6\.convoy mode=$m "; done
+    for m in nolock lock; do assert_line --regexp "^RESULT l6\.gil_money mode=$m "; done
+    for m in pinned free; do assert_line --regexp "^RESULT l6\.affinity mode=$m "; done
+    assert_line --regexp '^timeline \(py2\)'
+    assert_line --regexp '^timeline \(py3\)'
+    refute_line --regexp '^timeline \(none\)'
+    assert_line --partial "every one behaved as the lesson says"
+    [ "$(printf '%s\n' "$output" | grep -c '^RESULT l6.gil .*checksum='"$GIL_SUM"' ')" -eq 3 ]
+    no_lab_processes
+}
+
+@test "--bench: the lab 6 speedup table" {
+    run lab 06 --bench
+    [ "$status" -eq 0 ]
+    assert_output --partial "seq (normal)"
+    assert_output --partial "threads-gil (py3)"
+    assert_output --partial "procs (multicore)"
+    [ "$(printf '%s\n' "$output" | grep -c " $NOTES_RESULT\$")" -eq 4 ]
+}
+
+@test "usage errors: exit 2, one line and a hint" {
+    run --separate-stderr lab 06 nosuch
+    assert_usage_error "unknown scenario 'nosuch'"
+    run --separate-stderr lab 06 gil --nosuch
+    assert_usage_error "unknown option '--nosuch'"
+    run --separate-stderr lab 06 gil --mode=py4
+    assert_usage_error "unknown mode 'py4'"
+    run --separate-stderr lab 06 cpu --mode=py3
+    assert_usage_error "has no modes"
+    run --separate-stderr lab 06 gil --work abc
+    assert_usage_error "bad value for --work: 'abc' is not a whole number"
+    run --separate-stderr lab 06 gil --interval-us 0
+    assert_usage_error "bad value for --interval-us: 0 is out of range"
+    run --separate-stderr lab 06 gil --check-interval=-5
+    assert_usage_error "bad value for --check-interval"
+    run --separate-stderr lab 06 bound --io-threads 999999999
+    assert_usage_error "bad value for --io-threads: .* out of range"
+    run --separate-stderr lab 06 cpu --timeline
+    assert_usage_error "option '--timeline' does not apply to scenario 'cpu'"
+    run --separate-stderr lab 06 gil --timeline=1
+    assert_usage_error "takes no value"
+    run --separate-stderr env LAB_SECOND_MS=fast "$BUILD/lab06" gil
+    assert_usage_error "bad LAB_SECOND_MS"
+}
+
+@test "README commands run as shown" {
+    run_readme_commands "$ROOT/labs/06-gil"
+}
+
+@test "nothing left behind" {
+    run lab 06 cpu --n 1000
+    [ "$status" -eq 0 ]
+    no_lab_processes
+}
