@@ -79,10 +79,10 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 }
 
 @test "serial vs concurrent in the same run: concurrent < 0.8 x serial" {
-    LAB_SECOND_MS=30 run lab 02 serial
+    LAB_SECOND_MS=20 run lab 02 serial
     assert_success
     serial="$(field elapsed_units serial)"
-    LAB_SECOND_MS=30 run lab 02 concurrent
+    LAB_SECOND_MS=20 run lab 02 concurrent
     assert_success
     concurrent="$(field elapsed_units concurrent)"
     ge "$serial" 5.7
@@ -136,6 +136,7 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
     assert_field umask 000
     assert_field fds_only_std 1
     assert_field pidfile_ok 1
+    assert_field ran_alone 1
     assert_field stopped 1
     assert_field pidfile_removed 1
     assert_field leftovers 0
@@ -213,9 +214,24 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 }
 
 @test "SIGINT in the middle of daemon_proc leaves no process behind" {
-    LAB_SECOND_MS=1000 timeout -s INT 0.5 "$BUILD/lab02" daemon_proc >/dev/null || true
+    LAB_SECOND_MS=1000 timeout -s INT 0.3 "$BUILD/lab02" daemon_proc >/dev/null || true
     for _ in $(seq 1 50); do no_lab_processes 2>/dev/null && break; sleep 0.05; done
     no_lab_processes
+}
+
+@test "SIGINT while the Unix daemon runs: the lab stops it and removes its directory" {
+    before="$(ipc_snapshot)"
+    out="$BATS_TEST_TMPDIR/out"
+    LAB_SECOND_MS=2000 timeout -s INT 0.3 "$BUILD/lab02" unix_daemon >"$out" || true
+    pid=$(sed -n -E 's/^lab: the pidfile says ([0-9]+)$/\1/p' "$out")
+    [ -n "$pid" ]
+    for _ in $(seq 1 50); do no_lab_processes 2>/dev/null && break; sleep 0.05; done
+    no_lab_processes
+    if [ -r "/proc/$pid/stat" ]; then
+        state=$(sed -E 's/^.*\) (.).*$/\1/' "/proc/$pid/stat" 2>/dev/null || echo X)
+        [[ "$state" == [ZX] || -z "$state" ]]
+    fi
+    [ "$(ipc_snapshot)" = "$before" ]
 }
 
 @test "usage errors: unknown scenario, option, mode, bad and out-of-range numbers, LAB_SECOND_MS" {

@@ -364,6 +364,12 @@ int run_unix_daemon(const char *mode)
     pid_t from_file = read_pidfile(pidfile_path);
     lab_say("lab: the pidfile says %d", (int)from_file);
 
+    /* Let it run on its own for a moment, as a daemon does (interrupt the lab now with Ctrl-C:
+     * the cleanup stops the daemon, since the terminal's signal cannot reach it). */
+    lab_sleep(1);
+    bool ran_alone = !proc_ended(r.pid);
+    lab_say("lab: after 1 unit the daemon %d is %s", (int)r.pid, ran_alone ? "still running on its own" : "gone?!");
+
     /* Stop it: SIGTERM through the pidfd, then wait until it has ended (bounded). */
     int rc = pidfd_kill(pidfd, r.pid, SIGTERM);
     bool stopped = rc == 0 && wait_ended(pidfd, r.pid, 10000);
@@ -389,10 +395,10 @@ int run_unix_daemon(const char *mode)
     int sid_ok = r.sid == r.first_child && r.pgid == r.sid;
     int pidfile_ok = r.pidfile_ok && from_file == r.pid;
     lab_result("unix_daemon", "ppid_not_lab=%d session_leader=%d sid_is_first_child=%d ctty=%d cwd_root=%d "
-               "umask=%03o fds_only_std=%d pidfile_ok=%d stopped=%d pidfile_removed=%d leftovers=%d",
+               "umask=%03o fds_only_std=%d pidfile_ok=%d ran_alone=%d stopped=%d pidfile_removed=%d leftovers=%d",
                ppid_not_lab, r.session_leader, sid_ok, r.has_ctty, r.cwd_root, r.umask_now, r.fds_only_std,
-               pidfile_ok, stopped, pidfile_removed, leftovers);
+               pidfile_ok, ran_alone, stopped, pidfile_removed, leftovers);
     return ppid_not_lab && !r.session_leader && sid_ok && !r.has_ctty && r.cwd_root && r.umask_now == 0
-                   && r.fds_only_std && pidfile_ok && stopped && pidfile_removed && !leftovers
+                   && r.fds_only_std && pidfile_ok && ran_alone && stopped && pidfile_removed && !leftovers
                ? 0 : 1;
 }
