@@ -409,7 +409,8 @@ int run_rlock(const char *mode)
               over == EPERM && tl_lockdep_reports() == 0;
     lab_result("rlock",
                "threads=%d completed=%d lock_lines=%d per_thread_ABBA=%d pairs_adjacent=%d owner_count_max=%d "
-               "nonowner_release=%s nonowner_acquire=%s over_release=%s lockdep=%d deadlock=0 elapsed_units=%.1f",
+               "nonowner_release=%s nonowner_acquire=%s over_release=%s lockdep=%d deadlock=0 breaks=second_resource "
+               "elapsed_units=%.1f",
                G.threads, completed, lines, abba_threads, adjacent, tl_count_max(rl), lab07_errname(p1.unlock_rc),
                lab07_errname(p1.trylock_rc), lab07_errname(over), tl_lockdep_reports(), elapsed);
     abba_done();
@@ -424,7 +425,8 @@ int run_ordered(const char *mode)
     double elapsed = lab_elapsed_units(t0);
     int lines = lock_lines(), completed = read_count(&G.completed);
     bool ok = completed == G.threads && lines == 4 * G.threads && tl_lockdep_reports() == 0;
-    lab_result("ordered", "threads=%d completed=%d lock_lines=%d first=%s lockdep=%d deadlock=0 elapsed_units=%.1f",
+    lab_result("ordered", "threads=%d completed=%d lock_lines=%d first=%s lockdep=%d deadlock=0 breaks=circular_wait "
+               "elapsed_units=%.1f",
                G.threads, completed, lines, (uintptr_t)G.A < (uintptr_t)G.B ? "mutexA" : "mutexB",
                tl_lockdep_reports(), elapsed);
     abba_done();
@@ -437,7 +439,8 @@ int run_backoff(const char *mode)
     abba_run(AB_BACKOFF, "backoff", false);
     int completed = read_count(&G.completed), pairs = read_count(&G.pairs), retries = read_count(&G.retries);
     bool ok = completed == G.threads && pairs == 2 * G.threads && retries >= 1;
-    lab_result("backoff", "threads=%d completed=%d pairs=%d retries=%d lockdep=%d deadlock=0", G.threads, completed,
+    lab_result("backoff", "threads=%d completed=%d pairs=%d retries=%d lockdep=%d deadlock=0 breaks=hold_and_wait",
+               G.threads, completed,
                pairs, retries, tl_lockdep_reports());
     abba_done();
     return ok ? 0 : 1;
@@ -461,7 +464,8 @@ int run_watchdog_restart(const char *mode)
     abba_run(AB_ORDERED, "watchdog_restart", false);
     int lines = lock_lines(), completed = read_count(&G.completed);
     bool ok = completed == G.threads && lines == 4 * G.threads;
-    lab_result("watchdog_restart", "generation=1 restarts=1 final_mode=ordered completed=%d lock_lines=%d deadlock=0",
+    lab_result("watchdog_restart", "generation=1 restarts=1 final_mode=ordered completed=%d lock_lines=%d deadlock=0 "
+               "breaks=no_preemption",
                completed, lines);
     abba_done();
     return ok ? 0 : 1;

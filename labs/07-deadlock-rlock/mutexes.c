@@ -179,7 +179,8 @@ int run_timeout(const char *mode)
     tl_destroy(&TP.b);
 
     bool ok = try_rc == EBUSY && rc == ETIMEDOUT && waited >= 0.2 && completed == 2 && timeouts >= 1;
-    lab_result("timeout", "acquired=%d err=%s waited_units=%.1f trylock=%s completed=%d timeouts=%d deadlock=0",
+    lab_result("timeout", "acquired=%d err=%s waited_units=%.1f trylock=%s completed=%d timeouts=%d deadlock=0 "
+               "breaks=hold_and_wait",
                rc == 0, lab07_errname(rc), waited, lab07_errname(try_rc), completed, timeouts);
     return ok ? 0 : 1;
 }

@@ -156,10 +156,12 @@ int run_philosophers(const char *mode)
     bool ok = T.mode != PH_DEADLOCK && fed == NPHIL && meals == NPHIL * T.meals &&
               (T.mode != PH_WAITER || T.max_seated == NPHIL - 1);
     if (T.mode == PH_WAITER)
-        lab_result("philosophers", "mode=%s philosophers=%d deadlocked=0 fed=%d meals=%d max_seated=%d lockdep=%d", mode,
+        lab_result("philosophers", "mode=%s philosophers=%d deadlocked=0 fed=%d meals=%d max_seated=%d lockdep=%d "
+                   "breaks=circular_wait", mode,
                    NPHIL, fed, meals, T.max_seated, tl_lockdep_reports());
     else
-        lab_result("philosophers", "mode=%s philosophers=%d deadlocked=0 fed=%d meals=%d lockdep=%d", mode, NPHIL, fed,
+        lab_result("philosophers", "mode=%s philosophers=%d deadlocked=0 fed=%d meals=%d lockdep=%d breaks=circular_wait",
+                   mode, NPHIL, fed,
                    meals, tl_lockdep_reports());
     SYS_CHECK(sem_destroy(&T.waiter));
     for (int i = 0; i < NPHIL; i++)

@@ -1,0 +1,326 @@
+#!/usr/bin/env bats
+# tests/07-deadlock-rlock.bats - lab 7: the forced A/B deadlock and its watchdog, the cures
+# (rlock, ordered, backoff, timeout, watchdog_restart), lockdep, self_deadlock, forgot_unlock,
+# the dining philosophers, Helgrind on the lock order, the CLI contract and the README.
+load test_helper
+LAB=07
+
+# elapsed_ms CMD... - run CMD (through `run`) and put its wall time in ms into $elapsed.
+elapsed_ms() {
+    local t0 t1
+    t0=$(date +%s%N)
+    run "$@"
+    t1=$(date +%s%N)
+    elapsed=$(((t1 - t0) / 1000000))
+}
+
+# ge A B - A >= B for decimals.
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+
+# ==== deadlock ====
+
+@test "deadlock: deadlocks every run, the watchdog prints the wait-for report and RESULT, exit 3" {
+    run -3 lab 07 deadlock
+    assert_result deadlock
+    assert_field threads 10
+    assert_field deadlocked 1
+    assert_field lock_lines 4
+    assert_field blocked 10
+    assert_field cycle 'mutexA->mutexB->mutexA'
+    assert_field lockdep 1
+    assert_field watchdog_ms 300
+    # The notes' four lines, in the order the forced schedule makes certain.
+    run -0 bash -c "printf '%s\n' \"\$1\" | grep '抢到'" _ "$output"
+    assert_equal "${lines[0]}" "Thread-1 抢到A锁"
+    assert_equal "${lines[1]}" "Thread-1 抢到B锁"
+    assert_equal "${lines[2]}" "Thread-1 抢到B锁"
+    assert_equal "${lines[3]}" "Thread-2 抢到A锁"
+    assert_equal "${#lines[@]}" 4
+}
+
+@test "deadlock: the report names holders, waiters and the cycle" {
+    run -3 lab 07 deadlock --watchdog-ms=50
+    assert_line --regexp '^WATCHDOG: no progress for [0-9]+ ms'
+    assert_line --regexp '^  Thread-1 +BLOCKED +holds mutexB +waits for mutexA \(held by Thread-2\)$'
+    assert_line --regexp '^  Thread-2 +BLOCKED +holds mutexA +waits for mutexB \(held by Thread-1\)$'
+    assert_line --regexp '^  Thread-10 +BLOCKED +holds - +waits for mutexA \(held by Thread-2\)$'
+    assert_line 'cycle: mutexA->mutexB->mutexA'
+    assert_line '  Thread-1 waits for mutexA, held by Thread-2'
+    assert_line '  Thread-2 waits for mutexB, held by Thread-1'
+    assert_line 'lockdep: Thread-1 is trying to acquire mutexA'
+    no_lab_processes
+}
+
+@test "deadlock: --watchdog-ms bounds the wait (at least that long), --threads=2" {
+    elapsed_ms lab 07 deadlock --watchdog-ms=60 --threads=2
+    [ "$status" -eq 3 ]
+    assert_field watchdog_ms 60
+    assert_field threads 2
+    assert_field blocked 2
+    assert_field deadlocked 1
+    [ "$elapsed" -ge 60 ]
+}
+
+# ==== cures ====
+
+@test "rlock: mutexA = mutexB = RLock(): 40 lines, ABBA per thread, pairs adjacent, EPERM for a non-owner" {
+    run -0 lab 07 rlock
+    assert_result rlock
+    assert_field threads 10
+    assert_field completed 10
+    assert_field lock_lines 40
+    assert_field per_thread_ABBA 10
+    assert_field pairs_adjacent 1
+    assert_field owner_count_max 2
+    assert_field nonowner_release EPERM
+    assert_field nonowner_acquire EBUSY
+    assert_field over_release EPERM
+    assert_field lockdep 0
+    assert_field deadlock 0
+    assert_field breaks second_resource
+    # serialised by the one lock: at least threads x hold (10 x 0.5)
+    ge "$(field elapsed_units)" 5.0
+    assert_line --regexp '^Thread-1 抢到B锁   <locked RLock owner=Thread-1 count=2>$'
+    assert_line 'MainThread: acquire(); acquire()   <locked RLock owner=MainThread count=2>'
+}
+
+@test "ordered: address order, the same forced schedule completes" {
+    run -0 lab 07 ordered
+    assert_result ordered
+    assert_field threads 10
+    assert_field completed 10
+    assert_field lock_lines 40
+    assert_field first mutexA
+    assert_field lockdep 0
+    assert_field deadlock 0
+    assert_field breaks circular_wait
+    ge "$(field elapsed_units)" 5.0
+}
+
+@test "backoff: trylock + release + retry: everyone finishes, at least one retry" {
+    run -0 lab 07 backoff --threads=6
+    assert_result backoff
+    assert_field threads 6
+    assert_field completed 6
+    assert_field pairs 12
+    assert_field lockdep 0
+    assert_field deadlock 0
+    assert_field breaks hold_and_wait
+    [ "$(field retries)" -ge 1 ]
+}
+
+@test "timeout: acquire(timeout) gives up after the delay, trylock EBUSY, the pair completes" {
+    run -0 lab 07 timeout
+    assert_result timeout
+    assert_field acquired 0
+    assert_field err ETIMEDOUT
+    assert_field trylock EBUSY
+    assert_field completed 2
+    assert_field deadlock 0
+    assert_field breaks hold_and_wait
+    ge "$(field waited_units)" 0.2
+    [ "$(field timeouts)" -ge 1 ]
+}
+
+@test "watchdog_restart: deadlock, watchdog, exec itself in ordered mode (same pid), completes" {
+    run -0 lab 07 watchdog_restart --threads=4
+    assert_result watchdog_restart
+    assert_field generation 1
+    assert_field restarts 1
+    assert_field final_mode ordered
+    assert_field completed 4
+    assert_field lock_lines 16
+    assert_field deadlock 0
+    assert_field breaks no_preemption
+    assert_line 'cycle: mutexA->mutexB->mutexA'
+    assert_line --regexp '^WATCHDOG: restarting itself: pid [0-9]+ execs lab07 watchdog_restart --generation=1'
+    [ "$(printf '%s\n' "$output" | grep -c '^RESULT ')" -eq 1 ]
+    pid0=$(printf '%s\n' "$output" | sed -n 's/^generation 0 (pid \([0-9]*\)).*/\1/p')
+    pid1=$(printf '%s\n' "$output" | sed -n 's/^generation 1 (pid \([0-9]*\),.*/\1/p')
+    [ -n "$pid0" ] && [ "$pid0" = "$pid1" ]
+    no_lab_processes
+}
+
+@test "watchdog_restart --generation=1 runs the ordered program directly (no recursion)" {
+    run -0 lab 07 watchdog_restart --generation=1 --threads=3
+    assert_field restarts 1
+    assert_field completed 3
+    refute_line --partial 'WATCHDOG'
+}
+
+# ==== lockdep ====
+
+@test "lockdep --mode=lucky: no deadlock, yet the inversion is reported with both paths" {
+    run -0 lab 07 lockdep --mode=lucky
+    assert_result lockdep
+    assert_field mode lucky
+    assert_field deadlocked 0
+    assert_field reports 1
+    assert_field seen 'mutexA->mutexB'
+    assert_field inverted 'mutexB->mutexA'
+    assert_line 'lockdep: WARNING: possible circular locking dependency detected'
+    assert_line --regexp '^lockdep: Thread-[0-9]+ \(ld_thread\) is trying to acquire mutexA$'
+    assert_line --regexp '^lockdep:   while holding mutexB'
+    assert_line --regexp '^lockdep:   Thread-[0-9]+ \(ld_thread\) asked for mutexB while holding mutexA$'
+}
+
+@test "lockdep --mode=ordered: the same order in both threads, no report" {
+    run -0 lab 07 lockdep --mode=ordered
+    assert_field reports 0
+    assert_field seen -
+    refute_line --partial 'WARNING'
+}
+
+# ==== one lock, one thread ====
+
+@test "self_deadlock: plain hangs (timed: ETIMEDOUT), errorcheck EDEADLK, recursive counts to 2" {
+    run -0 lab 07 self_deadlock --mode=plain
+    assert_field second_lock ETIMEDOUT
+    assert_field hung 1
+    assert_field count_max 1
+    run -0 lab 07 self_deadlock --mode=errorcheck
+    assert_field second_lock EDEADLK
+    assert_field extra_unlock EPERM
+    assert_field nonowner_unlock EPERM
+    assert_field hung 0
+    run -0 lab 07 self_deadlock --mode=recursive
+    assert_field second_lock OK
+    assert_field count_max 2
+    assert_field extra_unlock EPERM
+    assert_result self_deadlock
+}
+
+@test "forgot_unlock: a timed lock detects the dead holder; a robust mutex recovers" {
+    run -0 lab 07 forgot_unlock --mode=plain
+    assert_result forgot_unlock
+    assert_field detected 1
+    assert_field holder_alive 0
+    assert_field err ETIMEDOUT
+    assert_field unlock_by_other EPERM
+    assert_field recovered 0
+    run -0 lab 07 forgot_unlock --mode=robust
+    assert_field detected 1
+    assert_field err EOWNERDEAD
+    assert_field recovered 1
+}
+
+# ==== philosophers ====
+
+@test "philosophers --mode=deadlock: all five hold a fork, the watchdog reports the 5-cycle, exit 3" {
+    run -3 lab 07 philosophers --mode=deadlock --watchdog-ms=100
+    assert_result philosophers
+    assert_field deadlocked 1
+    assert_field fed 0
+    assert_field blocked 5
+    assert_field cycle 'fork0->fork1->fork2->fork3->fork4->fork0'
+    assert_field watchdog_ms 100
+    assert_line --regexp '^  philosopher-4 +BLOCKED +holds fork4 +waits for fork0 \(held by philosopher-0\)$'
+}
+
+@test "philosophers: ordered forks and the waiter feed everyone" {
+    run -0 lab 07 philosophers --mode=ordered
+    assert_field fed 5
+    assert_field meals 15
+    assert_field deadlocked 0
+    assert_field lockdep 0
+    assert_field breaks circular_wait
+    run -0 lab 07 philosophers --mode=waiter --meals=2
+    assert_field fed 5
+    assert_field meals 10
+    assert_field max_seated 4
+    # lockdep cannot see the waiter: it still sees the fork order cycle
+    assert_field lockdep 1
+}
+
+# ==== Helgrind ====
+
+helgrind() {
+    command -v valgrind >/dev/null || skip "valgrind not installed"
+    run timeout -k 5 30 valgrind -q --tool=helgrind --error-exitcode=99 "$BUILD/lab07" "$@"
+}
+
+@test "helgrind: reports the lock-order violation of the lucky run" {
+    helgrind lockdep --mode=lucky
+    [ "$status" -eq 99 ]
+    assert_output --regexp 'lock order "0x[0-9A-F]+ before 0x[0-9A-F]+" violated'
+    assert_line --partial 'RESULT l7.lockdep mode=lucky'
+}
+
+@test "helgrind: silent on ordered and rlock" {
+    helgrind ordered --threads=3 --hold=1
+    [ "$status" -eq 0 ]
+    refute_output --partial 'lock order'
+    helgrind rlock --threads=3 --hold=1
+    [ "$status" -eq 0 ]
+    refute_output --partial 'lock order'
+}
+
+@test "helgrind: cannot tell the trylock back-off from the bug (reports a lock order)" {
+    helgrind backoff --threads=3 --hold=1
+    [ "$status" -eq 99 ]
+    assert_output --partial 'lock order'
+    assert_line --regexp '^RESULT l7.backoff threads=3 completed=3 pairs=6 '
+}
+
+# ==== the CLI contract ====
+
+@test "--list names every scenario" {
+    run -0 lab 07 --list
+    assert_equal "${#lines[@]}" 10
+    for s in deadlock rlock ordered backoff timeout watchdog_restart lockdep self_deadlock forgot_unlock philosophers; do
+        assert_line --regexp "^$s  [^ ]"
+    done
+}
+
+@test "--help exits 0 and shows options" {
+    run -0 lab 07 --help
+    assert_line --partial '--watchdog-ms=N'
+    assert_line --partial 'modes: deadlock,ordered,waiter'
+}
+
+@test "guided demo: every part behaves (deadlocks exit 3 in a child), every RESULT present" {
+    run -0 lab 07
+    for s in deadlock rlock ordered backoff timeout watchdog_restart; do
+        assert_line --regexp "^RESULT l7\.$s "
+    done
+    for m in lucky ordered; do assert_line --regexp "^RESULT l7\.lockdep mode=$m "; done
+    for m in plain errorcheck recursive; do assert_line --regexp "^RESULT l7\.self_deadlock mode=$m "; done
+    for m in plain robust; do assert_line --regexp "^RESULT l7\.forgot_unlock mode=$m "; done
+    for m in deadlock ordered waiter; do assert_line --regexp "^RESULT l7\.philosophers mode=$m "; done
+    assert_line 'demo: 16 parts, every one behaved as the lesson says'
+    no_lab_processes
+}
+
+@test "usage errors: exit 2 with one line and a hint" {
+    run --separate-stderr lab 07 nosuch
+    assert_usage_error "unknown scenario 'nosuch'"
+    run --separate-stderr lab 07 deadlock --bogus
+    assert_usage_error "unknown option '--bogus'"
+    run --separate-stderr lab 07 lockdep --mode=unlucky
+    assert_usage_error "unknown mode 'unlucky'"
+    run --separate-stderr lab 07 deadlock --mode=ordered
+    assert_usage_error "has no modes"
+    run --separate-stderr lab 07 deadlock --threads=ten
+    assert_usage_error "not a whole number"
+    run --separate-stderr lab 07 deadlock --threads=1
+    assert_usage_error "out of range"
+    run --separate-stderr lab 07 rlock --threads=33
+    assert_usage_error "out of range"
+    run --separate-stderr lab 07 ordered --hold=101
+    assert_usage_error "out of range"
+    run --separate-stderr lab 07 deadlock --watchdog-ms=-1
+    assert_usage_error "out of range"
+    run --separate-stderr lab 07 watchdog_restart --generation=2
+    assert_usage_error "out of range"
+    run --separate-stderr lab 07 deadlock --meals=2
+    assert_usage_error "does not apply"
+    LAB_SECOND_MS=0 run --separate-stderr lab 07 deadlock
+    assert_usage_error "LAB_SECOND_MS"
+    LAB_SEED=x run --separate-stderr lab 07 backoff
+    assert_usage_error "LAB_SEED"
+}
+
+@test "README: every command shown runs as documented" {
+    run_readme_commands "$ROOT/labs/07-deadlock-rlock"
+    no_lab_processes
+}
