@@ -1,0 +1,82 @@
+/* labs/04-ipc-queue/main.c - lab 4: inter-process communication (IPC).
+ *
+ * Processes do not share memory (lab 1), so they talk through the kernel or through memory they
+ * map on purpose.  This lab builds multiprocessing.Queue in C (common/pqueue.c: a ring in shared
+ * memory, a process-shared mutex and condition variables), sends the notes' messages parent->child
+ * and child->child, compares Pipe() (a duplex socketpair) with a one-way pipe, and sends one
+ * payload through each of the notes' five IPC kinds (pipe, FIFO, message queue, semaphore, shared
+ * memory), removing every kernel object afterwards.  It ends with the thread queues of the notes
+ * (queue.Queue, LifoQueue, PriorityQueue).
+ * Python <-> C: multiprocessing.Queue(5) <-> lab_pq_create(5, 0); Pipe() <-> socketpair();
+ *   os.pipe() <-> pipe2(); queue.Empty/Full <-> EAGAIN or ETIMEDOUT.
+ * Usage: build/lab04 (guided demo) | build/lab04 --list | build/lab04 SCENARIO [--mode=M]
+ *        [--messages=10] | build/lab04 --bench (the IPC cost table of `make bench`)
+ * Watch for: the exact full()/empty()/qsize() (Python's are approximate), get(timeout=3) waiting
+ *   3 "seconds", the System V queue handing out the second message first, removed=1 everywhere.
+ * See also: queue.c, pipe.c, kinds.c, tqueue.c, bench.c, common/pqueue.h, README.md.
+ */
+#include "lab.h"
+#include "lab04.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const struct lab_scenario scenarios[] = {
+    { .name = "queue_api", .summary = "Queue(5): put/get/full/empty/qsize, put_nowait/get_nowait, get(timeout=3)",
+      .run = l04_queue_api },
+    { .name = "parent_child", .summary = "a child puts 燕子李三, the parent gets it; the parent sends the child a list",
+      .run = l04_parent_child },
+    { .name = "child_child", .summary = "a producer child and a consumer child talk through one queue",
+      .run = l04_child_child, .opts = "messages" },
+    { .name = "pipe", .summary = "Pipe() is a duplex socketpair, os.pipe() one-way; EOF only when every write end is closed",
+      .modes = "noclose,close", .run = l04_pipe },
+    { .name = "kinds", .summary = "one payload through pipe, FIFO, POSIX and System V message queues, semaphore, shm",
+      .run = l04_kinds },
+    { .name = "limits", .summary = "messages too big for a POSIX mq, a System V queue and the process queue",
+      .run = l04_limits },
+    { .name = "thread_queues", .summary = "queue.Queue, LifoQueue, PriorityQueue between threads: 1, 2, (0, '333')",
+      .run = l04_thread_queues },
+    { 0 }
+};
+
+static struct lab_opt opts[] = {
+    { .name = "messages", .help = "messages the producer child sends in child_child", .def = 10, .min = 1, .max = 100000 },
+    { 0 }
+};
+
+const char *l04_errname(int err)
+{
+    switch (err) {
+    case 0: return "OK";
+    case EAGAIN: return "EAGAIN";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case EMSGSIZE: return "EMSGSIZE";
+    case EINVAL: return "EINVAL";
+    case EBADF: return "EBADF";
+    case ENOENT: return "ENOENT";
+    case ENXIO: return "ENXIO";
+    case EIDRM: return "EIDRM";
+    case EPIPE: return "EPIPE";
+    case ENOSYS: return "ENOSYS";
+    case E2BIG: return "E2BIG";
+    default: return "OTHER";
+    }
+}
+
+const char *l04_pyname(int err, int is_put)
+{
+    if (err == EAGAIN || err == ETIMEDOUT)
+        return is_put ? "FULL" : "EMPTY";
+    return l04_errname(err);
+}
+
+int main(int argc, char **argv)
+{
+    /* The FIFO demo runs this program a second time as an unrelated reader (exec, not fork):
+     * that run is not a lab run, so it is dispatched before lab_main parses the command line. */
+    if (argc == 3 && strcmp(argv[1], L04_FIFO_PEER_FLAG) == 0)
+        return l04_fifo_peer(argv[2]);
+    static const struct lab_program prog = { 4, "IPC: process queue, pipes, the five kinds", scenarios, opts,
+                                             NULL, l04_bench };
+    return lab_main(&prog, argc, argv);
+}
