@@ -128,9 +128,10 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
     run lab 02 unix_daemon
     assert_success
     assert_result unix_daemon
+    assert_field mode double
     assert_field ppid_not_lab 1
     assert_field session_leader 0
-    assert_field sid_is_first_child 1
+    assert_field sid first_child
     assert_field ctty 0
     assert_field cwd_root 1
     assert_field umask 000
@@ -148,6 +149,21 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
         [[ "$state" == [ZX] || -z "$state" ]]
     fi
     [ "$(ipc_snapshot)" = "$before" ]
+    no_lab_processes
+}
+
+@test "unix_daemon --mode=single (daemon(3)): a session leader, sid == its own pid" {
+    run lab 02 unix_daemon --mode=single
+    assert_success
+    assert_result unix_daemon
+    assert_field mode single
+    assert_field ppid_not_lab 1
+    assert_field session_leader 1
+    assert_field sid own
+    assert_field ctty 0
+    assert_field pidfile_ok 1
+    assert_field stopped 1
+    assert_field leftovers 0
     no_lab_processes
 }
 
@@ -241,6 +257,8 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
     assert_usage_error "unknown option '--nosuch'"
     run --separate-stderr lab 02 join --mode=fast
     assert_usage_error "has no modes"
+    run --separate-stderr lab 02 unix_daemon --mode=triple
+    assert_usage_error "unknown mode 'triple'"
     run --separate-stderr lab 02 serial --children=abc
     assert_usage_error "bad value for --children: 'abc' is not a whole number"
     run --separate-stderr lab 02 serial --children=9

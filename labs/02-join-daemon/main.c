@@ -83,7 +83,7 @@ static const struct lab_scenario scenarios[] = {
     { "serial", "join inside the loop: the children run one after another (1+2+3 = 6 units)", NULL, "children", run_serial, NULL, false },
     { "concurrent", "join after the loop: the children run together (max = 3 units)", NULL, "children", run_concurrent, NULL, false },
     { "daemon_proc", "Python's daemon process: SIGTERMed when the main code ends, a non-daemon child outlives it", NULL, NULL, run_daemon_proc, NULL, false },
-    { "unix_daemon", "a real Unix daemon: double fork, setsid, chdir /, umask, closed fds, pidfile; then stopped", NULL, NULL, run_unix_daemon, NULL, false },
+    { "unix_daemon", "a real Unix daemon: fork, setsid, fork, chdir /, umask, closed fds, pidfile; then stopped", "double,single", NULL, run_unix_daemon, NULL, false },
     { "thread_join", "t.join(): 'T1 start / T1 finished / all done'", NULL, "loops", run_thread_join, NULL, false },
     { "daemon_thread", "daemon threads are cut off at exit ('zhao is over' never comes; 132/456/主/end123/end465)", NULL, NULL, run_daemon_thread, NULL, false },
     { "timing", "sorry x5 serial vs threads, two processes, two threads, the run(n) countdown", NULL, NULL, run_timing, NULL, false },

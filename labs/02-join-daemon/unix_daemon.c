@@ -10,6 +10,8 @@
  *      inherited descriptor and point 0/1/2 at /dev/null;
  *   5. write a pidfile, so that a service manager (or this lab) can find it and stop it.
  * Nothing of this is what Python's p.daemon = True means (see daemon_proc.c and the README).
+ * --mode=double (default) does the above; --mode=single does what daemon(3) does: the caller
+ * forks and exits, the child calls setsid() and is the daemon, a session leader (sid == pid).
  *
  * The lab starts one in a private temporary directory, checks each property from a report the
  * daemon sends back over a pipe, stops it with SIGTERM through a pidfd (so the signal cannot hit
@@ -17,9 +19,10 @@
  * in another session, so Ctrl-C at the terminal does not reach it: the lab registers a cleanup
  * that sends it SIGTERM if the lab itself is interrupted.
  *
- * Usage: lab02 unix_daemon
+ * Usage: lab02 unix_daemon [--mode=double|single]
  * What to watch for: ppid is not the lab's pid; sid is the pid of the first child (which already
- * exited); no terminal; cwd /; the pidfile disappears when the daemon gets SIGTERM.
+ * exited), or the daemon's own pid in single mode; no terminal; cwd /; the pidfile disappears
+ * when the daemon gets SIGTERM.
  * See also: daemon(3), daemon(7) ("SysV daemons"), APUE 13.3, daemon_proc.c.
  */
 #include "lab.h"
@@ -298,7 +301,7 @@ static bool read_bounded(int fd, void *buf, size_t len, double ms)
 
 int run_unix_daemon(const char *mode)
 {
-    (void)mode;
+    bool double_fork = strcmp(mode, "double") == 0;
     const char *tmp = getenv("TMPDIR");
     int len = snprintf(dir_path, sizeof dir_path, "%s/lab02-daemon-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (len < 0 || (size_t)len >= sizeof dir_path)
@@ -312,27 +315,44 @@ int run_unix_daemon(const char *mode)
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC) == -1)
         die("pipe2:");
-    lab_say("lab %d: double fork -> setsid -> chdir / -> umask 0 -> close fds -> pidfile in %s", (int)getpid(), dir_path);
+    lab_say("lab %d: %s -> chdir / -> umask 0 -> close fds -> pidfile in %s", (int)getpid(),
+            double_fork ? "fork -> setsid -> fork (SysV double fork)" : "fork -> fork -> setsid (daemon(3): one fork in the caller)",
+            dir_path);
 
     fflush(stdout);
     pid_t first = fork();
     if (first == -1)
         die("fork:");
     if (first == 0) {
-        /* 1./2. The first child: a new session, no controlling terminal. */
         close(pfd[0]);
-        if (setsid() == -1)
-            _exit(1);
         pid_t me = getpid();   /* not getppid() in the grandchild: we may already be gone */
+        if (double_fork) {
+            /* 1./2. The first child: a new session, no controlling terminal. */
+            if (setsid() == -1)
+                _exit(1);
+            pid_t second = fork();
+            if (second == -1)
+                _exit(1);
+            if (second == 0)
+                daemon_main(pfd[1], me, pidfile_path);
+            _exit(0);   /* 3. the session leader leaves; the daemon is adopted */
+        }
+        /* daemon(3): the caller forks and exits; the child calls setsid() and is the daemon,
+         * leader of its own session (sid == pid). */
         pid_t second = fork();
         if (second == -1)
             _exit(1);
-        if (second == 0)
+        if (second == 0) {
+            if (setsid() == -1)
+                _exit(1);
             daemon_main(pfd[1], me, pidfile_path);
-        _exit(0);   /* 3. the session leader leaves; the daemon is adopted */
+        }
+        _exit(0);
     }
     close(pfd[1]);
-    daemon_pgid = first;
+    /* Double fork: the daemon's group is the first child's pid.  daemon(3) style: the daemon
+     * leads its own group, whose id the lab learns only from the report. */
+    daemon_pgid = double_fork ? first : 0;
     int kill_id = lab_cleanup_add(kill_daemon, NULL);
     /* The first child is ours: reap it (it exits at once). */
     int st;
@@ -356,8 +376,13 @@ int run_unix_daemon(const char *mode)
     pid_t lab = getpid();
     lab_say("daemon %d: ppid=%d (the lab is %d: %s)", (int)r.pid, (int)r.ppid, (int)lab,
             r.ppid != lab ? "adopted by someone else" : "still ours?!");
-    lab_say("daemon %d: sid=%d pgid=%d (the first child %d led the session, then exited: session leader? %s)",
-            (int)r.pid, (int)r.sid, (int)r.pgid, (int)r.first_child, r.session_leader ? "yes" : "no");
+    if (double_fork)
+        lab_say("daemon %d: sid=%d pgid=%d (the first child %d led the session, then exited: session leader? %s)",
+                (int)r.pid, (int)r.sid, (int)r.pgid, (int)r.first_child, r.session_leader ? "yes" : "no");
+    else
+        lab_say("daemon %d: sid=%d pgid=%d (its own session: session leader? %s - opening a terminal without "
+                "O_NOCTTY could give it a controlling terminal again)",
+                (int)r.pid, (int)r.sid, (int)r.pgid, r.session_leader ? "yes" : "no");
     lab_say("daemon %d: controlling terminal: %s; cwd: %s; umask: %03o; open fds: %d (%s)", (int)r.pid,
             r.has_ctty ? "yes" : "none", r.cwd_root ? "/" : "not /", r.umask_now, r.fds_open,
             r.fds_only_std ? "0,1,2 on /dev/null + the report pipe" : "others too");
@@ -392,13 +417,16 @@ int run_unix_daemon(const char *mode)
     lab_say("(its zombie is reaped by the process that adopted it, not by the lab: it is not our child)");
 
     int ppid_not_lab = r.ppid != lab;
-    int sid_ok = r.sid == r.first_child && r.pgid == r.sid;
+    /* Double fork: sid = pgid = the first child's pid; daemon(3): sid = pgid = its own pid. */
+    const char *sid_is = r.sid == r.pid ? "own" : r.sid == r.first_child ? "first_child" : "other";
+    int sid_ok = r.pgid == r.sid && (double_fork ? r.sid == r.first_child && !r.session_leader
+                                                 : r.sid == r.pid && r.session_leader);
     int pidfile_ok = r.pidfile_ok && from_file == r.pid;
-    lab_result("unix_daemon", "ppid_not_lab=%d session_leader=%d sid_is_first_child=%d ctty=%d cwd_root=%d "
+    lab_result("unix_daemon", "mode=%s ppid_not_lab=%d session_leader=%d sid=%s ctty=%d cwd_root=%d "
                "umask=%03o fds_only_std=%d pidfile_ok=%d ran_alone=%d stopped=%d pidfile_removed=%d leftovers=%d",
-               ppid_not_lab, r.session_leader, sid_ok, r.has_ctty, r.cwd_root, r.umask_now, r.fds_only_std,
+               mode, ppid_not_lab, r.session_leader, sid_is, r.has_ctty, r.cwd_root, r.umask_now, r.fds_only_std,
                pidfile_ok, ran_alone, stopped, pidfile_removed, leftovers);
-    return ppid_not_lab && !r.session_leader && sid_ok && !r.has_ctty && r.cwd_root && r.umask_now == 0
+    return ppid_not_lab && sid_ok && !r.has_ctty && r.cwd_root && r.umask_now == 0
                    && r.fds_only_std && pidfile_ok && ran_alone && stopped && pidfile_removed && !leftovers
                ? 0 : 1;
 }
