@@ -183,7 +183,7 @@ static int run_gil(const char *mode)
     printf("%zu CPU-bound threads: res += i + i**2 + i**3 over range(k*%lu, (k+1)*%lu); %zu IO-bound: %d x sleep(%.2f) + a short loop\n",
            ncpu, n, n, nio, IO_ROUNDS, IO_UNITS);
 
-    if (workers_start(w, nt, 0) != 0)
+    if (workers_start(w, nt, WORKER_STACK) != 0)
         die("could not start %zu threads", nt);
     double t0 = lab_now_ms();
     g.t0_ns = lab_now_ns();
@@ -265,7 +265,7 @@ static int run_convoy(const char *mode)
     }
     printf("%zu CPU-bound threads on %d core(s), mode %s: after each drop at a check, does the dropper take the GIL straight back?\n",
            nt, ncpus, gil_mode_name(m));
-    if (workers_start(w, nt, 0) != 0)
+    if (workers_start(w, nt, WORKER_STACK) != 0)
         die("could not start %zu threads", nt);
     g.t0_ns = lab_now_ns();
     gate_open(&gate);
@@ -339,7 +339,7 @@ static int run_gil_money(const char *mode)
         printf("%zu threads under the py3 GIL: with mutex: tmp = money; time.sleep(0.1); money = tmp - 1\n", nt);
     else
         printf("%zu threads under the py3 GIL, no user lock: tmp = money; time.sleep(0.1); money = tmp - 1\n", nt);
-    if (workers_start(w, nt, 0) != 0)
+    if (workers_start(w, nt, WORKER_STACK) != 0)
         die("could not start %zu threads", nt);
     double t0 = lab_now_ms();
     g.t0_ns = lab_now_ns();

@@ -34,6 +34,9 @@ struct worker {
     u128 result;
     unsigned long ninstr;
 };
+/* Interpreter threads need little stack; a small one also spares Valgrind from marking 8 MiB
+ * per thread (P18). */
+#define WORKER_STACK (128 * 1024)
 /* Start n workers (stack_size 0: the default); returns how many could not be created. */
 size_t workers_start(struct worker *w, size_t n, size_t stack_size);
 void workers_join(struct worker *w, size_t n);

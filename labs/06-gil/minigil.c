@@ -332,10 +332,15 @@ void gil_timeline_draw(const struct gil_thread *const *threads, size_t n, size_t
                 acc[tl_state_at(g, t, x)]++;
             }
             hold += acc[GS_HOLD];
-            int best = GS_OUT;
-            for (int s = 1; s < 4; s++)
-                if (acc[s] > acc[best])
-                    best = s;
+            /* '#' only for a strict majority of the column: then two rows can never both show
+             * it under a GIL.  Otherwise the most frequent of the other states. */
+            int best = GS_HOLD;
+            if (2 * acc[GS_HOLD] <= TL_SAMPLES) {
+                best = GS_OUT;
+                for (int s = GS_WAIT; s < 4; s++)
+                    if (s != GS_HOLD && acc[s] > acc[best])
+                        best = s;
+            }
             if (best != prev) {
                 len += (size_t)snprintf(line + len, sizeof line - len, "%s%s", lab_color(LAB_RESET), lab_color(tl_color(best)));
                 prev = best;

@@ -75,7 +75,7 @@ static struct cpu_run cpu_threads(enum gil_mode m, unsigned long n, size_t worke
         w[i].gate = &gate;
         w[i].cpu = -1;
     }
-    if (workers_start(w, workers, 0) != 0)
+    if (workers_start(w, workers, WORKER_STACK) != 0)
         die("could not start %zu threads", workers);
     struct cpu_run r = { 0, 0, 0 };
     double t0 = lab_now_ms();
