@@ -160,12 +160,6 @@ int pc_opt(const char *name, int scenario_default)
     return v == 0 ? scenario_default : (int)v;
 }
 
-void pc_check_total(int producers, int items)
-{
-    if ((long)producers * items > PC_MAX_TOTAL)
-        lab_usage_error("--producers x --items is %ld, more than %ld items", (long)producers * items, PC_MAX_TOTAL);
-}
-
 double pc_budget_ms(double units)
 {
     return 10000.0 + units * (double)lab_second_ms();

@@ -53,7 +53,7 @@ static const struct lab_scenario scenarios[] = {
 static struct lab_opt opts[] = {
     { "producers", "producers (0: the scenario's own: sentinel 10, sentinel_variants 2, threads 2)", 0, 0, PC_MAX_PRODUCERS, 0, false },
     { "consumers", "consumers (0: the scenario's own: sentinel 2, sentinel_variants 3, threads 2)", 0, 0, PC_MAX_CONSUMERS, 0, false },
-    { "items", "items per producer (0: the scenario's own: sentinel 1, kitchen/joinable 5, variants 3, threads 5)", 0, 0, 100000, 0, false },
+    { "items", "items per producer (0: the scenario's own: sentinel 1, kitchen/joinable 5, variants 3, threads 5)", 0, 0, PC_MAX_ITEMS, 0, false },
     { "capacity", "queue size (0: the scenario's own: the process queue 1024, threads 3)", 0, 0, 1024, 0, false },
     { 0 }
 };

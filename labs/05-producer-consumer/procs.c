@@ -325,7 +325,6 @@ int run_sentinel(const char *mode)
     (void)mode;
     struct pc_run r = { .scenario = "sentinel", .np = pc_opt("producers", 10), .nc = pc_opt("consumers", 2),
                         .items = pc_opt("items", 1), .cap = pc_opt("capacity", 1024), .stop = STOP_PER_CONSUMER };
-    pc_check_total(r.np, r.items);
     printf("main (pid %d): Queue(); %d producers put their names, %d consumers print them until None\n",
            (int)getpid(), r.np, r.nc);
     struct pc_outcome o;
@@ -396,7 +395,6 @@ int run_sentinel_variants(const char *mode)
                                                             : STOP_PROPAGATE;
     struct pc_run r = { .scenario = "sentinel_variants", .np = pc_opt("producers", 2), .nc = pc_opt("consumers", 3),
                         .items = pc_opt("items", 3), .cap = pc_opt("capacity", 1024), .stop = stop };
-    pc_check_total(r.np, r.items);
     if (stop == STOP_ONE)
         printf("main (pid %d): %d consumers, but only ONE stop message, nobody passes it on (the bad case)\n",
                (int)getpid(), r.nc);
