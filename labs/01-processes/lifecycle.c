@@ -175,6 +175,9 @@ static int orphan_helper(struct lab_proc *self)
         die("fork:");
     if (mid == 0) {
         close(report_w);                /* only the helper reports */
+        /* If the helper dies (Ctrl-C), the middle goes too; the grandchild sees EOF and leaves. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0L, 0L, 0L) != 0 || getppid() != r.helper)
+            _exit(1);
         pid_t g = fork();
         if (g < 0)
             _exit(1);
@@ -183,7 +186,10 @@ static int orphan_helper(struct lab_proc *self)
             close(go[1]);
             orphan_grandchild(up[1], go[0]);
         }
-        close(up[0]), close(up[1]), close(go[0]), close(go[1]);
+        close(up[0]);
+        close(up[1]);
+        close(go[0]);
+        close(go[1]);
         lab_say("middle %d: forked grandchild %d, and now I wait", (int)getpid(), (int)g);
         lab_sleep_ms(L01_HANDSHAKE_MS);    /* until killed; bounded if the helper vanished */
         _exit(0);

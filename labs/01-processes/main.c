@@ -54,7 +54,7 @@ static const struct lab_scenario scenarios[] = {
 static struct lab_opt opts[] = {
     { .name = "children", .help = "children started by join_all", .def = 10, .min = 1, .max = 100 },
     { .name = "threads", .help = "producer threads started by threads", .def = 10, .min = 1, .max = 20 },
-    { .name = "count", .help = "creations timed by cost", .def = 100, .min = 1, .max = 10000 },
+    { .name = "count", .help = "creations timed by cost", .def = 50, .min = 1, .max = 10000 },
     { 0 }
 };
 

@@ -25,6 +25,7 @@
 #include "lab.h"
 #include "lab01.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,8 +107,8 @@ static int term_task(struct lab_proc *self)
     lab_say("child %d: 666 (now blocked until someone terminates me)", (int)getpid());
     l01_write_all(a->ready_w, "r", 1);
     char c;
-    while (read(a->block_r, &c, 1) < 0)
-        ;                   /* EINTR: go on waiting */
+    while (read(a->block_r, &c, 1) < 0 && errno == EINTR)
+        ;                   /* a signal handler ran: go on waiting */
     return 0;               /* only if the parent is gone */
 }
 
@@ -274,11 +275,10 @@ int l01_pids(const char *mode)
     lab_say("main %d: /proc/%d/stat says state %c, ppid %d (this file is what `ps -o pid,ppid` reads)",
             (int)me, (int)me, st, (int)proc_ppid);
 
-    struct pids_arg arg = { l01_probe_new(), -1, -1, -1, -1 };
     int ready[2], hold[2];
     l01_pipe(ready);
     l01_pipe(hold);
-    arg.ready_w = ready[1], arg.ready_r = ready[0], arg.hold_r = hold[0], arg.hold_w = hold[1];
+    struct pids_arg arg = { l01_probe_new(), ready[1], ready[0], hold[0], hold[1] };
     struct lab_proc p = LAB_PROC_INIT(pids_task, &arg);
     lab_proc_start_or_die(&p);
     close(ready[1]);

@@ -16,7 +16,7 @@
  *   threading.enumerate()/active_count()/current_thread() ↔ lab_enumerate/lab_active_count/
  *   lab_current_thread; t.ident ↔ pthread_self(); t.native_id ↔ gettid().
  * Usage: build/lab01 thread_create | thread_share | threads [--threads=10] | same_api |
- *        thread_results | cost [--count=100]
+ *        thread_results | cost [--count=50]
  * Watch for: one tid for MyThread's five lines; 11 threads alive, one pid, eleven tids; the
  *   main thread's native_id equals the pid.
  * See also: processes.c (the process side), ../02-join-daemon (join, daemon threads).
