@@ -139,9 +139,14 @@ static int rb_p1(struct lab_proc *self)
 /* p2: wants the same lock. */
 static int rb_p2(struct lab_proc *self)
 {
-    /* Bounded: a plain mutex whose owner died is never released, Python's hang forever. */
-    struct timespec deadline = lab_deadline_ms(1.0 * (double)lab_second_ms());
-    int rc = pthread_mutex_clocklock(&rb->lock, CLOCK_MONOTONIC, &deadline);
+    int rc;
+    if (rb_robust) {
+        rc = pthread_mutex_lock(&rb->lock);     /* returns at once: EOWNERDEAD */
+    } else {
+        /* Bounded: a plain mutex whose owner died is never released, Python's hang forever. */
+        struct timespec deadline = lab_deadline_ms(1.0 * (double)lab_second_ms());
+        rc = pthread_mutex_clocklock(&rb->lock, CLOCK_MONOTONIC, &deadline);
+    }
     if (rc == ETIMEDOUT) {
         lab_say("%s (pid %d): still waiting for the lock after 1 s: its owner is dead and nobody will release it (Python hangs here forever; we stop waiting)",
                 self->name, (int)getpid());
