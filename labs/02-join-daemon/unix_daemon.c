@@ -133,11 +133,12 @@ static __attribute__((noreturn)) void daemon_main(int report_fd, pid_t first_chi
         if (null > STDERR_FILENO && null != REPORT_FD)
             close(null);
     }
-    /* Handle SIGTERM synchronously (sigtimedwait below); nothing else of the lab's handlers. */
+    /* Handle SIGTERM synchronously (sigtimedwait below): it is the only blocked signal (the lab
+     * blocked more while it started us), and none of the lab's handlers stays. */
     sigset_t term;
     sigemptyset(&term);
     sigaddset(&term, SIGTERM);
-    sigprocmask(SIG_BLOCK, &term, NULL);
+    sigprocmask(SIG_SETMASK, &term, NULL);
     signal(SIGINT, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
 
@@ -185,18 +186,15 @@ static __attribute__((noreturn)) void daemon_main(int report_fd, pid_t first_chi
 static char dir_path[PATH_MAX - 64];   /* room for the pidfile's name below */
 static char pidfile_path[PATH_MAX];
 static volatile pid_t daemon_pid;    /* known once it has reported */
-static volatile pid_t daemon_pgid;   /* = the first child's pid, known right after the first fork */
 
 /* Cleanup on SIGINT/SIGTERM of the lab (async-signal-safe): the daemon is in another session, so
- * the terminal's Ctrl-C does not reach it.  Before it has reported its pid, its process group
- * (the first child's pid, which setsid() made a group id) is how to find it. */
+ * the terminal's Ctrl-C does not reach it.  The pidfile and the directory are removed by the
+ * cleanups registered before this one (they run after it). */
 static void kill_daemon(void *arg)
 {
     (void)arg;
     if (daemon_pid > 0)
         kill(daemon_pid, SIGTERM);
-    else if (daemon_pgid > 0)
-        kill(-daemon_pgid, SIGTERM);
 }
 
 static int pidfd_open_(pid_t pid)
@@ -319,6 +317,16 @@ int run_unix_daemon(const char *mode)
             double_fork ? "fork -> setsid -> fork (SysV double fork)" : "fork -> fork -> setsid (daemon(3): one fork in the caller)",
             dir_path);
 
+    /* Until the daemon has reported (its pidfile written, its pid known), hold back Ctrl-C and
+     * friends: a signal in the middle of the start could not find the daemon to stop it.  They
+     * are delivered (and the cleanups run) as soon as the mask is restored below. */
+    sigset_t stop_sigs, old_mask;
+    sigemptyset(&stop_sigs);
+    sigaddset(&stop_sigs, SIGINT);
+    sigaddset(&stop_sigs, SIGTERM);
+    sigaddset(&stop_sigs, SIGHUP);
+    sigprocmask(SIG_BLOCK, &stop_sigs, &old_mask);
+
     fflush(stdout);
     pid_t first = fork();
     if (first == -1)
@@ -350,10 +358,6 @@ int run_unix_daemon(const char *mode)
         _exit(0);
     }
     close(pfd[1]);
-    /* Double fork: the daemon's group is the first child's pid.  daemon(3) style: the daemon
-     * leads its own group, whose id the lab learns only from the report. */
-    daemon_pgid = double_fork ? first : 0;
-    int kill_id = lab_cleanup_add(kill_daemon, NULL);
     /* The first child is ours: reap it (it exits at once). */
     int st;
     if (lab_waitpid_ms(first, &st, 10000) != first)
@@ -362,15 +366,18 @@ int run_unix_daemon(const char *mode)
     struct daemon_report r;
     bool reported = read_bounded(pfd[0], &r, sizeof r, 10000);
     close(pfd[0]);
+    if (reported)
+        daemon_pid = r.pid;
+    int kill_id = lab_cleanup_add(kill_daemon, NULL);
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);   /* a pending Ctrl-C is delivered here */
     if (!reported) {
-        lab_say("the daemon did not report");
-        lab_result("unix_daemon", "reported=0");
-        lab_cleanup_run(kill_id);
+        lab_say("the daemon did not report (it gives up by itself after 30 s)");
+        lab_result("unix_daemon", "mode=%s reported=0", mode);
+        lab_cleanup_forget(kill_id);
         lab_cleanup_run(pidfile_id);
         lab_cleanup_run(dir_id);
         return 1;
     }
-    daemon_pid = r.pid;
     int pidfd = pidfd_open_(r.pid);
 
     pid_t lab = getpid();
@@ -404,7 +411,7 @@ int run_unix_daemon(const char *mode)
     }
     if (pidfd >= 0)
         close(pidfd);
-    daemon_pid = daemon_pgid = 0;
+    daemon_pid = 0;
     lab_cleanup_forget(kill_id);
     /* It removed its pidfile on SIGTERM; the lab removes whatever is left, and the directory. */
     bool pidfile_removed = access(pidfile_path, F_OK) == -1 && errno == ENOENT;
