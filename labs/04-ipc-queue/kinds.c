@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
+#include <poll.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,11 +262,14 @@ static void rm_sem(void *arg) { sem_unlink((const char *)arg); }
 
 static int sem_waiter(struct lab_proc *self)
 {
-    (void)self;
+    int ready_fd = *(int *)self->arg;
     sem_t *s = sem_open(sem_path, 0);
     if (s == SEM_FAILED)
         return 1;
     double t0 = lab_now_ms();
+    /* Tell the parent we are about to wait: its 0.5-unit pause starts after our clock did. */
+    if (write(ready_fd, "r", 1) != 1)
+        return 1;
     struct timespec dl = lab_deadline_ms(KIND_BOUND_MS);
     int rc;
     while ((rc = sem_clockwait(s, CLOCK_MONOTONIC, &dl)) == -1 && errno == EINTR)
@@ -285,8 +289,16 @@ static int kind_sem(void)
         die("sem_open %s:", sem_path);
     int id = lab_cleanup_add(rm_sem, sem_path);
     printf("sem: sem_open(%s, value 0) (it lives in /dev/shm/sem.%s)\n", sem_path, sem_path + 1);
-    struct lab_proc p = LAB_PROC_INIT(sem_waiter, NULL);
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) == -1)
+        die("pipe2:");
+    struct lab_proc p = LAB_PROC_INIT(sem_waiter, &ready[1]);
     lab_proc_start_or_die(&p);
+    char byte;
+    struct pollfd pf = { .fd = ready[0], .events = POLLIN };
+    bool child_ready = poll(&pf, 1, (int)KIND_BOUND_MS) == 1 && read(ready[0], &byte, 1) == 1;
+    close(ready[0]);
+    close(ready[1]);
     lab_sleep(0.5);
     printf("sem: parent sem_post after 0.5 units\n");
     bool posted = sem_post(s) == 0;
@@ -294,7 +306,7 @@ static int kind_sem(void)
     sem_close(s);
     lab_cleanup_run(id);                              /* sem_unlink */
     bool removed = sem_open(sem_path, 0) == SEM_FAILED && errno == ENOENT;
-    bool ok = posted && code == 0;
+    bool ok = child_ready && posted && code == 0;
     lab_result("kinds", "kind=sem ok=%d carries_data=0 removed=%d", ok, removed);
     return ok && removed;
 }

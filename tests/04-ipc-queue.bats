@@ -1,0 +1,267 @@
+#!/usr/bin/env bats
+# tests/04-ipc-queue.bats - lab 4: the process queue (common/pqueue.c), parent/child and
+# child/child queues, Pipe() vs os.pipe(), the five IPC kinds, limits, thread queues.
+load test_helper
+LAB=04
+
+SCENARIOS=(queue_api parent_child child_child pipe kinds limits thread_queues)
+
+teardown() {
+    no_lab_processes
+}
+
+# A RESULT field as a number at least MIN (for waited times: lower bounds only).
+assert_field_at_least() {
+    local got
+    got="$(field "$1" "${3:-}")"
+    awk -v g="$got" -v m="$2" 'BEGIN { exit !(g != "" && g + 0 >= m + 0) }' ||
+        { echo "field $1: expected >= $2, got '$got'" >&2; return 1; }
+}
+
+# The RESULT line of one kind in the kinds scenario.
+kind_line() {
+    printf '%s\n' "$output" | grep -E "^RESULT l4\.kinds kind=$1( |$)"
+}
+
+# ---- the command line --------------------------------------------------------------------
+
+@test "lab04: --list names every scenario (name, two spaces, description), in demo order" {
+    run lab 04 --list
+    assert_success
+    [ "${#lines[@]}" -eq "${#SCENARIOS[@]}" ]
+    local i
+    for i in "${!SCENARIOS[@]}"; do
+        [[ "${lines[$i]}" =~ ^${SCENARIOS[$i]}\ \ [^\ ] ]] || { echo "line $i: ${lines[$i]}"; return 1; }
+    done
+}
+
+@test "lab04: --help prints the usage (modes, options, the bench) and exits 0" {
+    run lab 04 --help
+    assert_success
+    assert_line --regexp '^Usage: lab04 '
+    assert_output --partial 'noclose,close'
+    assert_output --partial '--messages'
+    assert_output --partial '--bench'
+}
+
+@test "lab04: bad input exits 2 with one line and a hint" {
+    run --separate-stderr lab 04 no_such
+    assert_usage_error "unknown scenario 'no_such'"
+    run --separate-stderr lab 04 queue_api --bogus
+    assert_usage_error "unknown option '--bogus'"
+    run --separate-stderr lab 04 pipe --mode=x
+    assert_usage_error "unknown mode 'x'"
+    run --separate-stderr lab 04 kinds --mode=close
+    assert_usage_error "has no modes"
+    run --separate-stderr lab 04 child_child --messages=abc
+    assert_usage_error "not a whole number"
+    run --separate-stderr lab 04 child_child --messages=0
+    assert_usage_error "out of range"
+    run --separate-stderr lab 04 child_child --messages=100001
+    assert_usage_error "out of range"
+    run --separate-stderr lab 04 queue_api --messages=3
+    assert_usage_error "does not apply to scenario 'queue_api'"
+    LAB_SECOND_MS=abc run --separate-stderr lab 04 queue_api
+    assert_usage_error "bad LAB_SECOND_MS"
+    LAB_SEED=-1 run --separate-stderr lab 04 queue_api
+    assert_usage_error "bad LAB_SEED"
+}
+
+# ---- the process queue -------------------------------------------------------------------
+
+@test "lab04 queue_api: Queue(5) exactly: FIFO, full/empty/qsize, Full/Empty, get(timeout=3) waits 3 units" {
+    run lab 04 queue_api
+    assert_success
+    assert_result queue_api
+    assert_field maxsize 5
+    assert_field fifo 1
+    assert_field full_after_3 0
+    assert_field empty_after_3 0          # exact: Python's empty() said True here
+    assert_field full_after_5 1
+    assert_field qsize_after_5 5
+    assert_field nowait_put FULL
+    assert_field timeout_put FULL
+    assert_field blocked_put 1            # put(666) on the full queue waited for the parent's get
+    assert_field nowait_get EMPTY
+    assert_field timeout_get EMPTY
+    assert_field_at_least timeout_waited_units 3.0
+    assert_line 'q.get() x6 -> 111 222 333 444 555 666'
+}
+
+@test "lab04 queue_api: the queue's edge cases (ring wrap, EMSGSIZE, small buffer, bytes full, JoinableQueue)" {
+    run lab 04 queue_api
+    assert_success
+    assert_field wrap_ok 1
+    assert_field oversize_put EMSGSIZE
+    assert_field small_buffer_get EMSGSIZE
+    assert_field kept 1
+    assert_field bytes_full_put FULL
+    assert_field join_before ETIMEDOUT
+    assert_field task_done_extra EINVAL
+    assert_field join_after OK
+}
+
+@test "lab04 parent_child: 燕子李三 and [42, None, 'hello'] child->parent, a message parent->child" {
+    run lab 04 parent_child
+    assert_success
+    assert_result parent_child
+    assert_field child_to_parent 1
+    assert_field parent_to_child 1
+    assert_field yanzi_bytes 12
+    assert_field child_exit 0
+    assert_line --regexp "^parent [0-9]+: print\(q.get\(\)\) -> 燕子李三$"
+    assert_line --regexp "^parent [0-9]+: print\(q.get\(\)\) -> \[42, None, 'hello'\]$"
+    assert_line --regexp "^child [0-9]+: q.put\('燕子李三'\); print\('hello'\) -> hello$"
+}
+
+@test "lab04 child_child: producer and consumer children, in order, nothing left" {
+    run lab 04 child_child
+    assert_success
+    assert_result child_child
+    assert_field sent 10
+    assert_field received 10
+    assert_field in_order 1
+    assert_field left 0
+    assert_field producer_exit 0
+    assert_field consumer_exit 0
+    assert_line --regexp '^consumer [0-9]+: print\(q.get\(\)\) -> 燕子李三$'
+}
+
+@test "lab04 child_child: 20000 variable-length messages through a Queue(4) between two children" {
+    run lab 04 child_child --messages=20000
+    assert_success
+    assert_field sent 20000
+    assert_field received 20000
+    assert_field in_order 1
+    assert_field left 0
+}
+
+# ---- pipes -------------------------------------------------------------------------------
+
+@test "lab04 pipe --mode=noclose: duplex socketpair, one-way pipe, no EOF while the reader holds a write end" {
+    run lab 04 pipe --mode=noclose
+    assert_success
+    assert_result pipe
+    assert_field mode noclose
+    assert_field duplex 1
+    assert_field duplex_is_socket 1
+    assert_field msg_ok 1
+    assert_field boundaries 1
+    assert_field eof_after_close 1
+    assert_field oneway_is_fifo 1
+    assert_field oneway_write_on_read_end EBADF
+    assert_field eof 0
+    assert_field eof_after_all_closed 1
+    assert_line "parent: print(parent_conn.recv()) -> [42, None, 'hello']"
+    assert_line --regexp '^child [0-9]+: no EOF after [0-9.]+ units'
+}
+
+@test "lab04 pipe --mode=close: the reader closes its copy of the write end and sees EOF" {
+    run lab 04 pipe --mode=close
+    assert_success
+    assert_field mode close
+    assert_field duplex 1
+    assert_field oneway_write_on_read_end EBADF
+    assert_field eof 1
+    assert_field eof_after_all_closed 1
+    refute_line --regexp 'no EOF'
+}
+
+# ---- the five kinds and the limits -------------------------------------------------------
+
+@test "lab04 kinds: one RESULT line per kind, each ok and removed (checked), nothing left behind" {
+    local before after
+    before="$(ipc_snapshot)"
+    run lab 04 kinds
+    after="$(ipc_snapshot)"
+    assert_success
+    assert_result kinds
+    [ "$(printf '%s\n' "$output" | grep -c '^RESULT l4\.kinds ')" -eq 6 ]
+    local k
+    for k in pipe fifo posix_mq sysv_msg sem shm; do
+        kind_line "$k" | grep -q ' ok=1 ' || { echo "kind $k:"; kind_line "$k"; return 1; }
+        kind_line "$k" | grep -qE ' removed=1$' || { echo "kind $k not removed"; return 1; }
+    done
+    kind_line fifo | grep -q ' enxio_without_reader=1 unrelated=1 '
+    kind_line posix_mq | grep -q ' priority_first=1 '
+    kind_line sysv_msg | grep -q ' type_selective=1 outlived_sender=1 '
+    kind_line sem | grep -q ' carries_data=0 '
+    kind_line shm | grep -q ' guarded=1 '
+    assert_line --regexp '^  child [0-9]+: msgrcv\(type=1\) -> \[42, None, '"'"'hello'"'"'\]$'
+    assert_line --regexp '^  fifo peer [0-9]+ \(exec'"'"'d, ppid [0-9]+\): read\(.*/lab04_[0-9]+_fifo\) -> \[42'
+    [ "$before" == "$after" ] || { diff <(echo "$before") <(echo "$after"); return 1; }
+}
+
+@test "lab04 kinds: SIGINT in the middle of each kind leaves no object, no child" {
+    local before after marker
+    before="$(ipc_snapshot)"
+    # Wait until the run prints the line that follows the creation of each kind's object, then
+    # interrupt it (each kind then pauses 0.3 units: 60 ms at this scale).
+    for marker in 'pipe: pipe2' 'fifo: open' 'posix_mq: sent' 'sysv_msg: msgsnd' 'sem: sem_open' 'shm: shm_open'; do
+        LAB_SECOND_MS=200 timeout -k 5 20 "$BUILD/lab04" kinds >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+        local pid=$! n=0
+        until grep -q "^$marker" "$BATS_TEST_TMPDIR/out" || [ "$n" -ge 1000 ]; do
+            sleep 0.005
+            n=$((n + 1))
+        done
+        kill -INT "$pid"
+        local rc=0
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 130 ] || { echo "at '$marker': exit $rc"; cat "$BATS_TEST_TMPDIR/out"; return 1; }
+        after="$(ipc_snapshot)"
+        [ "$before" == "$after" ] || { echo "at '$marker':"; diff <(echo "$before") <(echo "$after"); return 1; }
+    done
+}
+
+@test "lab04 limits: too-big messages get EMSGSIZE/EINVAL, reported, not crashed on" {
+    before="$(ipc_snapshot)"
+    run lab 04 limits
+    assert_success
+    assert_result limits
+    assert_field mq_oversize EMSGSIZE
+    assert_field sysv_oversize EINVAL
+    assert_field pq_max_message 1016
+    assert_field pq_oversize EMSGSIZE
+    assert_field pq_small_buffer EMSGSIZE
+    assert_field pq_kept 1
+    [[ "$(field mq_msgsize)" =~ ^[0-9]+$ ]]
+    [ "$before" == "$(ipc_snapshot)" ]
+}
+
+# ---- thread queues -----------------------------------------------------------------------
+
+@test "lab04 thread_queues: 1, 2, Empty after 3 units; LIFO 2; (0, '333'); ties by text; threads" {
+    run lab 04 thread_queues
+    assert_success
+    assert_result thread_queues
+    assert_field fifo_first 1
+    assert_field fifo_nowait 2
+    assert_field fifo_timeout EMPTY
+    assert_field_at_least fifo_waited_units 3.0
+    assert_field lifo_first 2
+    assert_field prio_first "(0,'333')"
+    assert_field tie_first "(1,'a')"
+    assert_field threads_received 10
+    assert_field per_producer_order 1
+    assert_line --regexp "print\(q.get\(\)\) -> \(0, '333'\)$"
+}
+
+# ---- the guided demo, the README ---------------------------------------------------------
+
+@test "lab04: the guided demo runs every scenario and exits 0" {
+    local before
+    before="$(ipc_snapshot)"
+    run lab 04
+    assert_success
+    local s
+    for s in "${SCENARIOS[@]}"; do
+        assert_line --regexp "^RESULT l4\.$s "
+    done
+    assert_line --regexp '^RESULT l4\.pipe mode=noclose '
+    assert_line --regexp '^RESULT l4\.pipe mode=close '
+    [ "$before" == "$(ipc_snapshot)" ]
+}
+
+@test "lab04: every command in the README runs as documented" {
+    run_readme_commands "$ROOT/labs/04-ipc-queue"
+}
