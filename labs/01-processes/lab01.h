@@ -1,7 +1,8 @@
 /* labs/01-processes/lab01.h - what the files of lab 1 share.
  *
  * The scenarios live in processes.c (Process basics and isolation), spawn.c (fork vs spawn, the
- * __main__ guard), lifecycle.c (zombie, orphan) and threads.c (threads); main.c holds the table.
+ * __main__ guard), lifecycle.c (zombie, orphan) and threads.c (threads); bench.c is `--bench`;
+ * main.c holds the table.
  * util.c has the small tools they share: a page of memory shared with forked children (used only
  * to *measure* what the children did, never as the lesson's communication channel), a reader for
  * /proc/PID/stat (what ps shows) and bounded pipe reads, so nothing can hang.
@@ -30,6 +31,8 @@ int l01_threads(const char *mode);
 int l01_same_api(const char *mode);
 int l01_thread_results(const char *mode);
 int l01_cost(const char *mode);
+/* `lab01 --bench` (bench.c): the cost of creating threads and processes, report only. */
+int l01_bench(void);
 
 /* ==== The "module top level" and the guard (spawn.c) ==== */
 /* The argument that marks a re-executed (spawned) child: main() checks it before lab_main. */

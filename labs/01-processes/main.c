@@ -10,7 +10,7 @@
  * Python ↔ C: `if __name__ == '__main__':` ↔ the argv[1] check below, made BEFORE lab_main().
  * Usage: build/lab01 (guided demo) | build/lab01 --list | build/lab01 SCENARIO [OPTIONS]
  * Watch for: each scenario's human lines, then its RESULT line.
- * See also: processes.c, spawn.c, lifecycle.c, threads.c, README.md.
+ * See also: processes.c, spawn.c, lifecycle.c, threads.c, bench.c, README.md.
  */
 #include "lab.h"
 #include "lab01.h"
@@ -67,6 +67,6 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], L01_SPAWN_MARKER) == 0)
         return l01_spawned_child_main(argc, argv);
 
-    static const struct lab_program prog = { 1, "processes", scenarios, opts, NULL /* demo */, NULL /* bench */ };
+    static const struct lab_program prog = { 1, "processes", scenarios, opts, NULL /* demo */, l01_bench };
     return lab_main(&prog, argc, argv);
 }
