@@ -75,7 +75,7 @@ int l01_write_all(int fd, const void *buf, size_t len);
 void l01_pipe(int fds[2]);
 
 /* How long any handshake of this lab may take before it gives up (real milliseconds). */
-#define L01_HANDSHAKE_MS 5000.0
+#define L01_HANDSHAKE_MS 10000.0
 
 /* The global of the money examples (S2 L238-251 and L764-780). */
 extern int l01_money;

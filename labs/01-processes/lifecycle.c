@@ -243,7 +243,7 @@ int l01_orphan(const char *mode)
     close(rep[1]);
     struct orphan_report r;
     memset(&r, 0, sizeof r);
-    bool got = l01_read_ms(rep[0], &r, sizeof r, 4 * L01_HANDSHAKE_MS) == 0;
+    bool got = l01_read_ms(rep[0], &r, sizeof r, 2.5 * L01_HANDSHAKE_MS) == 0;
     close(rep[0]);
     int code = lab_proc_join(&h);
     int main_subreaper = -1;

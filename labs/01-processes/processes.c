@@ -79,8 +79,8 @@ int l01_start(const char *mode)
     int code = lab_proc_join(&p);
     struct l01_probe *probe = arg.probe;
     bool returned_first = atomic_load(&probe->value);
-    lab_say("main %d: start() returned %.2f ms after the call; the child's task ended %.0f ms after that",
-            (int)getpid(), t_back - t_call, probe->t_end_ms - t_back);
+    lab_say("main %d: start() returned %.2f ms after the call; the child's task ended %.0f ms after the call",
+            (int)getpid(), t_back - t_call, probe->t_end_ms - t_call);
     lab_say("main %d: %s", (int)getpid(),
             returned_first ? "so start() is asynchronous: it only asks the kernel for a child (fork) and returns"
                            : "the child never heard from us: start() did not return while its task ran");

@@ -81,7 +81,7 @@ static int count_markers(int fd, pid_t direct, int *others)
 {
     char buf[1024];
     size_t len = 0;
-    double end = lab_now_ms() + L01_HANDSHAKE_MS;
+    double end = lab_now_ms() + 2 * L01_HANDSHAKE_MS;   /* a spawn under valgrind starts slowly */
     for (;;) {
         char c;
         if (len + 1 >= sizeof buf || lab_now_ms() > end || l01_read_ms(fd, &c, 1, end - lab_now_ms()) != 0)
@@ -150,7 +150,7 @@ int l01_spawn_vs_fork(const char *mode)
     close(mk[0]);
     int st = 0;
     /* Bounded wait (a slow start under valgrind takes a second or two); then make sure it is gone. */
-    if (lab_waitpid_ms(child, &st, 4 * L01_HANDSHAKE_MS) != child) {
+    if (lab_waitpid_ms(child, &st, 2 * L01_HANDSHAKE_MS) != child) {
         kill(child, SIGKILL);
         waitpid(child, &st, 0);
         die("spawn_vs_fork: the spawned child did not finish");
