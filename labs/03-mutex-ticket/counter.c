@@ -18,7 +18,7 @@
  * load and one between the load and the store), so in every round both load the same value
  * and one of the two updates is lost, on one CPU or sixteen.  `lab03 --bench` runs them free.
  *
- * Usage: lab03 counter [--mode=racy|racy_atomic|mutex|spin|atomic] [--iters=N]   (N = 100000)
+ * Usage: lab03 counter [--mode=racy|racy_atomic|mutex|spin|atomic] [--iters=N]   (N = 10000)
  * What to watch for: racy modes end at exactly iters (half the updates lost); the fixes at 2*iters.
  * See also: money.c (the same race with a sleep in the window), README.md (TSan, Helgrind).
  */
@@ -57,7 +57,7 @@ static int counter_locked;                          /* guarded by counter_mutex 
 static pthread_mutex_t counter_mutex = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool counter_spin;                    /* the spinlock: true = held */
 
-/* The lockstep of the racy modes: a small sense-counting barrier for two threads.  A pthread
+/* The lockstep of the racy modes: a small phase-counting barrier for the two threads.  A pthread
  * barrier would do the same, but it sleeps in the kernel and costs microseconds per round; this
  * one spins (yielding, so it also works on one CPU).  Its acquire/release atomics order the rounds
  * for ThreadSanitizer; the annotations do the same for Helgrind, which does not understand atomics.

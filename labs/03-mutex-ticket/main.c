@@ -40,7 +40,7 @@ static struct lab_opt opts[] = {
     { "users", "tickets: buyer processes", 9, 1, 64, 0, false },
     { "tickets", "tickets: tickets in the data file at the start", 1, 0, 1000000, 0, false },
     { "threads", "money: threads", 100, 1, 1000, 0, false },
-    { "iters", "counter: increments per thread", 100000, 1, 100000000, 0, false },
+    { "iters", "counter: increments per thread", 10000, 1, 100000000, 0, false },
     { 0 }
 };
 
