@@ -143,9 +143,11 @@ static int consumer_main(struct lab_proc *self)
         pc_fifo_see(&fifo, r->l, m.producer, m.seq);
         pc_ledger_consumed(r->l, m.producer, m.seq, m.value);
         if (r->stop == STOP_JOINABLE) {
-            /* q.task_done(): "I took one out AND finished with it" - after the work, not before */
-            if (lab_pq_task_done(r->q) == 0)
-                __atomic_fetch_add(&r->l->task_done, 1, __ATOMIC_SEQ_CST);
+            /* q.task_done(): "I took one out AND finished with it" - after the work, not before.
+             * Counted first: once the call returns, join() may return and main read the count. */
+            __atomic_fetch_add(&r->l->task_done, 1, __ATOMIC_SEQ_CST);
+            if (lab_pq_task_done(r->q) != 0)
+                __atomic_fetch_sub(&r->l->task_done, 1, __ATOMIC_SEQ_CST);
         }
     }
 }
