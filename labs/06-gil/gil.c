@@ -39,7 +39,7 @@ static struct lab_opt opts[] = {
     { "work", "range(work) summed by each CPU-bound thread (gil, convoy)", 300000, 1, 100000000, 0, false },
     { "n", "loop length of one CPU job: for i in range(n) (cpu, bound)", 100000, 1, 100000000, 0, false },
     { "workers", "CPU-bound workers (cpu, bound)", 2, 1, 16, 0, false },
-    { "io-threads", "IO-bound threads that each sleep(2) (bound)", 400, 1, 100000, 0, false },
+    { "io-threads", "IO-bound threads that each sleep(2) (bound)", 400, 1, 40000, 0, false },
     { "money-threads", "threads doing money -= 1 (gil_money)", 100, 2, 100, 0, false },
     { "interval-us", "py3 switch interval, microseconds (sys.setswitchinterval)", 5000, 1, 1000000, 0, false },
     { "check-interval", "py2 check interval, bytecodes (sys.setcheckinterval)", 100, 1, 1000000, 0, false },
