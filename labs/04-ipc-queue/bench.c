@@ -183,7 +183,7 @@ int l04_bench(void)
         { CH_PQ, "process queue (shm)" },
     };
     printf("IPC, parent -> child, one send and one receive per message, %.1f s per cell\n", CELL_MS / 1000);
-    printf("%-22s %16s %16s\n", "kind", "64 B msgs/s", "64 KiB MB/s");
+    printf("%-22s %16s %20s\n", "kind", "64 B msgs/s", "64 KiB MB/s");
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         double mb_small, mb_big;
         double small = bench_cell(rows[i].kind, SMALL, &mb_small);
@@ -194,10 +194,10 @@ int l04_bench(void)
         else
             snprintf(a, sizeof a, "%.2f M", small / 1e6);
         if (big < 0)
-            snprintf(b, sizeof b, "n/a (%s: > msgsize_max)", l04_errname((int)-big));
+            snprintf(b, sizeof b, "n/a (%s)", -big == EINVAL ? "> msgsize_max" : l04_errname((int)-big));
         else
             snprintf(b, sizeof b, "%.0f", mb_big);
-        printf("%-22s %16s %16s\n", rows[i].name, a, b);
+        printf("%-22s %16s %20s\n", rows[i].name, a, b);
     }
     printf("(report only: numbers vary with the machine and its load)\n");
     return 0;
