@@ -8,13 +8,26 @@ LAB=03
 
 SCENARIOS=(tickets money counter lockflag lockapi jobs shared_value robust shared_list)
 
+# Every test gets a private TMPDIR, so the tickets' temp directories can be checked exactly even
+# when other copies of the suite run at the same time.
+setup() {
+    export TMPDIR="$BATS_TEST_TMPDIR/tmp"
+    mkdir -p "$TMPDIR"
+}
+
 teardown() {
     no_lab_processes
 }
 
-# lab03_objects - this lab's named objects and temp directories (other labs may run meanwhile).
-lab03_objects() {
-    ipc_snapshot | grep -E 'lab03' || true
+# lab03_leaks - what this lab left behind: anything in our TMPDIR, and named objects /lab03_<pid>_*
+# whose process is gone (a live pid is a run in progress, maybe another copy of the suite).
+lab03_leaks() {
+    ls -A "$TMPDIR"
+    local obj
+    while read -r obj; do
+        [[ "$obj" =~ lab03_([0-9]+)_ ]] || continue
+        kill -0 "${BASH_REMATCH[1]}" 2>/dev/null || echo "$obj"
+    done < <(ipc_snapshot | grep 'lab03')
 }
 
 # count_lines REGEX - how many lines of $output match.
@@ -85,8 +98,6 @@ at_least() {
 }
 
 @test "lab03: the guided demo runs every scenario, bad case first, exits 0, leaves nothing behind" {
-    local before after
-    before="$(lab03_objects)"
     run lab 03
     assert_success
     local s n=0
@@ -103,14 +114,12 @@ at_least() {
     printf '%s\n' "$output" | grep '^RESULT l3.tickets mode=nolock' | grep -q 'oversold=8'
     printf '%s\n' "$output" | grep '^RESULT l3.money mode=nolock' | grep -q 'final=99'
     printf '%s\n' "$output" | grep '^RESULT l3.counter mode=racy ' | grep -q 'lost=10000 *$'
-    after="$(lab03_objects)"
-    [ "$before" = "$after" ]
+    [ -z "$(lab03_leaks)" ]
 }
 
 # ---- tickets -------------------------------------------------------------------------------
 
 @test "lab03 tickets nolock: oversells on every run (forced: every buyer reads before any writes)" {
-    before="$(lab03_objects)"
     run lab 03 tickets --mode=nolock
     assert_success
     assert_result tickets
@@ -129,12 +138,11 @@ at_least() {
     for i in 1 2 3 4 5 6 7 8 9; do
         [ "$(count_lines "^用户$i .*查询余票")" -eq 1 ]
     done
-    [ "$before" = "$(lab03_objects)" ]
+    [ -z "$(lab03_leaks)" ]
 }
 
 @test "lab03 tickets: every lock (mutex, named semaphore, fcntl row lock, flock table lock) sells exactly 1 of 1" {
-    local m before
-    before="$(lab03_objects)"
+    local m
     for m in lock sem fcntl flock; do
         run lab 03 tickets --mode=$m
         assert_success
@@ -151,7 +159,7 @@ at_least() {
         [ "$(count_lines '买票失败 \(read 0\)$')" -eq 8 ]
         [ "$(count_lines '查询余票: 1$')" -eq 9 ]
     done
-    [ "$before" = "$(lab03_objects)" ]
+    [ -z "$(lab03_leaks)" ]
 }
 
 @test "lab03 tickets: --users and --tickets (nolock loses writes without overselling; locks sell min(users, tickets))" {
@@ -197,7 +205,7 @@ at_least() {
 @test "lab03 tickets --mode=sem: SIGINT mid-run removes the semaphore and the temp dir, leaves no process" {
     local d="$BATS_TEST_TMPDIR/t" out="$BATS_TEST_TMPDIR/out" pid i
     mkdir -p "$d"
-    TMPDIR="$d" LAB_SECOND_MS=1000 "$BUILD/lab03" tickets --mode=sem >"$out" 2>&1 &
+    TMPDIR="$d" LAB_SECOND_MS=3000 "$BUILD/lab03" tickets --mode=sem >"$out" 2>&1 &
     pid=$!
     # wait until the buyers are buying (the semaphore exists and the searches are done)
     for i in $(seq 1 200); do
@@ -214,6 +222,7 @@ at_least() {
     [ ! -e "/dev/shm/sem.lab03_${pid}_tickets" ]
     [ -z "$(ls -A "$d")" ]
     ! pgrep -f "$BUILD/lab03" >/dev/null
+    [ -z "$(lab03_leaks)" ]
 }
 
 # ---- money ---------------------------------------------------------------------------------
