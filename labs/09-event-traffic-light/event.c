@@ -1,0 +1,321 @@
+/* labs/09-event-traffic-light/event.c - threading.Event in C, one red light and 20 cars, and what
+ * wait() must return for a set() that is cleared again at once.
+ *
+ * An Event is a flag with a waiting room: wait() blocks while the flag is False, set() makes it
+ * True and wakes every waiter, clear() makes it False again, is_set() reads it.  C has no Event:
+ * it is a mutex, a condition variable and the flag.  The subtle part is wait(): Python's returns
+ * True for a set() that a clear() undid before the waiter ran (a "pulse"), because it returns the
+ * result of Condition.wait and does not look at the flag again.  The naive C loop
+ * `while (!flag) pthread_cond_wait(...)` looks again, finds False and goes back to sleep: the
+ * pulse is lost.  A generation counter (set() increments it) tells the waiter that a set()
+ * happened while it slept.
+ *   event            红灯亮, 20 cars wait, 3 seconds later 绿灯亮 and every car goes; none before;
+ *   event_semantics  set/clear/is_set/wait(timeout); --mode=naive loses the pulse, --mode=gen not.
+ * Python ↔ C: event = Event() ↔ l09_event_init; event.set()/clear()/is_set()/wait(t) ↔
+ *   l09_event_set/clear/is_set/wait(e, t); Condition(Lock()) inside it ↔ pthread_mutex_t +
+ *   pthread_cond_t with pthread_condattr_setclock(CLOCK_MONOTONIC).
+ * Usage: build/lab09 event [--cars=20] | event_semantics [--mode=naive|gen]
+ * Watch for: every 车加油门走了 after 绿灯亮; pulse_woke=0 with the naive loop, 1 with the counter.
+ * See also: traffic.c (the lighter/car loop), timer.c (a Timer built on this Event).
+ */
+#include "lab.h"
+#include "lab09.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ==== The Event ==== */
+
+void l09_event_init(struct l09_event *e)
+{
+    memset(e, 0, sizeof *e);
+    Pthread_mutex_init(&e->mu, NULL);
+    pthread_condattr_t ca;
+    PT_CHECK(pthread_condattr_init(&ca));
+    PT_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
+    Pthread_cond_init(&e->cv, &ca);
+    PT_CHECK(pthread_condattr_destroy(&ca));
+}
+
+void l09_event_destroy(struct l09_event *e)
+{
+    Pthread_cond_destroy(&e->cv);
+    Pthread_mutex_destroy(&e->mu);
+}
+
+void l09_event_set_locked(struct l09_event *e)
+{
+    e->flag = true;
+    e->gen++;                         /* "a set() happened" survives a clear() */
+    Pthread_cond_broadcast(&e->cv);   /* notify_all(): every waiter */
+}
+
+void l09_event_set(struct l09_event *e)
+{
+    Pthread_mutex_lock(&e->mu);
+    l09_event_set_locked(e);
+    Pthread_mutex_unlock(&e->mu);
+}
+
+void l09_event_clear(struct l09_event *e)
+{
+    Pthread_mutex_lock(&e->mu);
+    e->flag = false;
+    Pthread_mutex_unlock(&e->mu);
+}
+
+bool l09_event_is_set(struct l09_event *e)
+{
+    Pthread_mutex_lock(&e->mu);
+    bool f = e->flag;
+    Pthread_mutex_unlock(&e->mu);
+    return f;
+}
+
+int l09_event_waiting(struct l09_event *e)
+{
+    Pthread_mutex_lock(&e->mu);
+    int n = e->waiting;
+    Pthread_mutex_unlock(&e->mu);
+    return n;
+}
+
+void l09_event_pulse(struct l09_event *e)
+{
+    Pthread_mutex_lock(&e->mu);
+    l09_event_set_locked(e);          /* set() */
+    e->flag = false;                  /* clear(), before any woken waiter can take the lock */
+    Pthread_mutex_unlock(&e->mu);
+}
+
+/* One sleep on the condition variable: false when the deadline passed.  Caller holds e->mu. */
+static bool sleep_once(struct l09_event *e, const struct timespec *deadline)
+{
+    int rc = deadline ? pthread_cond_timedwait(&e->cv, &e->mu, deadline) : pthread_cond_wait(&e->cv, &e->mu);
+    if (rc != 0 && rc != ETIMEDOUT)
+        die_en(rc, "pthread_cond_(timed)wait");
+    e->wakeups++;
+    return rc == 0;
+}
+
+/* Python: signaled = self._flag; if not signaled: signaled = self._cond.wait(timeout); return signaled */
+bool l09_event_wait(struct l09_event *e, double timeout_units)
+{
+    struct timespec deadline;
+    if (timeout_units >= 0)
+        deadline = lab_deadline_ms(timeout_units * (double)lab_second_ms());
+    Pthread_mutex_lock(&e->mu);
+    e->waiting++;
+    unsigned long g = e->gen;
+    /* The loop is needed anyway: pthread_cond_wait may return without a signal (spurious). */
+    while (!e->flag && e->gen == g)
+        if (!sleep_once(e, timeout_units >= 0 ? &deadline : NULL))
+            break;   /* timed out; the test below still counts a set() that raced with it */
+    bool set = e->flag || e->gen != g;
+    e->waiting--;
+    e->returned++;
+    Pthread_mutex_unlock(&e->mu);
+    return set;
+}
+
+/* The naive port: wait "while the flag is False".  Correct for a flag that stays set; loses a pulse. */
+bool l09_event_wait_naive(struct l09_event *e, double timeout_units)
+{
+    struct timespec deadline;
+    if (timeout_units >= 0)
+        deadline = lab_deadline_ms(timeout_units * (double)lab_second_ms());
+    Pthread_mutex_lock(&e->mu);
+    e->waiting++;
+    while (!e->flag)
+        if (!sleep_once(e, timeout_units >= 0 ? &deadline : NULL))
+            break;
+    bool set = e->flag;
+    e->waiting--;
+    e->returned++;
+    Pthread_mutex_unlock(&e->mu);
+    return set;
+}
+
+bool l09_until(bool (*pred)(void *arg), void *arg, double bound_ms)
+{
+    double end = lab_now_ms() + bound_ms;
+    while (!pred(arg)) {
+        if (lab_now_ms() >= end)
+            return false;
+        lab_sleep_ms(0.5);
+    }
+    return true;
+}
+
+/* ==== event: one red light, 20 cars (S2 L1191-1222) ==== */
+
+static struct l09_event event;          /* event = Event()  #类似于造了一个红绿灯 */
+static atomic_bool green;               /* the light has turned green (set just before event.set()) */
+static atomic_int waited, went, went_before_green;
+static int ncars;
+static bool light_gave_up;
+
+static bool all_cars_waiting(void *arg) { (void)arg; return l09_event_waiting(&event) == ncars; }
+
+/* def light(): print("红灯亮"); time.sleep(3); print("绿灯亮"); event.set() */
+static void *light(void *arg)
+{
+    (void)arg;
+    const char *me = lab_thread_name(lab_current_thread());
+    printf("%s: 红灯亮\n", me);
+    lab_sleep(3);
+    /* Python can count on 3 seconds being enough for 20 cars to reach the light.  We check it
+     * (bounded), so that waited=20 holds even on a machine so loaded that a car thread had not
+     * started yet. */
+    if (!l09_until(all_cars_waiting, NULL, L09_BOUND_MS))
+        light_gave_up = true;
+    atomic_store(&green, true);
+    printf("%s: 绿灯亮\n", me);
+    l09_event_set(&event);              /* 告诉等待红灯的人可以走了 */
+    return NULL;
+}
+
+/* def car(name): print("%s 车正在等红灯" % name); event.wait(); print('%s 车加油门走了' % name) */
+static void *car(void *arg)
+{
+    int name = (int)(intptr_t)arg;
+    const char *me = lab_thread_name(lab_current_thread());
+    printf("%s: %d 车正在等红灯\n", me, name);
+    if (!l09_event_is_set(&event))
+        atomic_fetch_add(&waited, 1);
+    l09_event_wait(&event, -1);          /* 等待别人给你发消息 */
+    if (!atomic_load(&green))
+        atomic_fetch_add(&went_before_green, 1);
+    printf("%s: %d 车加油门走了\n", me, name);
+    atomic_fetch_add(&went, 1);
+    return NULL;
+}
+
+int l09_event_run(const char *mode)
+{
+    (void)mode;
+    ncars = (int)lab_opt("cars");
+    l09_event_init(&event);
+    atomic_store(&green, false);
+    atomic_store(&waited, 0);
+    atomic_store(&went, 0);
+    atomic_store(&went_before_green, 0);
+    light_gave_up = false;
+
+    struct lab_thread *lt = LAB_THREAD(light, NULL);     /* t = Thread(target=light); t.start() */
+    lab_thread_start_or_die(lt);
+    struct lab_thread **cs = xcalloc((size_t)ncars, sizeof *cs);
+    for (int i = 0; i < ncars; i++) {
+        cs[i] = lab_thread_new(car, (void *)(intptr_t)i, "car");   /* Thread(target=car, args=('%s' % i,)) */
+        lab_thread_start_or_die(cs[i]);
+    }
+    lab_thread_join(lt);
+    for (int i = 0; i < ncars; i++)
+        lab_thread_join(cs[i]);
+    free(cs);
+    l09_event_destroy(&event);
+
+    int w = atomic_load(&waited), g = atomic_load(&went), early = atomic_load(&went_before_green);
+    printf("MainThread: %d cars waited at the red light, %d went, %d went before green\n", w, g, early);
+    lab_result("event", "cars=%d waited=%d went=%d went_before_green=%d", ncars, w, g, early);
+    return (!light_gave_up && w == ncars && g == ncars && early == 0) ? 0 : 1;
+}
+
+/* ==== event_semantics: set / clear / is_set / wait(timeout), and the pulse (S4 L476-483) ==== */
+
+static struct l09_event sem_ev;
+static bool naive;
+static bool waiter_result;
+
+static bool ev_wait(double timeout) { return naive ? l09_event_wait_naive(&sem_ev, timeout) : l09_event_wait(&sem_ev, timeout); }
+
+/* The waiter of the pulse test: wait() with no timeout. */
+static void *pulse_waiter(void *arg)
+{
+    (void)arg;
+    waiter_result = ev_wait(-1);
+    return NULL;
+}
+
+static bool one_waiting(void *arg) { (void)arg; return l09_event_waiting(&sem_ev) == 1; }
+
+/* After the pulse: the waiter either returned from wait(), or woke up, looked at the flag and went
+ * back to sleep.  Both are decided inside one critical section of the event, so one look under the
+ * lock tells which. */
+struct after_pulse {
+    unsigned long wakeups0;   /* wakeups counted before the pulse */
+    int outcome;              /* 1 returned, 0 slept again */
+};
+
+static bool pulse_decided(void *arg)
+{
+    struct after_pulse *a = arg;
+    Pthread_mutex_lock(&sem_ev.mu);
+    if (sem_ev.returned >= 1)
+        a->outcome = 1;
+    else if (sem_ev.wakeups > a->wakeups0)
+        a->outcome = 0;
+    Pthread_mutex_unlock(&sem_ev.mu);
+    return a->outcome >= 0;
+}
+
+int l09_event_semantics(const char *mode)
+{
+    naive = strcmp(mode, "naive") == 0;
+    l09_event_init(&sem_ev);
+    const char *label = naive ? "the naive loop: while (!flag) cond_wait" : "a generation counter: while (!flag && gen == g) cond_wait";
+    printf("MainThread: Event() whose wait() is %s\n", label);
+
+    /* 1. wait() on a set event returns True at once. */
+    l09_event_set(&sem_ev);
+    bool wait_set = ev_wait(1);
+    printf("MainThread: set(); is_set() -> %s; wait(1) -> %s\n", l09_event_is_set(&sem_ev) ? "True" : "False",
+           wait_set ? "True" : "False");
+
+    /* 2. wait(1) on a clear event returns False after the timeout. */
+    l09_event_clear(&sem_ev);
+    double t0 = lab_now_ms();
+    bool wait_timeout = ev_wait(1);
+    double waited_units = lab_elapsed_units(t0);
+    printf("MainThread: clear(); is_set() -> %s; wait(1) -> %s after %.1f units\n",
+           l09_event_is_set(&sem_ev) ? "True" : "False", wait_timeout ? "True" : "False", waited_units);
+
+    /* 3. The pulse: a waiter blocks; set() and clear() come back to back. */
+    Pthread_mutex_lock(&sem_ev.mu);
+    sem_ev.returned = 0;
+    Pthread_mutex_unlock(&sem_ev.mu);
+    struct lab_thread *w = LAB_THREAD(pulse_waiter, NULL);
+    lab_thread_start_or_die(w);
+    bool blocked = l09_until(one_waiting, NULL, L09_BOUND_MS);
+    struct after_pulse ap = { 0, -1 };
+    Pthread_mutex_lock(&sem_ev.mu);
+    ap.wakeups0 = sem_ev.wakeups;
+    Pthread_mutex_unlock(&sem_ev.mu);
+    l09_event_pulse(&sem_ev);
+    bool is_set_after = l09_event_is_set(&sem_ev);
+    printf("MainThread: %s; set(); clear()  -> is_set() = %s\n",
+           blocked ? "a thread is blocked in wait()" : "(the waiter never blocked!)", is_set_after ? "True" : "False");
+    bool decided = l09_until(pulse_decided, &ap, L09_BOUND_MS);
+    int pulse_woke = ap.outcome == 1;
+    if (pulse_woke)
+        printf("%s: wait() returned %s: the pulse woke it, as in Python\n", lab_thread_name(w), "True");
+    else
+        printf("%s: woke up, found the flag False and went back to sleep: the pulse is lost\n", lab_thread_name(w));
+    if (!pulse_woke) {
+        /* Let it go with a real set() that stays. */
+        printf("MainThread: set() for good, so that the waiter can finish\n");
+        l09_event_set(&sem_ev);
+    }
+    lab_thread_join(w);
+    l09_event_destroy(&sem_ev);
+
+    lab_result("event_semantics", "mode=%s wait_set=%d wait_timeout=%d timeout_elapsed_units=%.1f pulse_woke=%d is_set_after_pulse=%d",
+               mode, wait_set, wait_timeout, waited_units, pulse_woke, is_set_after);
+    bool basics = blocked && decided && wait_set && !wait_timeout && !is_set_after;
+    if (naive)
+        return basics ? 0 : 1;                 /* the lost pulse is the lesson */
+    return basics && pulse_woke && waiter_result ? 0 : 1;
+}

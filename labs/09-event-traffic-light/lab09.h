@@ -1,0 +1,57 @@
+/* labs/09-event-traffic-light/lab09.h - what the files of lab 9 share: the Event object, and one
+ * run function per scenario. */
+#ifndef LAB09_H
+#define LAB09_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+/* A safety bound (real ms, not scaled) for every "wait until the other thread got there" of this
+ * lab: only a broken run reaches it. */
+#define L09_BOUND_MS 10000.0
+
+/* ==== threading.Event, built on a mutex and a condition variable (event.c) ==== */
+
+struct l09_event {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;           /* on CLOCK_MONOTONIC: timeouts ignore changes of the wall clock */
+    bool flag;                   /* guarded by mu */
+    unsigned long gen;           /* set() count: a waiter that saw it change was set, even if
+                                    clear() came right after (PARITY P7); guarded by mu */
+    /* Instruments for the demos (Python has no such counters): */
+    int waiting;                 /* threads inside wait(); guarded by mu */
+    unsigned long wakeups;       /* returns from pthread_cond_wait inside wait(); guarded by mu */
+    unsigned long returned;      /* wait() calls that returned; guarded by mu */
+};
+
+void l09_event_init(struct l09_event *e);
+void l09_event_destroy(struct l09_event *e);
+void l09_event_set(struct l09_event *e);
+/* set() for a caller that already holds e->mu (the timer demo's forced cancel). */
+void l09_event_set_locked(struct l09_event *e);
+void l09_event_clear(struct l09_event *e);
+bool l09_event_is_set(struct l09_event *e);
+/* Python's wait(timeout): true once set (also for a set() followed at once by clear()), false
+ * when `timeout_units` notes-seconds pass first.  timeout_units < 0: no timeout. */
+bool l09_event_wait(struct l09_event *e, double timeout_units);
+/* The naive port, for the bad case of event_semantics: `while (!flag) wait;` misses a pulse. */
+bool l09_event_wait_naive(struct l09_event *e, double timeout_units);
+/* set() immediately followed by clear(), with the event's lock held across both: no waiter can run
+ * in between, which is the interleaving that tells the two wait()s apart. */
+void l09_event_pulse(struct l09_event *e);
+/* Number of threads inside wait() now. */
+int l09_event_waiting(struct l09_event *e);
+
+/* Poll pred(arg) every half millisecond until it is true or bound_ms pass: true if it became true. */
+bool l09_until(bool (*pred)(void *arg), void *arg, double bound_ms);
+
+/* ==== the scenarios ==== */
+int l09_event_run(const char *mode);             /* event.c */
+int l09_event_semantics(const char *mode);       /* event.c */
+int l09_traffic(const char *mode);               /* traffic.c */
+int l09_condition(const char *mode);             /* condition.c */
+int l09_wait_notify(const char *mode);           /* condition.c */
+int l09_timer(const char *mode);                 /* timer.c */
+int l09_states(const char *mode);                /* states.c */
+
+#endif

@@ -1,0 +1,137 @@
+/* labs/09-event-traffic-light/traffic.c - the traffic light of the notes: lighter() and car().
+ *
+ * One thread is the light.  It ticks once a notes-second and counts: ticks 0-5 green
+ * (event.set()), 6-10 red (event.clear()), then one silent tick that sets the event again and
+ * restarts the count, so every later cycle is 5 green + 5 red + 1 silent tick.  The car checks
+ * is_set() once a tick: green, it prints running...; red, it says so and blocks in event.wait()
+ * until the light turns green.  The car never prints running... while it waits: it is blocked,
+ * not polling.  The notes' program never ends; --cycles=N stops after N silent ticks (0: never).
+ * Python ↔ C: event.set()/clear()/is_set()/wait() ↔ l09_event_*; time.sleep(1) ↔ lab_sleep(1)
+ *   for the light, and a wait(1) on a stop Event for the car, so that the end of the run can
+ *   interrupt its nap; "\33[41;1m...\033[0m" ↔ the same escapes, only on a terminal (NO_COLOR).
+ * Usage: build/lab09 traffic [--cycles=2]
+ * Watch for: 6 green lines, then 5 red, then 5 green and 5 red per later cycle; [MINI] sees red,
+ *   and nothing more from the car until "green light is on,start going...".
+ * See also: event.c (the Event), S4 L485-522.
+ */
+#include "lab.h"
+#include "lab09.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+
+static struct l09_event ev;          /* event = threading.Event() */
+static struct l09_event stop;        /* ends the car's loop at the end of the run */
+static long cycles;                  /* 0: forever */
+static atomic_int green_lines, red_lines, car_waits, car_resumes, car_running;
+static atomic_bool light_gave_up;
+
+/* The car has seen this red phase (its wait count reached `*arg`) and is blocked in wait(). */
+static bool car_at_red(void *arg)
+{
+    return atomic_load(&car_waits) >= *(const long *)arg && l09_event_waiting(&ev) >= 1;
+}
+
+static void light_line(const char *me, bool red)
+{
+    /* The notes' escapes: red or green background, bold (\33[41;1m / \33[42;1m). */
+    if (lab_colors_on())
+        printf("%s: %s%s light is on...\033[0m\n", me, red ? "\33[41;1m" : "\33[42;1m", red ? "red" : "green");
+    else
+        printf("%s: %s light is on...\n", me, red ? "red" : "green");
+}
+
+static void *lighter(void *arg)
+{
+    (void)arg;
+    const char *me = lab_thread_name(lab_current_thread());
+    long count = 0, done = 0;
+    l09_event_set(&ev);                                  /* 初始值为绿灯 */
+    for (;;) {
+        if (5 < count && count <= 10) {
+            l09_event_clear(&ev);                        /* 红灯，清除标志位 */
+            light_line(me, true);
+            atomic_fetch_add(&red_lines, 1);
+        } else if (count > 10) {
+            /* The car checks once a tick, so in 5 red ticks it has surely reached the light; we
+             * make sure (bounded) so that car_waits == cycles even on a starved machine. */
+            long this_cycle = done + 1;
+            if (!l09_until(car_at_red, &this_cycle, L09_BOUND_MS))
+                atomic_store(&light_gave_up, true);
+            l09_event_set(&ev);                          /* 绿灯，设置标志位 */
+            count = 0;
+            if (cycles > 0 && ++done == cycles)
+                return NULL;
+        } else {
+            light_line(me, false);
+            atomic_fetch_add(&green_lines, 1);
+        }
+        lab_sleep(1);
+        count++;
+    }
+}
+
+static void *car(void *arg)
+{
+    const char *name = arg;
+    const char *me = lab_thread_name(lab_current_thread());
+    for (;;) {
+        if (l09_event_is_set(&ev)) {                     /* 判断是否设置了标志位 */
+            printf("%s: [%s] running...\n", me, name);
+            atomic_fetch_add(&car_running, 1);
+            if (l09_event_wait(&stop, 1))                /* time.sleep(1), cut short at the end */
+                return NULL;
+        } else {
+            printf("%s: [%s] sees red light,waiting...\n", me, name);
+            atomic_fetch_add(&car_waits, 1);
+            l09_event_wait(&ev, -1);
+            printf("%s: [%s] green light is on,start going...\n", me, name);
+            atomic_fetch_add(&car_resumes, 1);
+        }
+    }
+}
+
+static bool car_resumed_all(void *arg) { (void)arg; return atomic_load(&car_resumes) >= cycles; }
+
+static bool light_started(void *arg) { (void)arg; return l09_event_is_set(&ev); }
+
+int l09_traffic(const char *mode)
+{
+    (void)mode;
+    cycles = (long)lab_opt("cycles");
+    l09_event_init(&ev);
+    l09_event_init(&stop);
+    atomic_store(&green_lines, 0);
+    atomic_store(&red_lines, 0);
+    atomic_store(&car_waits, 0);
+    atomic_store(&car_resumes, 0);
+    atomic_store(&car_running, 0);
+    atomic_store(&light_gave_up, false);
+    if (cycles == 0)
+        printf("MainThread: --cycles=0: the light runs forever, as in the notes (Ctrl-C to stop)\n");
+
+    struct lab_thread *light = LAB_THREAD(lighter, NULL);   /* light = threading.Thread(target=lighter,) */
+    lab_thread_start_or_die(light);
+    /* The notes start the car right after the light and count on the light's first event.set()
+     * coming first.  We wait for it, or a car that ran first would see "red" once too often. */
+    bool started = l09_until(light_started, NULL, L09_BOUND_MS);
+    struct lab_thread *c = LAB_THREAD(car, "MINI");          /* car = threading.Thread(target=car, args=("MINI",)) */
+    lab_thread_start_or_die(c);
+
+    lab_thread_join(light);
+    /* The light stops right after its last silent tick: let the car take the green, then stop it. */
+    bool resumed = l09_until(car_resumed_all, NULL, L09_BOUND_MS);
+    l09_event_set(&stop);
+    lab_thread_join(c);
+    l09_event_destroy(&stop);
+    l09_event_destroy(&ev);
+
+    int g = atomic_load(&green_lines), r = atomic_load(&red_lines);
+    int w = atomic_load(&car_waits), res = atomic_load(&car_resumes);
+    printf("MainThread: %ld cycles: %d green lines, %d red lines; the car waited %d times and resumed %d times\n",
+           cycles, g, r, w, res);
+    lab_result("traffic", "cycles=%ld green_lines=%d red_lines=%d car_waits=%d car_resumes=%d", cycles, g, r, w, res);
+    bool ok = started && resumed && !atomic_load(&light_gave_up) && g == 6 + 5 * (int)(cycles - 1)
+              && r == 5 * (int)cycles && w == cycles && res == cycles;
+    return ok ? 0 : 1;
+}
