@@ -86,19 +86,29 @@ static void bb_destroy(struct bb *b)
     free(b->next_seq);
 }
 
-/* Wait on c for at most stall_ms.  On timeout the buffer is declared stuck and every waiter is
- * woken so that all threads leave.  Caller must hold b->m.  Returns 0, or -1 when stuck. */
-static int bb_wait(struct bb *b, pthread_cond_t *c)
+/* Wait on c, in slices.  glibc before 2.41 can lose a pthread_cond_signal when several threads
+ * wait on one condition variable (sourceware bug 25847): the waiter sleeps on although its
+ * condition holds.  So a wait lasts at most BB_SLICE_MS and the caller's `while` loop looks again
+ * (a lost signal then costs one slice; pthread allows spurious wake-ups anyway, which is one more
+ * reason for the `while`).  Only when one get/put has waited stall_ms in all (since `since`) is the
+ * buffer declared stuck and every waiter woken so that all threads leave.
+ * Caller must hold b->m.  Returns 0, or -1 when stuck. */
+#define BB_SLICE_MS 50.0
+
+static int bb_wait(struct bb *b, pthread_cond_t *c, double since)
 {
-    struct timespec deadline = lab_deadline_ms(b->stall_ms);
-    int rc = pthread_cond_timedwait(c, &b->m, &deadline);
-    if (rc == ETIMEDOUT) {
+    double left = since + b->stall_ms - lab_now_ms();
+    if (left <= 0 && !b->stuck) {
         b->stuck = true;
         Pthread_cond_broadcast(&b->not_full);
         Pthread_cond_broadcast(&b->not_empty);
-    } else if (rc != 0) {
-        die_en(rc, "pthread_cond_timedwait");
     }
+    if (b->stuck)
+        return -1;
+    struct timespec deadline = lab_deadline_ms(left < BB_SLICE_MS ? left : BB_SLICE_MS);
+    int rc = pthread_cond_timedwait(c, &b->m, &deadline);
+    if (rc != 0 && rc != ETIMEDOUT)
+        die_en(rc, "pthread_cond_timedwait");
     return b->stuck ? -1 : 0;
 }
 
@@ -106,11 +116,12 @@ static int bb_wait(struct bb *b, pthread_cond_t *c)
 static int bb_put(struct bb *b, struct pc_item item, int *fill_after, bool *waited)
 {
     *waited = false;
+    double since = lab_now_ms();
     Pthread_mutex_lock(&b->m);
     while (b->count == b->cap) {                 /* while, not if: re-check after every wake-up */
-        b->waits_full++;
+        b->waits_full += !*waited;
         *waited = true;
-        if (bb_wait(b, &b->not_full) != 0)
+        if (bb_wait(b, &b->not_full, since) != 0)
             break;
     }
     if (b->stuck) {
@@ -133,11 +144,12 @@ static int bb_put(struct bb *b, struct pc_item item, int *fill_after, bool *wait
 static int bb_get(struct bb *b, struct pc_item *item, int *fill_after, bool *waited)
 {
     *waited = false;
+    double since = lab_now_ms();
     Pthread_mutex_lock(&b->m);
     while (b->count == 0) {
-        b->waits_empty++;
+        b->waits_empty += !*waited;
         *waited = true;
-        if (bb_wait(b, &b->not_empty) != 0)
+        if (bb_wait(b, &b->not_empty, since) != 0)
             break;
     }
     if (b->stuck) {
