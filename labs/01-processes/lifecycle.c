@@ -200,6 +200,7 @@ static int orphan_helper(struct lab_proc *self)
     struct orphan_msg m;
     if (l01_read_ms(up[0], &m, sizeof m, L01_HANDSHAKE_MS) != 0) {
         kill(mid, SIGKILL);
+        close(go[1]);                   /* a grandchild, if any, sees EOF and leaves */
         reap_all();
         l01_write_all(report_w, &r, sizeof r);
         return 1;
@@ -220,8 +221,8 @@ static int orphan_helper(struct lab_proc *self)
     if (lab_waitpid_ms(r.orphan, &st, L01_HANDSHAKE_MS) == r.orphan) {
         r.reaped = true;
         r.orphan_exitcode = lab_status_to_exitcode(st);
-        lab_say("helper %d: waitpid(%d) worked: the orphan is my child now, and I reaped it", (int)r.helper,
-                (int)r.orphan);
+        lab_say("helper %d: waitpid(%d) worked: the orphan is my child now, and I reaped it (exitcode %d)",
+                (int)r.helper, (int)r.orphan, r.orphan_exitcode);
     } else {
         kill(r.orphan, SIGKILL);
     }
