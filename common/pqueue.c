@@ -187,15 +187,12 @@ int lab_pq_put(struct lab_pqueue *q, const void *msg, size_t len, double timeout
     q->unfinished++;
     if (q->get_waiters)                              /* one new message: one getter */
         Pthread_cond_signal(&q->not_empty);
-    /* Putters wait for different amounts of room: if room is left and another putter sleeps,
-     * pass the turn on (a signal from get may have woken one whose message does not fit). */
-    if (q->put_waiters && q->count < q->maxsize && q->used < q->cap)
-        Pthread_cond_signal(&q->not_full);
     pq_unlock(q);
     return 0;
 }
 
-int lab_pq_get(struct lab_pqueue *q, void *buf, size_t cap, size_t *len, double timeout_ms)
+/* get, and for get_str (as_str) room for a terminating NUL unless the message ends in one. */
+static int pq_get(struct lab_pqueue *q, void *buf, size_t cap, size_t *len, double timeout_ms, bool as_str)
 {
     struct timespec ts;
     const struct timespec *deadline = NULL;
@@ -221,7 +218,10 @@ int lab_pq_get(struct lab_pqueue *q, void *buf, size_t cap, size_t *len, double 
     size_t n = (size_t)hdr;
     if (len)
         *len = n;
-    if (n > cap) {
+    size_t room = n;
+    if (as_str && (n == 0 || q->ring[(q->head + PQ_HDR + n - 1) % q->cap] != '\0'))
+        room = n + 1;                                /* get_str adds the NUL itself */
+    if (room > cap) {
         /* Leave it for a caller with a big enough buffer, and wake another getter for it. */
         if (q->get_waiters)
             Pthread_cond_signal(&q->not_empty);
@@ -233,12 +233,22 @@ int lab_pq_get(struct lab_pqueue *q, void *buf, size_t cap, size_t *len, double 
     q->head = (q->head + rec) % q->cap;
     q->used -= rec;
     q->count--;
-    if (q->put_waiters)                              /* room freed: a putter may fit now */
+    /* Room freed: a putter may fit now.  Putters wait for different amounts of room, so when
+     * several sleep, wake them all: a signal could pick one whose message still does not fit
+     * and leave asleep one whose message does. */
+    if (q->put_waiters == 1)
         Pthread_cond_signal(&q->not_full);
+    else if (q->put_waiters > 1)
+        Pthread_cond_broadcast(&q->not_full);
     if (q->get_waiters && q->count > 0)              /* more left and another getter sleeps */
         Pthread_cond_signal(&q->not_empty);
     pq_unlock(q);
     return 0;
+}
+
+int lab_pq_get(struct lab_pqueue *q, void *buf, size_t cap, size_t *len, double timeout_ms)
+{
+    return pq_get(q, buf, cap, len, timeout_ms, false);
 }
 
 int lab_pq_put_str(struct lab_pqueue *q, const char *s, double timeout_ms)
@@ -249,11 +259,9 @@ int lab_pq_put_str(struct lab_pqueue *q, const char *s, double timeout_ms)
 int lab_pq_get_str(struct lab_pqueue *q, char *buf, size_t cap, double timeout_ms)
 {
     size_t n = 0;
-    if (cap == 0)
-        return EMSGSIZE;
-    int rc = lab_pq_get(q, buf, cap - 1, &n, timeout_ms);   /* room for a NUL we add ourselves */
-    if (rc == 0)
-        buf[n] = '\0';          /* a message put by put_str already ends in one: harmless */
+    int rc = pq_get(q, buf, cap, &n, timeout_ms, true);
+    if (rc == 0 && (n == 0 || buf[n - 1] != '\0'))
+        buf[n] = '\0';          /* pq_get made sure there is room for it */
     return rc;
 }
 

@@ -45,7 +45,8 @@ int lab_pq_put(struct lab_pqueue *q, const void *msg, size_t len, double timeout
 /* Copies at most cap bytes into buf, *len = the message's length (EMSGSIZE if cap is too small:
  * the message stays in the queue and *len says how big a buffer it needs). */
 int lab_pq_get(struct lab_pqueue *q, void *buf, size_t cap, size_t *len, double timeout_ms);
-/* String convenience: put strlen+1 bytes; get into a char buffer (always NUL-terminated on 0). */
+/* String convenience: put strlen+1 bytes; get into a char buffer, NUL-terminated on success
+ * (EMSGSIZE, message left queued, when the string and its NUL do not fit in cap). */
 int lab_pq_put_str(struct lab_pqueue *q, const char *s, double timeout_ms);
 int lab_pq_get_str(struct lab_pqueue *q, char *buf, size_t cap, double timeout_ms);
 

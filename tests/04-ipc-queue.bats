@@ -23,6 +23,30 @@ kind_line() {
     printf '%s\n' "$output" | grep -E "^RESULT l4\.kinds kind=$1( |$)"
 }
 
+# leftovers_in TEXT - what the run that printed TEXT left behind.  Every name it printed carries
+# its pid (lab04_<pid>_...), and it printed the id of each System V queue (they have no names).
+# Scoped to that run, so other programs using IPC at the same time cannot disturb the check.
+leftovers_in() {
+    local pid id
+    for pid in $(printf '%s\n' "$1" | grep -o 'lab04_[0-9]*_' | sed 's/lab04_\([0-9]*\)_/\1/' | sort -u); do
+        ls -d "${TMPDIR:-/tmp}/lab04_${pid}_"* 2>/dev/null
+        ls /dev/shm 2>/dev/null | grep "lab04_${pid}_"
+        ls /dev/mqueue 2>/dev/null | grep "lab04_${pid}_"
+    done
+    for id in $(printf '%s\n' "$1" | sed -n 's/.*msgget(IPC_PRIVATE) -> id \([0-9]*\).*/\1/p'); do
+        ipcs -q -i "$id" 2>&1 | grep -q 'not found' || echo "sysv-msg:$id"
+    done
+}
+
+# assert_nothing_left - after `run`: the run printed its object names and ids, and none is left.
+assert_nothing_left() {
+    printf '%s\n' "$output" | grep -q 'lab04_[0-9]*_' || { echo "no object names in the output" >&2; return 1; }
+    printf '%s\n' "$output" | grep -q 'msgget(IPC_PRIVATE) -> id [0-9]' || { echo "no System V id in the output" >&2; return 1; }
+    local left
+    left="$(leftovers_in "$output")"
+    [ -z "$left" ] || { printf 'left behind:\n%s\n' "$left" >&2; return 1; }
+}
+
 # ---- the command line --------------------------------------------------------------------
 
 @test "lab04: --list names every scenario (name, two spaces, description), in demo order" {
@@ -170,10 +194,7 @@ kind_line() {
 # ---- the five kinds and the limits -------------------------------------------------------
 
 @test "lab04 kinds: one RESULT line per kind, each ok and removed (checked), nothing left behind" {
-    local before after
-    before="$(ipc_snapshot)"
     run lab 04 kinds
-    after="$(ipc_snapshot)"
     assert_success
     assert_result kinds
     [ "$(printf '%s\n' "$output" | grep -c '^RESULT l4\.kinds ')" -eq 6 ]
@@ -189,19 +210,7 @@ kind_line() {
     kind_line shm | grep -q ' guarded=1 '
     assert_line --regexp '^  child [0-9]+: msgrcv\(type=1\) -> \[42, None, '"'"'hello'"'"'\]$'
     assert_line --regexp '^  fifo peer [0-9]+ \(exec'"'"'d, ppid [0-9]+\): read\(.*/lab04_[0-9]+_fifo\) -> \[42'
-    [ "$before" == "$after" ] || { diff <(echo "$before") <(echo "$after"); return 1; }
-}
-
-# What run PID of kinds may have left: its named objects carry its pid; the System V queue has no
-# name, so its id is read from the run's output.  Checked per run, so that other runs of lab04 at
-# the same time (a memcheck, a demo) cannot disturb the test.
-leftovers_of() {
-    local pid="$1" out="$2" id
-    ls -d "${TMPDIR:-/tmp}/lab04_${pid}_"* 2>/dev/null
-    ls /dev/shm 2>/dev/null | grep "lab04_${pid}_"
-    ls /dev/mqueue 2>/dev/null | grep "lab04_${pid}_"
-    id="$(sed -n 's/^sysv_msg: msgget(IPC_PRIVATE) -> id \([0-9]*\).*/\1/p' "$out")"
-    if [ -n "$id" ] && ! ipcs -q -i "$id" 2>&1 | grep -q 'not found'; then echo "sysv-msg:$id"; fi
+    assert_nothing_left
 }
 
 @test "lab04 kinds: SIGINT in the middle of each kind leaves no object, no child" {
@@ -227,13 +236,12 @@ leftovers_of() {
         wait "$pid" || rc=$?
         [ "$rc" -eq 130 ] || { echo "at '$marker': exit $rc"; cat "$out"; return 1; }
         local left
-        left="$(leftovers_of "$pid" "$out")"
+        left="$(leftovers_in "lab04_${pid}_ $(cat "$out")")"     # its pid, and the ids it printed
         [ -z "$left" ] || { echo "at '$marker' left: $left"; cat "$out"; return 1; }
     done
 }
 
 @test "lab04 limits: too-big messages get EMSGSIZE/EINVAL, reported, not crashed on" {
-    before="$(ipc_snapshot)"
     run lab 04 limits
     assert_success
     assert_result limits
@@ -243,8 +251,9 @@ leftovers_of() {
     assert_field pq_oversize EMSGSIZE
     assert_field pq_small_buffer EMSGSIZE
     assert_field pq_kept 1
+    assert_field removed 1
     [[ "$(field mq_msgsize)" =~ ^[0-9]+$ ]]
-    [ "$before" == "$(ipc_snapshot)" ]
+    assert_nothing_left
 }
 
 # ---- thread queues -----------------------------------------------------------------------
@@ -268,8 +277,6 @@ leftovers_of() {
 # ---- the guided demo, the README ---------------------------------------------------------
 
 @test "lab04: the guided demo runs every scenario and exits 0" {
-    local before
-    before="$(ipc_snapshot)"
     run lab 04
     assert_success
     local s
@@ -278,7 +285,7 @@ leftovers_of() {
     done
     assert_line --regexp '^RESULT l4\.pipe mode=noclose '
     assert_line --regexp '^RESULT l4\.pipe mode=close '
-    [ "$before" == "$(ipc_snapshot)" ]
+    assert_nothing_left
 }
 
 @test "lab04: every command in the README runs as documented" {

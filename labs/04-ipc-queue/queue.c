@@ -400,6 +400,7 @@ int l04_limits(const char *mode)
     snprintf(mq_name, sizeof mq_name, "/lab04_%d_limits", (int)getpid());
     struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = msgsize };
     const char *mq_over = "ENOSYS";
+    bool removed = true;        /* every object made here is gone again (checked) */
     mqd_t mq = mq_open(mq_name, O_CREAT | O_EXCL | O_RDWR | O_NONBLOCK, 0600, &attr);
     if (mq != (mqd_t)-1) {
         int id = lab_cleanup_add(rm_mq, mq_name);
@@ -409,10 +410,11 @@ int l04_limits(const char *mode)
             over = sizeof big;
         int rc = mq_send(mq, big, over, 0) == 0 ? 0 : errno;
         mq_over = l04_errname(rc);
-        printf("POSIX mq with mq_msgsize=%ld: mq_send(%zu bytes) -> %s (%s)\n", msgsize, over, mq_over,
-               rc ? strerror(rc) : "sent?");
+        printf("POSIX mq %s with mq_msgsize=%ld: mq_send(%zu bytes) -> %s (%s)\n", mq_name, msgsize, over,
+               mq_over, rc ? strerror(rc) : "sent?");
         mq_close(mq);
         lab_cleanup_run(id);
+        removed = removed && mq_open(mq_name, O_RDONLY) == (mqd_t)-1 && errno == ENOENT;
     } else {
         printf("POSIX mq: mq_open -> %s: skipped\n", strerror(errno));
     }
@@ -425,6 +427,7 @@ int l04_limits(const char *mode)
                many.mq_maxmsg);
         mq_close(mq);
         lab_cleanup_run(id);
+        removed = removed && mq_open(mq_name, O_RDONLY) == (mqd_t)-1 && errno == ENOENT;
     } else {
         printf("POSIX mq with mq_maxmsg=%ld: mq_open -> %s (%s)\n", many.mq_maxmsg, l04_errname(errno),
                strerror(errno));
@@ -443,10 +446,13 @@ int l04_limits(const char *mode)
             over = sizeof m->mtext;
         int rc = msgsnd(sysv_id, m, over, IPC_NOWAIT) == 0 ? 0 : errno;
         sysv_over = l04_errname(rc);
-        printf("System V queue, msgmax=%ld: msgsnd(%zu bytes) -> %s (%s)\n", msgmax, over, sysv_over,
-               rc ? strerror(rc) : "sent?");
+        printf("System V queue: msgget(IPC_PRIVATE) -> id %d, msgmax=%ld: msgsnd(%zu bytes) -> %s (%s)\n",
+               sysv_id, msgmax, over, sysv_over, rc ? strerror(rc) : "sent?");
         free(m);
+        int old = sysv_id;
         lab_cleanup_run(id);
+        struct msqid_ds ds;
+        removed = removed && msgctl(old, IPC_STAT, &ds) == -1 && (errno == EINVAL || errno == EIDRM);
     }
 
     /* The process queue: refuses at once what could never fit, keeps what a small buffer can't take. */
@@ -467,11 +473,11 @@ int l04_limits(const char *mode)
            l04_errname(pq_fit), sizeof small, l04_errname(pq_small), need, yes(kept));
     lab_pq_destroy(q);
 
-    bool ok = pq_over == EMSGSIZE && pq_fit == 0 && pq_small == EMSGSIZE && kept && need == pq_max
+    bool ok = removed && pq_over == EMSGSIZE && pq_fit == 0 && pq_small == EMSGSIZE && kept && need == pq_max
         && (strcmp(mq_over, "EMSGSIZE") == 0 || strcmp(mq_over, "ENOSYS") == 0)
         && (strcmp(sysv_over, "EINVAL") == 0 || strcmp(sysv_over, "ENOSYS") == 0);
     lab_result("limits", "mq_msgsize=%ld mq_oversize=%s sysv_oversize=%s pq_max_message=%zu pq_oversize=%s "
-               "pq_small_buffer=%s pq_kept=%d", msgsize, mq_over, sysv_over, pq_max, l04_errname(pq_over),
-               l04_errname(pq_small), kept);
+               "pq_small_buffer=%s pq_kept=%d removed=%d", msgsize, mq_over, sysv_over, pq_max,
+               l04_errname(pq_over), l04_errname(pq_small), kept, removed);
     return ok ? 0 : 1;
 }
