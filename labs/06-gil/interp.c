@@ -12,6 +12,9 @@
  * 15 instructions a round here (code_cpu_job).
  * Values are unsigned __int128 (Python ints are unbounded; 64 bits overflow at n = 1e6, P9).
  *
+ * Usage: code_cpu_job(&c, 0, 1000000); u128 r = interp_run(&c, &gil_thread, &shared, &count);
+ * What to watch for: every instruction runs with the GIL held (mode py2/py3), except the blocking
+ * ones, which give it back while they wait — remove that and gil_money deadlocks (P20).
  * See also: minigil.c (the lock), gil.c (the scenarios).
  */
 #include "interp.h"
@@ -23,14 +26,6 @@
 
 /* Local slots of the programs below. */
 enum { L_IT, L_STOP, L_I, L_RES, L_TMP, L_IT2, L_STOP2, L_K, L_MAX };
-
-static const char *const op_names[OP_COUNT] = {
-    "LOAD_CONST", "LOAD_FAST", "STORE_FAST", "LOAD_GLOBAL", "STORE_GLOBAL",
-    "BINARY_ADD", "BINARY_SUB", "BINARY_POW", "FOR_RANGE", "JUMP_BACKWARD",
-    "SLEEP", "BARRIER", "LOCK_ACQUIRE", "LOCK_RELEASE", "RETURN_VALUE",
-};
-
-const char *op_name(int op) { return op >= 0 && op < OP_COUNT ? op_names[op] : "?"; }
 
 /* ==== assembling programs ==== */
 

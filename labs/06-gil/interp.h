@@ -72,7 +72,4 @@ u128 cpu_expected(unsigned long n);
 /* Decimal text of a 128-bit number (printf has no conversion for it).  buf: at least 40 bytes. */
 const char *u128_str(u128 v, char *buf);
 
-/* "BINARY_POW" */
-const char *op_name(int op);
-
 #endif

@@ -10,6 +10,10 @@
  * sys.setcheckinterval(100) (Python 2) ↔ --check-interval=100;  Py_BEGIN_ALLOW_THREADS ↔
  * gil_io_begin();  take_gil()/drop_gil() ↔ take()/drop() below.
  *
+ * Usage (from a scenario): gil_init(&g, GIL_PY3, 5000, 100, record); one gil_thread per thread;
+ * interp_run() calls gil_enter/gil_leave, gil_tick, gil_eval_breaker and gil_io_begin/end.
+ * What to watch for: `inside` never above 1 unless the mode is none; py2's `drops` equal to the
+ * bytecodes executed / check_interval; py3's `retakes` always 0 (the forced switch).
  * See also: interp.c (the bytecode loop that calls gil_tick/gil_eval_breaker), gil.c.
  */
 #include "minigil.h"
