@@ -158,18 +158,17 @@ void interp_shared_destroy(struct interp_shared *sh)
 /* Wait until every party arrived; give up after 10 s (a missing thread must not hang the lab). */
 static void barrier_wait(struct interp_shared *sh)
 {
-    struct timespec deadline = lab_deadline_ms(10000);
+    double give_up = lab_now_ms() + 10000;
     Pthread_mutex_lock(&sh->bar_mu);
     if (++sh->bar_count >= sh->bar_parties)
         Pthread_cond_broadcast(&sh->bar_cond);
     while (sh->bar_count < sh->bar_parties && !sh->bar_broken) {
-        int rc = pthread_cond_timedwait(&sh->bar_cond, &sh->bar_mu, &deadline);
-        if (rc == ETIMEDOUT) {
+        if (lab_now_ms() >= give_up) {
             sh->bar_broken = true;
             Pthread_cond_broadcast(&sh->bar_cond);
-        } else if (rc != 0) {
-            die_en(rc, "pthread_cond_timedwait");
+            break;
         }
+        gil_wait_slice(&sh->bar_cond, &sh->bar_mu);
     }
     Pthread_mutex_unlock(&sh->bar_mu);
 }

@@ -58,8 +58,8 @@ void gil_init(struct gil *g, enum gil_mode mode, long interval_us, long check_in
     PT_CHECK(pthread_condattr_init(&ca));
     PT_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
     Pthread_cond_init(&g->cond, &ca);
+    Pthread_cond_init(&g->switch_cond, &ca);
     PT_CHECK(pthread_condattr_destroy(&ca));
-    Pthread_cond_init(&g->switch_cond, NULL);
     atomic_init(&g->drop_request, 0);
     atomic_init(&g->inside, 0);
     atomic_init(&g->max_inside, 0);
@@ -116,6 +116,14 @@ void gil_record(struct gil_thread *t, enum gil_state s)
 
 /* ==== take and drop (CPython's take_gil / drop_gil) ==== */
 
+void gil_wait_slice(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    struct timespec deadline = lab_deadline_ms(GIL_WAIT_SLICE_MS);
+    int rc = pthread_cond_timedwait(c, m, &deadline);
+    if (rc != 0 && rc != ETIMEDOUT)
+        die_en(rc, "pthread_cond_timedwait");
+}
+
 /* Wait until the GIL is free and take it.  py3: every interval without a switch, ask the holder
  * to drop it (the drop request). */
 static void take(struct gil *g, struct gil_thread *t)
@@ -139,7 +147,7 @@ static void take(struct gil *g, struct gil_thread *t)
                     requested = true;
                 }
             } else {
-                Pthread_cond_wait(&g->cond, &g->mu);
+                gil_wait_slice(&g->cond, &g->mu);   /* the loop re-checks `locked` */
             }
         }
         g->waiters--;
@@ -195,9 +203,9 @@ static void drop(struct gil *g, struct gil_thread *t, bool at_check)
             atomic_store(&g->drop_request, 0);
             gil_record(t, GS_WAIT);
             /* CPython waits once; looping makes "no retake after a forced drop" exact even with
-             * a spurious wake-up.  The requester is waiting in take(), so a switch will come. */
+             * a spurious or lost wake-up.  The requester is waiting in take(), so a switch will come. */
             while (g->last_holder == t)
-                Pthread_cond_wait(&g->switch_cond, &g->switch_mu);
+                gil_wait_slice(&g->switch_cond, &g->switch_mu);
         }
         Pthread_mutex_unlock(&g->switch_mu);
     }

@@ -127,6 +127,12 @@ static inline void gil_eval_breaker(struct gil_thread *t)
         gil_check_slow(t);
 }
 
+/* Wait on c (CLOCK_MONOTONIC) for at most GIL_WAIT_SLICE_MS; the caller re-checks its predicate.
+ * glibc before 2.41 can lose a pthread_cond_signal (sourceware bug 25847): with every wait
+ * bounded, a lost wake-up costs one slice instead of a hang. */
+#define GIL_WAIT_SLICE_MS 20.0
+void gil_wait_slice(pthread_cond_t *c, pthread_mutex_t *m);
+
 /* Record a state change for the timeline (no-op unless g->record). */
 void gil_record(struct gil_thread *t, enum gil_state s);
 
