@@ -3,10 +3,20 @@
 load test_helper
 LAB=08
 
-# This lab's named objects (/dev/shm, /dev/mqueue, temp files carry "lab08").  ipc_snapshot also
-# lists every System V object of the machine, which other labs' tests running at the same time
-# create and remove; this lab makes none, so those are left out of the comparison.
-named_snapshot() { ipc_snapshot | grep -v '^sysv-' || true; }
+# Nothing left by the run in $output: its named semaphore (/dev/shm/sem.lab08_<pid>_sem, the pid
+# read from its "main PID:" lines) is gone, and so are its main process and every child it
+# printed.  Checked by pid, so that other copies of the suite running at the same time (their
+# own lab08_<pid> names, their own System V objects) do not matter.
+no_leftovers() {
+    local pid c
+    pid="$(printf '%s\n' "$output" | sed -nE 's/^main ([0-9]+): .*/\1/p' | head -n 1)"
+    [ -n "$pid" ] || { echo "no 'main PID:' line in the output"; return 1; }
+    [ ! -e "/dev/shm/sem.lab08_${pid}_sem" ] || { echo "left behind: /dev/shm/sem.lab08_${pid}_sem"; return 1; }
+    for c in "$pid" $(printf '%s\n' "$output" | sed -nE 's/^child ([0-9]+): .*/\1/p'); do
+        ! kill -0 "$c" 2>/dev/null || { echo "process $c is still there"; return 1; }
+    done
+    no_lab_processes
+}
 
 # The 正在忙 lines of a run, one per thread.
 busy_lines() { printf '%s\n' "$output" | grep -c '正在忙 (inside=[0-9]*)$'; }
@@ -79,8 +89,6 @@ busy_lines() { printf '%s\n' "$output" | grep -c '正在忙 (inside=[0-9]*)$'; }
 }
 
 @test "lab08 proc_semaphore --mode=named: 6 processes, never more than 2 inside, exactly 2 reached (forced); sem unlinked" {
-    local before after
-    before="$(named_snapshot)"
     run lab 08 proc_semaphore --mode=named
     assert_success
     assert_result proc_semaphore
@@ -92,9 +100,7 @@ busy_lines() { printf '%s\n' "$output" | grep -c '正在忙 (inside=[0-9]*)$'; }
     assert_output --regexp 'sem_open\("/lab08_[0-9]+_sem"'
     [ "$(printf '%s\n' "$output" | grep -c '^child [0-9]*: got a permit')" -eq 6 ]
     refute_output --regexp 'inside=[3-9]\)$'
-    after="$(named_snapshot)"
-    [ "$before" = "$after" ]
-    no_lab_processes
+    no_leftovers
 }
 
 @test "lab08 proc_semaphore --mode=private: a forked copy of a thread semaphore limits nobody (all 6 inside, forced)" {
@@ -114,8 +120,7 @@ busy_lines() { printf '%s\n' "$output" | grep -c '正在忙 (inside=[0-9]*)$'; }
 }
 
 @test "lab08 proc_semaphore: SIGINT in the middle removes the named semaphore and every child" {
-    local before after pid
-    before="$(named_snapshot)"
+    local pid
     LAB_SECOND_MS=2000 timeout -k 5 20 "$BUILD/lab08" proc_semaphore --mode=named >"$BATS_TEST_TMPDIR/out" 2>&1 &
     pid=$!
     # Wait (bounded) until the semaphore exists and a child is inside.
@@ -125,18 +130,17 @@ busy_lines() { printf '%s\n' "$output" | grep -c '正在忙 (inside=[0-9]*)$'; }
         sleep 0.05
     done
     grep -q 'got a permit' "$BATS_TEST_TMPDIR/out"
-    [ -n "$(ls /dev/shm | grep 'lab08_')" ]
     # timeout runs the lab as its child: signal the lab itself.
     local labpid
     labpid="$(pgrep -P "$pid" -f "$BUILD/lab08" | head -n 1)"
     [ -n "$labpid" ]
+    [ -e "/dev/shm/sem.lab08_${labpid}_sem" ]
     kill -INT "$labpid"
     local rc=0
     wait "$pid" || rc=$?
     [ "$rc" -eq 130 ]   # timeout passes on the lab's death by SIGINT as 128+2
-    after="$(named_snapshot)"
-    [ "$before" = "$after" ]
-    no_lab_processes
+    output="$(cat "$BATS_TEST_TMPDIR/out")"
+    no_leftovers
 }
 
 @test "lab08 mutex_vs_semaphore: another thread may release a semaphore; an error-checking mutex says EPERM" {
@@ -170,8 +174,6 @@ busy_lines() { printf '%s\n' "$output" | grep -c '正在忙 (inside=[0-9]*)$'; }
 }
 
 @test "lab08 guided demo: every scenario and mode, bad case first, exit 0" {
-    local before after
-    before="$(named_snapshot)"
     run lab 08
     assert_success
     [ "$(printf '%s\n' "$output" | grep -c '^RESULT l8\.')" -eq 6 ]
@@ -183,9 +185,7 @@ busy_lines() { printf '%s\n' "$output" | grep -c '正在忙 (inside=[0-9]*)$'; }
     assert_line --regexp '^RESULT l8\.proc_semaphore mode=named .*max_concurrent=2 completed=6$'
     assert_line --regexp '^RESULT l8\.mutex_vs_semaphore .*mutex_unlock_by_other=EPERM'
     assert_line --index -1 --partial 'every one behaved as the lesson says'
-    after="$(named_snapshot)"
-    [ "$before" = "$after" ]
-    no_lab_processes
+    no_leftovers
 }
 
 @test "lab08 error paths: unknown scenario, option, mode; bad and out-of-range numbers; bad LAB_SECOND_MS" {
@@ -216,13 +216,10 @@ busy_lines() { printf '%s\n' "$output" | grep -c '正在忙 (inside=[0-9]*)$'; }
 }
 
 @test "lab08 leaves nothing behind (no /dev/shm entries, no processes)" {
-    local before after
-    before="$(named_snapshot)"
     run lab 08 proc_semaphore --mode=named --procs=3
     assert_success
+    no_leftovers
     run lab 08 proc_semaphore --mode=private --procs=3
     assert_success
-    after="$(named_snapshot)"
-    [ "$before" = "$after" ]
-    no_lab_processes
+    no_leftovers
 }
