@@ -105,7 +105,8 @@ static int term_task(struct lab_proc *self)
     close(a->ready_r);
     close(a->block_w);      /* keep only the read end: EOF means the parent died, then leave */
     lab_say("child %d: 666 (now blocked until someone terminates me)", (int)getpid());
-    l01_write_all(a->ready_w, "r", 1);
+    pid_t me = getpid();
+    l01_write_all(a->ready_w, &me, sizeof me);      /* "I am running, and this is my pid" */
     char c;
     while (read(a->block_r, &c, 1) < 0 && errno == EINTR)
         ;                   /* a signal handler ran: go on waiting */
@@ -123,12 +124,11 @@ int l01_terminate(const char *mode)
     lab_proc_start_or_die(&p);
     close(ready[1]);
     close(block[0]);
-    char c;
-    if (l01_read_ms(ready[0], &c, 1, L01_HANDSHAKE_MS) != 0)
+    pid_t ident;            /* the child's own getpid(): what Python's p.ident (an alias of p.pid) names */
+    if (l01_read_ms(ready[0], &ident, sizeof ident, L01_HANDSHAKE_MS) != 0)
         die("terminate: the child did not start");
 
-    pid_t ident = p.pid;    /* Python: p.ident is p.pid */
-    lab_say("main %d: p.pid=%d p.ident=%d (the same number: a process is identified by its pid)",
+    lab_say("main %d: p.pid=%d, and the child's own getpid() is %d: p.ident is the same number",
             (int)getpid(), (int)p.pid, (int)ident);
     bool alive_before = lab_proc_is_alive(&p);
     lab_say("main %d: p.is_alive()=%s before terminate(); p.exitcode=%s", (int)getpid(),
