@@ -7,8 +7,10 @@
 #include "clock.h"
 #include "die.h"
 #include "out.h"
+#include "pqueue.h"
 #include "proc.h"
 #include "rng.h"
 #include "thread.h"
+#include "watchdog.h"
 
 #endif

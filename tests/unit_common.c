@@ -7,6 +7,8 @@
 #include "lab.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,11 +110,21 @@ static void t_thread_names(void)
     CHECK(!lab_thread_is_alive(t1));
 }
 
+static sem_t go;
+
+/* Stays alive until the test lets it go, so that enumerate() sees it however slow the start. */
+static void *waiter(void *arg)
+{
+    Sem_wait(&go);
+    return arg;
+}
+
 static void t_thread_enumerate(void)
 {
+    CHECK(sem_init(&go, 0, 0) == 0);
     struct lab_thread *ts[5];
     for (long i = 0; i < 5; i++) {
-        ts[i] = LAB_THREAD(sleeper, (void *)(50 + i));
+        ts[i] = LAB_THREAD(waiter, (void *)(50 + i));
         lab_thread_start_or_die(ts[i]);
     }
     struct lab_thread *list[16];
@@ -120,8 +132,11 @@ static void t_thread_enumerate(void)
     CHECK(n == 6 && lab_active_count() == 6);
     CHECK(list[0] == lab_main_thread());
     for (int i = 0; i < 5; i++)
+        Sem_post(&go);
+    for (int i = 0; i < 5; i++)
         CHECK((long)lab_thread_join(ts[i]) == 50 + i);
     CHECK(lab_active_count() == 1);
+    sem_destroy(&go);
 }
 
 static void *slow_print(void *arg)
@@ -276,6 +291,112 @@ static void t_cleanup_signal(void)
     CHECK(access(cleanup_path, F_OK) != 0);
 }
 
+/* ---- the process queue ---- */
+static void t_pqueue_api(void)
+{
+    struct lab_pqueue *q = lab_pq_create(3, 256);
+    CHECK(q != NULL);
+    CHECK(lab_pq_empty(q) && !lab_pq_full(q) && lab_pq_qsize(q) == 0 && lab_pq_maxsize(q) == 3);
+    char buf[64];
+    CHECK(lab_pq_get_str(q, buf, sizeof buf, 0) == EAGAIN);          /* get_nowait: Empty */
+    CHECK(lab_pq_get_str(q, buf, sizeof buf, 20) == ETIMEDOUT);      /* get(timeout): Empty */
+    CHECK(lab_pq_put_str(q, "a", -1) == 0 && lab_pq_put_str(q, "bb", -1) == 0);
+    CHECK(lab_pq_put_str(q, "ccc", -1) == 0);
+    CHECK(lab_pq_full(q) && lab_pq_qsize(q) == 3);
+    CHECK(lab_pq_put_str(q, "d", 0) == EAGAIN);                      /* put_nowait: Full */
+    char big[300];
+    memset(big, 'x', sizeof big);
+    CHECK(lab_pq_put(q, big, sizeof big, 0) == EMSGSIZE);            /* can never fit */
+    char tiny[2];
+    size_t len = 0;
+    CHECK(lab_pq_get(q, tiny, 1, &len, 0) == EMSGSIZE && len == 2);  /* too small: left queued */
+    CHECK(lab_pq_get_str(q, buf, sizeof buf, -1) == 0 && strcmp(buf, "a") == 0);
+    CHECK(lab_pq_get_str(q, buf, sizeof buf, -1) == 0 && strcmp(buf, "bb") == 0);
+    CHECK(lab_pq_get_str(q, buf, sizeof buf, -1) == 0 && strcmp(buf, "ccc") == 0);
+    CHECK(lab_pq_empty(q));
+    /* JoinableQueue: three puts, three task_done, then one too many. */
+    CHECK(lab_pq_join(q, 0) == ETIMEDOUT);
+    for (int i = 0; i < 3; i++)
+        CHECK(lab_pq_task_done(q) == 0);
+    CHECK(lab_pq_join(q, 0) == 0);
+    CHECK(lab_pq_task_done(q) == EINVAL);
+    lab_pq_destroy(q);
+}
+
+/* Between processes: two children put 200 numbered messages each, the parent gets all 400,
+ * each child's in its own order, through a queue of 4 slots (so puts block). */
+static int pq_producer(struct lab_proc *p)
+{
+    struct lab_pqueue *q = p->arg;
+    char msg[32];
+    for (int i = 0; i < 200; i++) {
+        snprintf(msg, sizeof msg, "%d:%d", p->number, i);
+        if (lab_pq_put_str(q, msg, 5000) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void t_pqueue_processes(void)
+{
+    struct lab_pqueue *q = lab_pq_create(4, 0);
+    CHECK(q != NULL);
+    struct lab_proc a = LAB_PROC_INIT(pq_producer, q), b = LAB_PROC_INIT(pq_producer, q);
+    CHECK(lab_proc_start(&a) == 0 && lab_proc_start(&b) == 0);
+    int next_a = 0, next_b = 0;
+    char buf[32];
+    for (int i = 0; i < 400; i++) {
+        CHECK(lab_pq_get_str(q, buf, sizeof buf, 5000) == 0);
+        int who, seq;
+        CHECK(sscanf(buf, "%d:%d", &who, &seq) == 2);
+        if (who == a.number) {
+            CHECK(seq == next_a);
+            next_a++;
+        } else {
+            CHECK(who == b.number && seq == next_b);
+            next_b++;
+        }
+    }
+    CHECK(lab_proc_join(&a) == 0 && lab_proc_join(&b) == 0);
+    CHECK(next_a == 200 && next_b == 200 && lab_pq_empty(q));
+    lab_pq_destroy(q);
+}
+
+/* ---- the watchdog ---- */
+static void wd_report(void *arg, double silent_ms)
+{
+    (void)arg;
+    lab_say("report after %.0f ms", silent_ms);
+}
+
+static void t_watchdog(void)
+{
+    /* Kicked in time, it never fires, and stop() cancels it. */
+    struct lab_watchdog *w = lab_watchdog_start(200, wd_report, NULL);
+    for (int i = 0; i < 5; i++) {
+        lab_sleep_ms(20);
+        lab_watchdog_kick(w);
+    }
+    CHECK(lab_watchdog_kicks(w) >= 5);
+    lab_watchdog_stop(w);
+    /* Left alone, it reports and ends the process with status 3. */
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, STDOUT_FILENO);
+        lab_watchdog_start(30, wd_report, NULL);
+        lab_sleep_ms(5000);
+        _exit(0);
+    }
+    int st;
+    double t0 = lab_now_ms();
+    CHECK(waitpid(pid, &st, 0) == pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == LAB_WATCHDOG_EXIT);
+    CHECK(lab_elapsed_ms(t0) < 4000);
+}
+
 /* ---- output ---- */
 static void t_colors(void)
 {
@@ -299,6 +420,9 @@ static const struct test tests[] = {
     { "proc_terminate", t_proc_terminate },
     { "proc_daemon_rule", t_proc_daemon_rule },
     { "cleanup_signal", t_cleanup_signal },
+    { "pqueue_api", t_pqueue_api },
+    { "pqueue_processes", t_pqueue_processes },
+    { "watchdog", t_watchdog },
     { "colors", t_colors },
     { 0 }
 };
