@@ -111,7 +111,9 @@ static int cond_notify(struct l09_cond *c, int n)
             c->tail = NULL;
         w->notified = true;
         c->waiting--;                /* counted out now, not when it runs: "waiting" is exact */
-        Pthread_cond_signal(&w->cv);
+        /* Only this waiter sleeps on w->cv, so broadcast = signal here; broadcast also steers
+         * clear of glibc bug 25847 (a pthread_cond_signal that wakes nobody). */
+        Pthread_cond_broadcast(&w->cv);
         woken++;
     }
     return woken;
@@ -253,9 +255,26 @@ int l09_condition(const char *mode)
 /* ==== wait_notify: wait() in a while loop, notifyAll vs notify (S1 L72-75) ==== */
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t cv;                  /* on CLOCK_MONOTONIC, made in l09_wait_notify */
 static bool use_while;
 static int buffer_items, min_items, wn_waiting, woke, consumed, took_from_empty;   /* guarded by m */
+static unsigned long notify_gen;   /* MainThread's notify()/notifyAll() count; guarded by m */
+
+/* One wait on cv, bounded.  True if a notify came while we waited: counted with notify_gen, not
+ * with the return code, so that a slice that timed out just as the broadcast was sent still
+ * counts as woken by it (it would have been).  Caller must hold m. */
+static bool wait_until(const struct timespec *deadline)
+{
+    unsigned long g = notify_gen;
+    wn_waiting++;
+    int rc = pthread_cond_timedwait(&cv, &m, deadline);
+    wn_waiting--;
+    if (rc != 0 && rc != ETIMEDOUT)
+        die_en(rc, "pthread_cond_timedwait");
+    if (notify_gen != g)
+        woke++;
+    return notify_gen != g;
+}
 
 /* Java's consumer: synchronized (m) { if/while (items == 0) m.wait(); items--; } */
 static void *take_one(void *arg)
@@ -265,18 +284,15 @@ static void *take_one(void *arg)
     Pthread_mutex_lock(&m);
     if (use_while) {
         while (buffer_items == 0) {            /* look again after every wake-up */
-            wn_waiting++;
-            Pthread_cond_wait(&cv, &m);
-            wn_waiting--;
-            woke++;
-            if (buffer_items == 0)
+            /* Short slices: a timeout is just one more look at the predicate, so the loop stays
+             * correct, and a lost pthread_cond_signal (glibc bug 25847) cannot hang the demo. */
+            struct timespec slice = lab_deadline_ms(20);
+            if (wait_until(&slice) && buffer_items == 0)
                 printf("%s: woke up, nothing for me, back to sleep\n", me);
         }
     } else if (buffer_items == 0) {            /* BUG: look only once */
-        wn_waiting++;
-        Pthread_cond_wait(&cv, &m);
-        wn_waiting--;
-        woke++;
+        struct timespec bound = lab_deadline_ms(L09_BOUND_MS);
+        wait_until(&bound);
     }
     if (buffer_items == 0)
         took_from_empty++;
@@ -303,6 +319,12 @@ int l09_wait_notify(const char *mode)
 {
     use_while = strcmp(mode, "while") == 0;
     buffer_items = min_items = wn_waiting = woke = consumed = took_from_empty = 0;
+    notify_gen = 0;
+    pthread_condattr_t ca;
+    PT_CHECK(pthread_condattr_init(&ca));
+    PT_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
+    Pthread_cond_init(&cv, &ca);
+    PT_CHECK(pthread_condattr_destroy(&ca));
     bool ok = true;
     printf("MainThread: two consumers: %s (items == 0) wait();\n", use_while ? "while" : "if");
 
@@ -315,6 +337,7 @@ int l09_wait_notify(const char *mode)
     /* One item, and notifyAll(): both consumers wake up (broadcast unblocks every waiter). */
     Pthread_mutex_lock(&m);
     buffer_items = 1;
+    notify_gen++;
     printf("MainThread: put 1 item, notifyAll() (pthread_cond_broadcast)\n");
     Pthread_cond_broadcast(&cv);
     Pthread_mutex_unlock(&m);
@@ -330,6 +353,7 @@ int l09_wait_notify(const char *mode)
         /* One more item, and notify(): wakes one waiter, the one still waiting. */
         Pthread_mutex_lock(&m);
         buffer_items++;
+        notify_gen++;
         printf("MainThread: put 1 more item, notify() (pthread_cond_signal)\n");
         Pthread_cond_signal(&cv);
         Pthread_mutex_unlock(&m);
@@ -343,6 +367,7 @@ int l09_wait_notify(const char *mode)
     }
     lab_thread_join(c1);
     lab_thread_join(c2);
+    Pthread_cond_destroy(&cv);
 
     lab_result("wait_notify", "mode=%s consumers=2 broadcast_woke=%d took_from_empty=%d min_items=%d signal_woke=%d",
                mode, broadcast_woke, took_from_empty, min_items, signal_woke);

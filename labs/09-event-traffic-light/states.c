@@ -199,7 +199,7 @@ int l09_states(const char *mode)
     ok &= report(P_WAITING, seen[3], 'S', t, "in pthread_cond_wait (no timeout) until notified");
     Pthread_mutex_lock(&wait_mu);
     go_on = true;
-    Pthread_cond_signal(&wait_cv);
+    Pthread_cond_broadcast(&wait_cv);     /* one waiter; broadcast avoids glibc bug 25847 */
     Pthread_mutex_unlock(&wait_mu);
 
     /* TIMED_WAITING: in clock_nanosleep. */
