@@ -67,10 +67,21 @@ int lab_proc_start(struct lab_proc *p)
     snprintf(p->name, sizeof p->name, "Process-%d", p->number);
     fflush(stdout);   /* or the child prints our buffered text a second time */
     fflush(stderr);
+    /* Hold back Ctrl-C until the child is in our list, so the cleanup handler always knows it. */
+    sigset_t stop, old;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    sigprocmask(SIG_BLOCK, &stop, &old);
     pid_t pid = fork();
-    if (pid < 0)
-        return errno;
+    if (pid < 0) {
+        int err = errno;
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return err;
+    }
     if (pid == 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
         lab_thread_after_fork();
         lab_proc_after_fork();
         lab_rand_reseed(1000u + (unsigned)p->number);
@@ -86,6 +97,7 @@ int lab_proc_start(struct lab_proc *p)
     p->reaped = false;
     p->next = children;
     children = p;
+    sigprocmask(SIG_SETMASK, &old, NULL);
     return 0;
 }
 
