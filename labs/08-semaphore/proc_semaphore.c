@@ -32,6 +32,7 @@
 struct shared_room {
     pthread_mutex_t mu;
     pthread_cond_t first_wave;
+    int procs;                                               /* set before fork */
     int inside, peak, entered, wave, wave_in, completed;   /* guarded by mu */
     bool timed_out;                                          /* guarded by mu */
 };
@@ -57,8 +58,9 @@ static int worker(struct lab_proc *self)
             return 1;
         }
     }
-    /* sm.acquire(), bounded: a broken run gives up instead of hanging. */
-    struct timespec deadline = lab_deadline_ms(L08_BOUND_MS);
+    /* sm.acquire(), bounded: a broken run gives up instead of hanging.  A child may have to wait
+     * for every other child's notes-second inside, so the bound grows with LAB_SECOND_MS. */
+    struct timespec deadline = lab_deadline_ms(L08_BOUND_MS + (double)shr->procs * (double)lab_second_ms());
     int rc;
     while ((rc = sem_clockwait(s, CLOCK_MONOTONIC, &deadline)) == -1 && errno == EINTR)
         ;
@@ -134,6 +136,7 @@ int l08_proc_semaphore(const char *mode)
     /* Named: the first `limit` entrants hold every permit while they wait for each other.
      * Private: each child's own copy admits it, so all of them can meet inside. */
     shared_room_init(named_mode ? limit : procs);
+    shr->procs = procs;
 
     int cleanup_id = -1;
     if (named_mode) {

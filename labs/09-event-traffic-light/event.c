@@ -143,8 +143,11 @@ bool l09_until(bool (*pred)(void *arg), void *arg, double bound_ms)
 {
     double end = lab_now_ms() + bound_ms;
     while (!pred(arg)) {
-        if (lab_now_ms() >= end)
+        if (lab_now_ms() >= end) {
+            printf("%s: gave up after waiting %.0f ms for another thread: it was starved, or this is a bug\n",
+                   lab_thread_name(lab_current_thread()), bound_ms);
             return false;
+        }
         lab_sleep_ms(0.5);
     }
     return true;

@@ -64,8 +64,8 @@ static void *worker(void *arg)
     Pthread_mutex_unlock(&wait_mu);
 
     atomic_store(&phase, P_TIMED_WAITING);
-    struct timespec ten = { (time_t)(L09_BOUND_MS / 1000), 0 };
-    sleep_rc = clock_nanosleep(CLOCK_MONOTONIC, 0, &ten, NULL);   /* EINTR when MainThread signals */
+    struct timespec bound = { (time_t)(L09_BOUND_MS / 1000), 0 };
+    sleep_rc = clock_nanosleep(CLOCK_MONOTONIC, 0, &bound, NULL);   /* EINTR when MainThread signals */
     return NULL;
 }
 
