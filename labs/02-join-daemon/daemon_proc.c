@@ -38,6 +38,7 @@ struct dp_shared {
     atomic_int daemon_final;        /* ... and its last one (must never happen) */
     atomic_int nondaemon_finished;  /* the non-daemon child printed its last line */
     atomic_int recorded;            /* the main program's exit hook filled in what follows */
+    atomic_int never;               /* a gate nobody opens: see zhangsan() */
     int daemon_exitcode;            /* Python's exitcode: -15 = killed by SIGTERM */
     int nondaemon_exitcode;
     int set_after_start;            /* errno of lab_proc_set_daemon after start */
@@ -58,6 +59,12 @@ static int zhangsan(struct lab_proc *self)
     lab_say("child %d (daemon): %s总管正常活着", (int)getpid(), name);
     atomic_store(&dp->daemon_first, 1);
     lab_sleep(2);
+    /* Python: the daemon is killed when the main code ends, which (in the notes) is long before
+     * its 2 seconds are up.  Here the main code ends right after our first line, but on a slow
+     * machine (Valgrind, a loaded CI box) ending can take longer than 2 units of a fast pace.  So
+     * the daemon also waits at a gate nobody opens: only a broken exit rule (no SIGTERM) lets it
+     * through, after 20 units, and then the line below shows the bug on every run. */
+    wait_flag(&dp->never, 20.0 * (double)lab_second_ms());
     atomic_store(&dp->daemon_final, 1);
     lab_say("child %d (daemon): %s总管正常死亡", (int)getpid(), name);
     return 0;

@@ -83,6 +83,8 @@ enum { DT_ZHAO_RUNNING = 1, DT_ZHAO_OVER, DT_ZHAO_MAIN, DT_132, DT_456, DT_MAIN,
 struct dt_shared {
     struct ev_log zhao, nums;      /* the events of each example */
     atomic_int zhao_running;       /* handshake: the daemon thread has printed its first line */
+    atomic_int end123_done;        /* the daemon t1 has printed end123 */
+    atomic_int never;              /* a gate nobody opens: see zhao_task() */
     int set_after_start, start_twice;
 };
 
@@ -96,6 +98,11 @@ static void *zhao_task(void *p)
     SAY("%s is running", name);
     atomic_store(&dt->zhao_running, 1);
     lab_sleep(1);
+    /* The process ends right after 主, well within this 1 unit in Python; at a fast pace on a slow
+     * machine (Valgrind) exit() can take longer than that.  A gate nobody opens keeps the thread
+     * here: only a broken exit rule (one that waits for daemon threads) lets it through, after
+     * 20 units, and then "is over" shows the bug on every run. */
+    wait_flag(&dt->never, 20.0 * (double)lab_second_ms());
     ev_add(&dt->zhao, DT_ZHAO_OVER);      /* never reached: the process ends first */
     SAY("%s is over", name);
     return NULL;
@@ -125,6 +132,7 @@ static void *task(void *p)
     lab_sleep(1);
     ev_add(&dt->nums, DT_END123);
     SAY("%s", "end123");
+    atomic_store(&dt->end123_done, 1);
     return NULL;
 }
 
@@ -134,6 +142,8 @@ static void *func(void *p)
     ev_add(&dt->nums, DT_456);
     SAY("%d", 456);
     lab_sleep(3);
+    /* t1 (1 unit) is done long before t2 (3 units) in the notes; make that hold on any machine. */
+    wait_flag(&dt->end123_done, 20.0 * (double)lab_second_ms() + 5000);
     ev_add(&dt->nums, DT_END465);
     SAY("%s", "end465");
     return NULL;
