@@ -221,7 +221,7 @@ at_least() {
     ! grep -q '^RESULT' "$out"
     [ ! -e "/dev/shm/sem.lab03_${pid}_tickets" ]
     [ -z "$(ls -A "$d")" ]
-    ! pgrep -f "$BUILD/lab03" >/dev/null
+    no_lab_processes
     [ -z "$(lab03_leaks)" ]
 }
 
