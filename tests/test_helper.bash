@@ -57,6 +57,18 @@ assert_result() {
     assert_line --index -1 --regexp "^RESULT l$n\.$1( |$)"
 }
 
+# assert_scenario_list NAME... - after `run lab NN --list`: exit 0, exactly these scenarios in this
+# order (the guided demo's order), each line "name  description".
+assert_scenario_list() {
+    assert_success
+    [ "${#lines[@]}" -eq "$#" ] || { printf 'expected %d scenarios, got %d:\n%s\n' "$#" "${#lines[@]}" "$output" >&2; return 1; }
+    local i=0 name
+    for name in "$@"; do
+        [[ "${lines[$i]}" =~ ^$name\ \ [^\ ] ]] || { printf 'line %d: expected "%s  description", got "%s"\n' "$i" "$name" "${lines[$i]}" >&2; return 1; }
+        i=$((i + 1))
+    done
+}
+
 # assert_usage_error PATTERN - after `run --separate-stderr lab NN ...`: exit 2, nothing on stdout,
 # exactly two stderr lines: the error (matching PATTERN) and the hint to --help.
 assert_usage_error() {
