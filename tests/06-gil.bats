@@ -16,7 +16,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 @test "gil: the same checksum in every mode, and at most one thread inside under py2 and py3" {
     for mode in none py2 py3; do
         run lab 06 gil --mode=$mode
-        [ "$status" -eq 0 ]
+        assert_success
         assert_result gil
         assert_field mode $mode
         assert_field threads 3
@@ -34,7 +34,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 @test "gil py2: exactly one drop every check_interval bytecodes (the ticks)" {
     for ci in 100 7; do
         run lab 06 gil --mode=py2 --check-interval $ci
-        [ "$status" -eq 0 ]
+        assert_success
         assert_field check_interval $ci
         instr="$(field instructions)"
         [ "$instr" -eq 10800081 ]
@@ -46,7 +46,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 @test "gil py3: a waiting thread asks for the GIL (drop requests > 0)" {
     # A short interval so that a waiter asks even on one busy core.
     run lab 06 gil --mode=py3 --interval-us 1000
-    [ "$status" -eq 0 ]
+    assert_success
     assert_field max_inside 1
     assert_field interval_us 1000
     [ "$(field drop_requests)" -gt 0 ]
@@ -56,7 +56,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 @test "gil: the checksum follows --threads, --io and --work" {
     run lab 06 gil --mode=py3 --threads 4 --io 0 --work 1000
-    [ "$status" -eq 0 ]
+    assert_success
     assert_field threads 4
     assert_field checksum 63989337332000
     assert_field max_inside 1
@@ -65,7 +65,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 @test "gil --timeline: one row per thread, within 80 columns, after the run" {
     for mode in none py2 py3; do
         run lab 06 gil --mode=$mode --timeline
-        [ "$status" -eq 0 ]
+        assert_success
         assert_result gil
         assert_line --regexp '^timeline \('"$mode"'\)'
         assert_line --regexp '^cpu-1 +\|[ #.~]{64}\| +[0-9]+%$'
@@ -79,7 +79,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 @test "gil --timeline under a GIL: never two rows holding it in the same column" {
     run lab 06 gil --mode=py3 --timeline
-    [ "$status" -eq 0 ]
+    assert_success
     # Column c of the 64 cells: count the rows showing '#' there.
     printf '%s\n' "$output" | grep -E '^(cpu|io)-[0-9]+ +\|' | sed -E 's/^[^|]*\|(.{64})\|.*/\1/' |
         awk '{ for (c = 1; c <= 64; c++) if (substr($0, c, 1) == "#") n[c]++ }
@@ -89,7 +89,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 @test "cpu: the exact result in every variant (unsigned __int128)" {
     run lab 06 cpu
-    [ "$status" -eq 0 ]
+    assert_success
     assert_result cpu
     for v in seq threads threads-gil procs; do
         line="$(cpu_line $v)"
@@ -103,7 +103,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 @test "cpu --n 1000000: the notes' 499999666667166666000000, every time" {
     run lab 06 cpu --n 1000000
-    [ "$status" -eq 0 ]
+    assert_success
     for v in seq threads threads-gil procs; do
         [ "$(part_field "$(cpu_line $v)" result)" = $NOTES_RESULT ]
     done
@@ -113,7 +113,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 @test "cpu --workers 3: three jobs" {
     run lab 06 cpu --n 1000 --workers 3
-    [ "$status" -eq 0 ]
+    assert_success
     for v in seq threads threads-gil procs; do
         [ "$(part_field "$(cpu_line $v)" result)" = 749500749000 ]
     done
@@ -122,7 +122,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 @test "bound: CPU parts exact, IO threads overlap their sleeps under the GIL" {
     run lab 06 bound
-    [ "$status" -eq 0 ]
+    assert_success
     assert_result bound
     cpu_tg="$(printf '%s\n' "$output" | grep '^RESULT l6.bound kind=cpu variant=threads-gil ')"
     cpu_p="$(printf '%s\n' "$output" | grep '^RESULT l6.bound kind=cpu variant=procs ')"
@@ -141,7 +141,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 @test "bound --io-threads 2000: thousands of small-stack threads" {
     run lab 06 bound --io-threads 2000 --n 1000
-    [ "$status" -eq 0 ]
+    assert_success
     assert_field created 2000
     assert_field failed 0
     awk -v u="$(field elapsed_units)" 'BEGIN { exit !(u >= 2.0) }'
@@ -150,7 +150,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 @test "bound: thread creation failures are reported, not crashed on" {
     # 4000 x 64 KiB stacks do not fit in 150 MB of address space.
     run timeout -k 5 30 prlimit --as=150000000 "$BUILD/lab06" bound --io-threads 4000 --n 1000
-    [ "$status" -eq 0 ]
+    assert_success
     assert_result bound
     [ "$(field failed)" -gt 0 ]
     [ $(( $(field created) + $(field failed) )) -eq 4000 ]
@@ -159,7 +159,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 @test "convoy py2: one drop every check_interval bytecodes; py3: the dropper never takes it straight back" {
     run lab 06 convoy --mode=py2
-    [ "$status" -eq 0 ]
+    assert_success
     assert_result convoy
     assert_field mode py2
     assert_field checksum 32399964000089999800000
@@ -167,7 +167,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
     assert_field drops 90000
     assert_field drop_requests 0
     run lab 06 convoy --mode=py3
-    [ "$status" -eq 0 ]
+    assert_success
     assert_field mode py3
     assert_field checksum 32399964000089999800000
     assert_field retakes 0
@@ -176,7 +176,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 @test "convoy py3: forced drops happen (short interval), and none is retaken" {
     run lab 06 convoy --mode=py3 --interval-us 1000 --work 600000
-    [ "$status" -eq 0 ]
+    assert_success
     assert_field checksum 518399712000359999600000
     [ "$(field drops)" -gt 0 ]
     [ "$(field drop_requests)" -gt 0 ]
@@ -185,7 +185,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 @test "gil_money: 99 without a user lock (forced), 0 with one" {
     run lab 06 gil_money --mode=nolock
-    [ "$status" -eq 0 ]
+    assert_success
     assert_result gil_money
     assert_field mode nolock
     assert_field gil py3
@@ -194,7 +194,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
     assert_field final 99
     assert_field max_inside 1
     run lab 06 gil_money --mode=lock
-    [ "$status" -eq 0 ]
+    assert_success
     assert_field mode lock
     assert_field user_lock 1
     assert_field final 0
@@ -207,17 +207,17 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 @test "gil_money --money-threads 10: still 99 without the lock, 90 with it" {
     run lab 06 gil_money --mode=nolock --money-threads 10
-    [ "$status" -eq 0 ]
+    assert_success
     assert_field final 99
     run lab 06 gil_money --mode=lock --money-threads 10 --timeline
-    [ "$status" -eq 0 ]
+    assert_success
     assert_field final 90
     assert_line --regexp '^task-1 +\|'
 }
 
 @test "affinity: two threads pinned to one core, then free (report only)" {
     run lab 06 affinity --mode=pinned
-    [ "$status" -eq 0 ]
+    assert_success
     assert_result affinity
     assert_field mode pinned
     assert_field cpus 1
@@ -225,7 +225,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
     assert_field result 312499958333345833330000000
     [ -n "$(field cpu_per_wall)" ]
     run lab 06 affinity --mode=free
-    [ "$status" -eq 0 ]
+    assert_success
     assert_field mode free
     [ "$(field cpus)" -ge 1 ]
     assert_field result 312499958333345833330000000
@@ -233,7 +233,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 @test "--list names every scenario" {
     run lab 06 --list
-    [ "$status" -eq 0 ]
+    assert_success
     [ "${#lines[@]}" -eq 6 ]
     for s in gil cpu bound convoy gil_money affinity; do
         assert_line --regexp "^$s  [^ ].*"
@@ -242,7 +242,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 @test "--help exits 0 and documents the options" {
     run lab 06 --help
-    [ "$status" -eq 0 ]
+    assert_success
     assert_output --partial "Usage: lab06"
     for o in --timeline --interval-us=N --check-interval=N --work=N --n=N --io-threads=N --bench; do
         assert_output --partial -- "$o"
@@ -251,7 +251,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 @test "guided demo: every scenario and mode, timelines for py2 and py3, exit 0" {
     run lab 06
-    [ "$status" -eq 0 ]
+    assert_success
     for m in none py2 py3; do assert_line --regexp "^RESULT l6\.gil mode=$m "; done
     [ "$(printf '%s\n' "$output" | grep -c '^RESULT l6\.cpu variant=')" -eq 4 ]
     [ "$(printf '%s\n' "$output" | grep -c '^RESULT l6\.bound kind=')" -eq 3 ]
@@ -268,7 +268,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 @test "--bench: the lab 6 speedup table" {
     run lab 06 --bench
-    [ "$status" -eq 0 ]
+    assert_success
     assert_output --partial "seq (normal)"
     assert_output --partial "threads-gil (py3)"
     assert_output --partial "procs (multicore)"
@@ -306,6 +306,6 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 @test "nothing left behind" {
     run lab 06 cpu --n 1000
-    [ "$status" -eq 0 ]
+    assert_success
     no_lab_processes
 }
