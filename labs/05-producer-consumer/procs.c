@@ -202,8 +202,8 @@ static int count_alive(struct lab_proc *v, int n)
     return a;
 }
 
-/* Terminate and reap whoever is still running (bounded: the cleanup rules SIGKILL no one, so give
- * SIGTERM; children die of it by default). */
+/* Terminate and reap whoever is still running: SIGTERM first (a child dies of it), SIGKILL for one
+ * that is still there 5 s later, so this is bounded too. */
 static void stop_all(struct lab_proc *v, int n)
 {
     for (int i = 0; i < n; i++)
