@@ -77,6 +77,20 @@ static void got(int idx, char letter)
     Pthread_mutex_unlock(&G.log_lock);
 }
 
+/* The line of a back-off retry that finally got both locks: the first lock's 抢到 line, printed
+ * only now (the failed tries before it are counted, not printed, to keep the story readable). */
+static void got_after_retries(int idx, char letter, int retries)
+{
+    printf("%s 抢到%c锁 (after %d back-off%s)\n", lab07_me(), letter, retries, retries == 1 ? "" : "s");
+    Pthread_mutex_lock(&G.log_lock);
+    if (G.nlog < LOG_MAX) {
+        G.log_thread[G.nlog] = idx;
+        G.log_letter[G.nlog] = letter;
+        G.nlog++;
+    }
+    Pthread_mutex_unlock(&G.log_lock);
+}
+
 static void count(int *field)
 {
     Pthread_mutex_lock(&G.log_lock);
@@ -121,19 +135,24 @@ static void by_address(struct tlock *x, struct tlock *y, struct tlock **first, s
 }
 
 /* Back-off: block on the first lock, only *try* the second; if it is taken, give the first one
- * back (no hold-and-wait) and retry after a random pause that doubles each time. */
+ * back (no hold-and-wait) and retry after a random pause that doubles each time.  Printed: the
+ * first try and its first back-off; of the retries only the one that gets both locks (a thread may
+ * retry dozens of times: each one is counted in retries=). */
 static void backoff_pair(int idx, struct tlock *first, struct tlock *second, bool in_func2)
 {
     bool told = false;
     for (int attempt = 0;; attempt++) {
         tl_lock(first);
-        got(idx, letter_of(first));
+        if (attempt == 0)
+            got(idx, letter_of(first));
         if (in_func2) {
             if (idx == 1 && attempt == 0)
                 force_schedule();
             lab_sleep(G.hold);
         }
         if (tl_trylock(second) == 0) {
+            if (attempt > 0)
+                got_after_retries(idx, letter_of(first), attempt);
             got(idx, letter_of(second));
             count(&G.pairs);
             tl_unlock(second);
@@ -143,8 +162,8 @@ static void backoff_pair(int idx, struct tlock *first, struct tlock *second, boo
         int cap = attempt < 6 ? 1 << attempt : 64;
         double pause = (double)lab_randint(1, cap) / 64.0;   /* notes-seconds, at most 1 */
         if (!told)
-            printf("%s 抢不到%s锁: 放开%s锁, 退避 %.2f s 后重试 (back off, retry)\n", lab07_me(),
-                   second == G.A ? "A" : "B", first == G.A ? "A" : "B", pause);
+            printf("%s 抢不到%s锁: 放开%s锁, 退避 %.2f s 后重试 (back off, retry)\n",
+                   lab07_me(), second == G.A ? "A" : "B", first == G.A ? "A" : "B", pause);
         told = true;
         tl_unlock(first);
         count(&G.retries);
@@ -277,8 +296,8 @@ static void abba_run(enum abba_mode mode, const char *scenario, bool restart)
         by_address(G.A, G.B, &first, &second);
         lab_say("mutexA at %p, mutexB at %p: every thread takes %s first", (void *)G.A, (void *)G.B, first->name);
     }
-    lab_say("forced schedule: Thread-1 runs func1, takes its first lock in func2; only then Thread-2 may run, "
-            "then the %d others; then Thread-1 sleeps %.1f s and wants its second lock", G.threads - 2, G.hold);
+    lab_say("forced schedule: the first thread runs func1 and takes its first lock in func2; only then may the second "
+            "run, then the %d others; then the first sleeps %.1f s and wants its second lock", G.threads - 2, G.hold);
     G.wd = lab_watchdog_start(lab07_watchdog_ms(), abba_report, NULL);
 
     struct lab_thread *t[32];
