@@ -125,6 +125,14 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
     rule=$(printf '%s\n' "$output" | grep -n 'main code ended' | cut -d: -f1)
     fin=$(printf '%s\n' "$output" | grep -n 'lisi finished' | cut -d: -f1)
     [ "$rule" -lt "$fin" ]
+    # Forced in the program (the job starts once the main code has ended), so at any pace.
+    LAB_SECOND_MS=1 run lab 02 daemon_proc
+    assert_success
+    assert_field daemon_final_line 0
+    assert_field daemon_term_signal 15
+    rule=$(printf '%s\n' "$output" | grep -n 'main code ended' | cut -d: -f1)
+    fin=$(printf '%s\n' "$output" | grep -n 'lisi finished' | cut -d: -f1)
+    [ "$rule" -lt "$fin" ]
     no_lab_processes
 }
 

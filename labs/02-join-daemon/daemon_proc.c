@@ -37,6 +37,7 @@ struct dp_shared {
     atomic_int daemon_first;        /* the daemon printed its first line */
     atomic_int daemon_final;        /* ... and its last one (must never happen) */
     atomic_int nondaemon_finished;  /* the non-daemon child printed its last line */
+    atomic_int main_ended;          /* the main program's exit hook has begun */
     atomic_int recorded;            /* the main program's exit hook filled in what follows */
     atomic_int never;               /* a gate nobody opens: see zhangsan() */
     int daemon_exitcode;            /* Python's exitcode: -15 = killed by SIGTERM */
@@ -75,6 +76,10 @@ static int worker(struct lab_proc *self)
 {
     const char *name = self->arg;
     lab_say("child %d (non-daemon): %s starts a 3-unit job", (int)getpid(), name);
+    /* In Python the main code ends microseconds after this start, long before the 3 units are up;
+     * a loaded machine can stall the main program for more than that at a fast pace, so the job
+     * starts once the main code has ended: "main code ended" comes before "finished" on any run. */
+    wait_flag(&dp->main_ended, 20.0 * (double)lab_second_ms() + 5000);
     lab_sleep(3);
     atomic_store(&dp->nondaemon_finished, 1);
     lab_say("child %d (non-daemon): %s finished", (int)getpid(), name);
@@ -88,6 +93,7 @@ static void dp_exit_hook(void)
 {
     lab_say("main program %d: main code ended -> exit(): SIGTERM to the daemon %d, then wait for %d",
             (int)getpid(), (int)dp_daemon.pid, (int)dp_worker.pid);
+    atomic_store(&dp->main_ended, 1);
     lab_proc_shutdown();
     dp->daemon_exitcode = lab_proc_exitcode(&dp_daemon);
     dp->nondaemon_exitcode = lab_proc_exitcode(&dp_worker);
