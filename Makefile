@@ -63,10 +63,15 @@ $(BUILD)/lab$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(2)/*.c)) $(LIB)
 .PHONY: lab-$(1) lab-$(patsubst 0%,%,$(1)) test-lab-$(1) test-lab-$(patsubst 0%,%,$(1)) grade-lab-$(1) grade-lab-$(patsubst 0%,%,$(1))
 lab-$(1) lab-$(patsubst 0%,%,$(1)): $(BUILD)/lab$(1)
 	$(Q)./$(BUILD)/lab$(1) $$(ARGS)
-test-lab-$(1) test-lab-$(patsubst 0%,%,$(1)): $(BUILD)/lab$(1) $(UNIT)
+test-lab-$(1) test-lab-$(patsubst 0%,%,$(1)):
+	$(Q)scripts/deps
+	$(Q)$$(MAKE) --no-print-directory $(BUILD)/lab$(1) $(UNIT)
 	$(Q)$$(MAKE) --no-print-directory $$(TSAN_VARS) build/tsan/lab$(1)
 	$(Q)scripts/test --lab $(1)
-grade-lab-$(1) grade-lab-$(patsubst 0%,%,$(1)): $(BUILD)/lab$(1)
+grade-lab-$(1) grade-lab-$(patsubst 0%,%,$(1)):
+	$(Q)scripts/deps
+	$(Q)$$(MAKE) --no-print-directory $(BUILD)/lab$(1) $(UNIT)
+	$(Q)$$(MAKE) --no-print-directory $$(TSAN_VARS) build/tsan/lab$(1)
 	$(Q)scripts/grade --lab $(1)
 endef
 $(foreach d,$(LAB_DIRS),$(eval $(call LAB_RULES,$(call lab_nn,$(d)),$(d))))
@@ -82,13 +87,20 @@ help:
 
 unit: $(UNIT)
 
-test: all tsan
+# The tools first (valgrind also brings the headers a lab's Helgrind annotations need), then build.
+test:
+	$(Q)scripts/deps
+	$(Q)$(MAKE) --no-print-directory all tsan
 	$(Q)scripts/test
 
-memcheck: all
+memcheck:
+	$(Q)scripts/deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/memcheck
 
-grade: all
+grade:
+	$(Q)scripts/deps
+	$(Q)$(MAKE) --no-print-directory all tsan
 	$(Q)scripts/grade
 
 bench: all
