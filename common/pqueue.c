@@ -56,18 +56,35 @@ static void pq_lock(struct lab_pqueue *q)
 static void pq_unlock(struct lab_pqueue *q) { Pthread_mutex_unlock(&q->lock); }
 
 /* Sleep on cond (caller holds q->lock), counting itself in *waiters so that the other side only
- * pays for a signal when someone sleeps.  deadline NULL: no bound.  Returns 0 or ETIMEDOUT. */
+ * pays for a signal when someone sleeps.  deadline NULL: no bound.  Returns 0 (woken, or a slice
+ * ended: the caller re-checks its condition in a loop, as after any spurious wake-up) or
+ * ETIMEDOUT (the deadline has passed).
+ *
+ * The wait is cut into slices of PQ_SLICE_MS: glibc before 2.41 can lose a pthread_cond_signal
+ * when several threads wait on one condition variable (sourceware bug 25847, in Debian 12's
+ * glibc 2.36), and a waiter that slept on with a message in the queue would hang forever.  With
+ * slices a lost signal costs at most one slice; every caller loops on its condition anyway. */
+#define PQ_SLICE_MS 50.0
+
+static bool ts_before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
 static int pq_wait(struct lab_pqueue *q, pthread_cond_t *cond, unsigned *waiters,
                    const struct timespec *deadline)
 {
+    struct timespec slice = lab_deadline_ms(PQ_SLICE_MS);
+    bool last = deadline && !ts_before(&slice, deadline);
     (*waiters)++;
-    int rc = deadline ? pthread_cond_timedwait(cond, &q->lock, deadline)
-                      : pthread_cond_wait(cond, &q->lock);
+    int rc = pthread_cond_timedwait(cond, &q->lock, last ? deadline : &slice);
     (*waiters)--;
     if (rc == EOWNERDEAD)
         rc = pthread_mutex_consistent(&q->lock);
     if (rc != 0 && rc != ETIMEDOUT)
-        die_en(rc, "lab_pqueue: pthread_cond_wait");
+        die_en(rc, "lab_pqueue: pthread_cond_timedwait");
+    if (rc == ETIMEDOUT && !last)
+        rc = 0;   /* only a slice ended: look again */
     return rc;
 }
 
