@@ -6,8 +6,9 @@
  *   long_time_task in two processes         -> 2 units (both sleep 2 side by side)
  *   long_time_task in two threads           -> 2 units
  *   run(n) in two threads, a countdown      -> "task t1 / task t2" in either order, then
- *                                              2s 2s 1s 1s 0s 0s: pairs of identical text, so the
- *                                              transcript from line 3 on is always the same
+ *                                              2s 2s 1s 1s 0s 0s: pairs of identical text (a
+ *                                              barrier after each line keeps the pairs on a
+ *                                              loaded machine), so line 3 on is always the same
  * Sleeping needs no CPU, so the threads (and processes) overlap even on one core.
  *
  * Python (S1 L87-122, S4 L60-102, L296-375) ↔ C:
