@@ -120,11 +120,12 @@ ipc_snapshot() {
     } | sort
 }
 
-# no_lab_processes - fails if a process of this lab's program (labNN, started by any path) is still
-# running.  Matches the program name at the start of the command line only, so a Valgrind run of
-# the same program (make test runs memcheck beside the Bats files) is not taken for a leftover.
+# no_lab_processes - fails if a process of this lab's program is still running: $BUILD/labNN, or
+# build/labNN as the README commands start it.  Matches the start of the command line only, so a
+# Valgrind run of the same program (make test runs memcheck beside the Bats files) is not taken
+# for a leftover.
 no_lab_processes() {
     local left
-    left="$(pgrep -a -f "^([^ ]*/)?lab$LAB( |\$)" || true)"
+    left="$(pgrep -a -f "^($BUILD/|build/)lab$LAB( |\$)" || true)"
     [ -z "$left" ] || { printf 'processes left behind:\n%s\n' "$left" >&2; return 1; }
 }
