@@ -107,6 +107,14 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
     assert_field deadlock 0
     assert_field breaks hold_and_wait
     [ "$(field retries)" -ge 1 ]
+    # Thread-2's first try always meets Thread-1 holding B; it gets both locks on a later try.
+    assert_line --regexp '^Thread-2 抢不到B锁: 放开A锁, 退避 '
+    assert_line --regexp '^Thread-2 抢到A锁 \(after [0-9]+ back-offs?\)$'
+    # Every failed try is counted once: the "after N back-offs" of the successful tries add up to retries.
+    local sum
+    sum=$(printf '%s\n' "$output" | sed -n 's/^Thread-[0-9]* 抢到.锁 (after \([0-9]*\) back-offs*)$/\1/p' |
+        awk '{ s += $1 } END { print s + 0 }')
+    [ "$sum" -eq "$(field retries)" ]
 }
 
 @test "timeout: acquire(timeout) gives up after the delay, trylock EBUSY, the pair completes" {
@@ -289,6 +297,35 @@ helgrind() {
     for m in deadlock ordered waiter; do assert_line --regexp "^RESULT l7\.philosophers mode=$m "; done
     assert_line 'demo: 16 parts, every one behaved as the lesson says'
     no_lab_processes
+}
+
+@test "guided demo: Ctrl-C to the demo while its deadlock child waits for the watchdog leaves no process" {
+    # At LAB_SECOND_MS=1000 the child's watchdog would fire only after 3.5 s: anything of it still
+    # running shortly after the demo's exit was left behind by the interrupt.
+    local line fifo="$BATS_TEST_TMPDIR/fifo" out="$BATS_TEST_TMPDIR/out" seen=0
+    mkfifo "$fifo"
+    LAB_SECOND_MS=1000 "$BUILD/lab07" >"$fifo" 2>&1 &
+    local pid=$!
+    exec 4<"$fifo"
+    while IFS= read -r -t 10 line <&4; do
+        printf '%s\n' "$line" >>"$out"
+        [[ "$line" == "Thread-2 抢到A锁" ]] && { seen=1; break; }
+    done
+    kill -INT "$pid"
+    timeout 10 cat <&4 >>"$out" || true
+    exec 4<&-
+    local rc=0
+    wait "$pid" || rc=$?
+    [ "$seen" -eq 1 ] || { cat "$out"; return 1; }
+    [ "$rc" -eq 130 ] || { echo "exit $rc"; cat "$out"; return 1; }
+    local i
+    for i in $(seq 20); do
+        pgrep -f "^([^ ]*/)?lab07( |\$)" >/dev/null || break
+        sleep 0.05
+    done
+    no_lab_processes
+    run grep -c '^RESULT' "$out"
+    assert_output 0
 }
 
 @test "usage errors: exit 2 with one line and a hint" {

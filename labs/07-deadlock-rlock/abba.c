@@ -325,6 +325,7 @@ static void abba_done(void)
 int run_deadlock(const char *mode)
 {
     (void)mode;
+    lab07_end_with_parent();
     abba_run(AB_DEADLOCK, "deadlock", false);
     /* Not reached when the deadlock happened: the watchdog ended the process with status 3. */
     lab_say("no deadlock this time?");
@@ -468,6 +469,7 @@ int run_backoff(const char *mode)
 int run_watchdog_restart(const char *mode)
 {
     (void)mode;
+    lab07_end_with_parent();
     if (lab_opt("generation") == 0) {
         lab_say("generation 0 (pid %d): the notes' program; when the watchdog fires it restarts the program",
                 (int)getpid());

@@ -104,6 +104,8 @@ double lab07_hold_units(void);
 const char *lab07_errname(int e);
 /* The calling thread's name. */
 const char *lab07_me(void);
+/* Scenarios the guided demo runs in a child: end (SIGTERM) when the parent process ends. */
+void lab07_end_with_parent(void);
 
 /* ==== Scenarios ==== */
 int run_deadlock(const char *mode);

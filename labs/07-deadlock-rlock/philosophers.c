@@ -117,6 +117,7 @@ static void ph_report(void *arg, double silent_ms)
 
 int run_philosophers(const char *mode)
 {
+    lab07_end_with_parent();
     memset(&T, 0, sizeof T);
     T.mode = strcmp(mode, "deadlock") == 0 ? PH_DEADLOCK : strcmp(mode, "ordered") == 0 ? PH_ORDERED : PH_WAITER;
     T.meals = (int)lab_opt("meals");
