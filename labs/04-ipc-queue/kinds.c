@@ -139,6 +139,8 @@ static int kind_fifo(void)
         kinds_pause();
         wrote = write(fd, L04_PAYLOAD, PAYLOAD_LEN) == (ssize_t)PAYLOAD_LEN;
         close(fd);                                    /* the reader sees EOF */
+    } else {
+        lab_proc_kill(&peer);   /* never opened within the bound: it would wait in open() forever */
     }
     int code = lab_proc_join(&peer);
     lab_cleanup_run(id);                              /* unlink */
