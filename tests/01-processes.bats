@@ -11,6 +11,13 @@ teardown() {
     no_lab_processes
 }
 
+# Children of a killed lab are reaped by whoever adopts them, which may take a moment on a loaded
+# machine: wait up to 2.5 s for that (no_lab_processes afterwards still fails on anything left).
+settle_lab_processes() {
+    local _
+    for _ in $(seq 1 50); do no_lab_processes 2>/dev/null && return 0; sleep 0.05; done
+}
+
 # ---- the command line --------------------------------------------------------------------
 
 @test "lab01: --list names every scenario (name, two spaces, description), in demo order" {
@@ -47,6 +54,16 @@ teardown() {
     assert_usage_error "does not apply to scenario 'start'"
     LAB_SECOND_MS=0 run --separate-stderr lab 01 start
     assert_usage_error "bad LAB_SECOND_MS"
+    LAB_SECOND_MS=99999999999 run --separate-stderr lab 01 start
+    assert_usage_error "bad LAB_SECOND_MS: 99999999999 is out of range"
+    LAB_SEED=abc run --separate-stderr lab 01 start
+    assert_usage_error "bad LAB_SEED: 'abc' is not a whole number"
+    run --separate-stderr lab 01 join_all --children=101
+    assert_usage_error "101 is out of range"
+    run --separate-stderr lab 01 cost --count=
+    assert_usage_error "bad value for --count"
+    run --separate-stderr lab 01 start extra
+    assert_usage_error "unexpected argument 'extra'"
 }
 
 # ---- processes ---------------------------------------------------------------------------
@@ -311,11 +328,11 @@ teardown() {
 @test "lab01: SIGTERM in the middle of a scenario leaves no child behind" {
     LAB_SECOND_MS=1000 run timeout -s TERM 0.3 "$BUILD/lab01" start
     [ "$status" -eq 124 ]
-    sleep 0.2
+    settle_lab_processes
     no_lab_processes
     LAB_SECOND_MS=1000 run timeout -s INT 0.3 "$BUILD/lab01" subclass
     [ "$status" -eq 124 ]
-    sleep 0.2
+    settle_lab_processes
     no_lab_processes
 }
 
