@@ -277,7 +277,7 @@ at_least() {
         assert_field expected 10000
         assert_field final 5000
         assert_field lost 5000
-        run taskset -c 0 "$BUILD/lab03" counter --mode=$m --iters 5000
+        run taskset -c 0 timeout -k 5 "$LAB_TIMEOUT" "$BUILD/lab03" counter --mode=$m --iters 5000
         assert_success
         assert_field final 5000
         assert_field lost 5000
@@ -295,7 +295,7 @@ at_least() {
         assert_field expected 400000
         assert_field final 400000
         assert_field lost 0
-        run taskset -c 0 "$BUILD/lab03" counter --mode=$m --iters 20000
+        run taskset -c 0 timeout -k 5 "$LAB_TIMEOUT" "$BUILD/lab03" counter --mode=$m --iters 20000
         assert_success
         assert_field final 40000
     done

@@ -25,11 +25,16 @@
 #include "lab.h"
 #include "lab03.h"
 
+#include <linux/futex.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 /* Helgrind cannot see that a spinlock built on atomics orders anything; these client requests
  * (no-ops outside Valgrind) tell it what the acquire/release pair means. */
@@ -57,18 +62,37 @@ static int counter_locked;                          /* guarded by counter_mutex 
 static pthread_mutex_t counter_mutex = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool counter_spin;                    /* the spinlock: true = held */
 
-/* The lockstep of the racy modes: a small phase-counting barrier for the two threads.  A pthread
- * barrier would do the same, but it sleeps in the kernel and costs microseconds per round; this
- * one spins (yielding, so it also works on one CPU).  Its acquire/release atomics order the rounds
- * for ThreadSanitizer; the annotations do the same for Helgrind, which does not understand atomics.
- * Within a round nothing orders the two threads' accesses to the counter: that is the race. */
+/* The lockstep of the racy modes: a small phase-counting barrier for the two threads.  A thread
+ * that arrives first spins for a moment (on two idle CPUs its partner is a few hundred ns away),
+ * then sleeps in the kernel on the phase word (futex) until the last one opens the barrier.
+ * Sleeping, not yielding, is what keeps it fast on one busy CPU: sched_yield hands the CPU to
+ * every other runnable process first, so a yield-only barrier took 30 s for 5000 rounds next to
+ * two CPU hogs, while a sleeper is woken and runs at once.  Its acquire/release atomics order the
+ * rounds for ThreadSanitizer; the annotations do the same for Helgrind, which does not understand
+ * atomics.  Within a round nothing orders the two threads' accesses to the counter: that is the race. */
 struct counter_step {
     atomic_uint arrived;    /* threads that reached the barrier in this phase */
-    atomic_uint phase;      /* bumped by the last thread to arrive */
+    atomic_uint phase;      /* bumped by the last thread to arrive; the futex word */
+    atomic_uint sleepers;   /* threads in (or about to enter) FUTEX_WAIT on phase */
     unsigned n;
 };
 static struct counter_step counter_step;
 static pthread_barrier_t counter_start;             /* the threads start counting together */
+
+#define STEP_SPINS 1000                             /* polls of phase before sleeping */
+
+/* Sleep while *word == val (the kernel checks it atomically), at most 20 ms: a timeout only means
+ * one more look at the phase, so a wake-up can never be lost for good. */
+static void futex_wait(atomic_uint *word, unsigned val)
+{
+    struct timespec slice = { 0, 20 * 1000 * 1000 };
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, val, &slice, NULL, 0);   /* EAGAIN, ETIMEDOUT, EINTR: look again */
+}
+
+static void futex_wake_all(atomic_uint *word)
+{
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
 
 static void step_wait(struct counter_step *s)
 {
@@ -76,12 +100,20 @@ static void step_wait(struct counter_step *s)
     ANNOTATE_HAPPENS_BEFORE(s);
     if (atomic_fetch_add_explicit(&s->arrived, 1, memory_order_acq_rel) + 1 == s->n) {
         atomic_store_explicit(&s->arrived, 0, memory_order_relaxed);
-        atomic_store_explicit(&s->phase, ph + 1, memory_order_release);   /* open the barrier */
+        atomic_store_explicit(&s->phase, ph + 1, memory_order_seq_cst);   /* open the barrier */
+        /* seq_cst on both sides (this store/load, the sleeper's increment/the kernel's check of
+         * phase): either we see the sleeper and wake it, or its FUTEX_WAIT sees the new phase. */
+        if (atomic_load_explicit(&s->sleepers, memory_order_seq_cst) > 0)
+            futex_wake_all(&s->phase);
     } else {
         unsigned spins = 0;
-        while (atomic_load_explicit(&s->phase, memory_order_acquire) == ph)
-            if (++spins % 64 == 0)
-                sched_yield();      /* on one CPU the other thread needs the CPU to arrive */
+        while (atomic_load_explicit(&s->phase, memory_order_acquire) == ph) {
+            if (++spins < STEP_SPINS)
+                continue;
+            atomic_fetch_add_explicit(&s->sleepers, 1, memory_order_seq_cst);
+            futex_wait(&s->phase, ph);      /* returns at once if the phase moved meanwhile */
+            atomic_fetch_sub_explicit(&s->sleepers, 1, memory_order_seq_cst);
+        }
     }
     ANNOTATE_HAPPENS_AFTER(s);
 }
@@ -207,6 +239,7 @@ static uint64_t counter_go(struct counter_job *job, int nthreads)
     VALGRIND_HG_DISABLE_CHECKING(&counter_spin, sizeof counter_spin);
     counter_step.n = (unsigned)nthreads;
     atomic_store(&counter_step.arrived, 0);
+    atomic_store(&counter_step.sleepers, 0);
     Pthread_barrier_init(&counter_start, NULL, (unsigned)nthreads);
     uint64_t t0 = lab_now_ns();
     for (int i = 0; i < nthreads; i++) {
