@@ -207,8 +207,14 @@ busy_lines() { printf '%s\n' "$output" | grep -c '正在忙 (inside=[0-9]*)$'; }
     assert_usage_error "bad value for --procs: 33 is out of range"
     run --separate-stderr lab 08 semaphore --procs=3
     assert_usage_error "option '--procs' does not apply to scenario 'semaphore'"
+    run --separate-stderr lab 08 proc_semaphore --mode
+    assert_usage_error "needs a value"
+    run --separate-stderr lab 08 semaphore --threads=1x
+    assert_usage_error "bad value for --threads: '1x' is not a whole number"
     LAB_SECOND_MS=0 run --separate-stderr lab 08 bounded
     assert_usage_error "bad LAB_SECOND_MS"
+    LAB_SEED=seven run --separate-stderr lab 08 semaphore
+    assert_usage_error "bad LAB_SEED"
 }
 
 @test "lab08 README commands run as shown" {

@@ -133,10 +133,24 @@ car_seq() {
 }
 
 @test "lab09 traffic --cycles=0 runs until stopped (like the notes), and leaves no process" {
-    run timeout -s INT 0.5 "$BUILD/lab09" traffic --cycles=0
-    [ "$status" -eq 124 ]
+    local out="$BATS_TEST_TMPDIR/out" pid i n=0 st=0
+    LAB_SECOND_MS=5 timeout -k 5 30 "$BUILD/lab09" traffic --cycles=0 >"$out" 2>&1 &
+    pid=$!
+    # Wait (bounded) until the light is well past the default 2 cycles (21 light lines), then Ctrl-C.
+    for i in $(seq 1 400); do
+        n="$(grep -c '(lighter): .* light is on' "$out" || true)"
+        [ "$n" -ge 30 ] && break
+        sleep 0.025
+    done
+    [ "$n" -ge 30 ] || { kill -KILL "$pid"; cat "$out"; false; }
+    kill -INT "$(pgrep -P "$pid" | head -n 1)"
+    wait "$pid" || st=$?
+    [ "$st" -eq 130 ] || { echo "status $st"; cat "$out"; false; }
+    output="$(cat "$out")"
     assert_output --partial 'runs forever'
-    [ "$(light_seq | wc -c)" -ge 12 ]
+    refute_output --regexp '^RESULT'
+    # Still the notes' exact sequence, on into the third cycle.
+    [[ "$(light_seq)" == GGGGGGRRRRRGGGGGRRRRRGGGGGRRRR* ]] || { echo "light: $(light_seq)"; false; }
     no_lab_processes
 }
 
@@ -269,8 +283,16 @@ car_seq() {
     assert_usage_error "bad value for --waiters: 1 is out of range"
     run --separate-stderr lab 09 event --cycles=3
     assert_usage_error "option '--cycles' does not apply to scenario 'event'"
+    run --separate-stderr lab 09 wait_notify --mode
+    assert_usage_error "needs a value"
+    run --separate-stderr lab 09 traffic --cycles=1001
+    assert_usage_error "bad value for --cycles: 1001 is out of range"
     LAB_SECOND_MS=10ms run --separate-stderr lab 09 timer
     assert_usage_error "bad LAB_SECOND_MS"
+    LAB_SECOND_MS=0 run --separate-stderr lab 09 timer
+    assert_usage_error "bad LAB_SECOND_MS"
+    LAB_SEED=-x run --separate-stderr lab 09 event
+    assert_usage_error "bad LAB_SEED"
 }
 
 @test "lab09 README commands run as shown" {

@@ -32,6 +32,9 @@ static bool car_at_red(void *arg)
     return atomic_load(&car_waits) >= *(const long *)arg && l09_event_waiting(&ev) >= 1;
 }
 
+/* The car has driven on green at least once (printed its first running...). */
+static bool car_ran(void *arg) { (void)arg; return atomic_load(&car_running) >= 1; }
+
 static void light_line(const char *me, bool red)
 {
     /* The notes' escapes: red or green background, bold (\33[41;1m / \33[42;1m). */
@@ -49,6 +52,11 @@ static void *lighter(void *arg)
     l09_event_set(&ev);                                  /* 初始值为绿灯 */
     for (;;) {
         if (5 < count && count <= 10) {
+            /* Six green ticks are ample time for the car to start and drive on green; we make
+             * sure of it (bounded) before the first red, so its first line is running... even
+             * on a machine that starved the new car thread that long. */
+            if (count == 6 && done == 0 && !l09_until(car_ran, NULL, L09_BOUND_MS))
+                atomic_store(&light_gave_up, true);
             l09_event_clear(&ev);                        /* 红灯，清除标志位 */
             light_line(me, true);
             atomic_fetch_add(&red_lines, 1);
