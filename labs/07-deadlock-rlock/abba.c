@@ -296,8 +296,11 @@ static void abba_run(enum abba_mode mode, const char *scenario, bool restart)
         by_address(G.A, G.B, &first, &second);
         lab_say("mutexA at %p, mutexB at %p: every thread takes %s first", (void *)G.A, (void *)G.B, first->name);
     }
+    char others[48] = "";
+    if (G.threads > 2)
+        snprintf(others, sizeof others, ", then the %d other%s", G.threads - 2, G.threads == 3 ? "" : "s");
     lab_say("forced schedule: the first thread runs func1 and takes its first lock in func2; only then may the second "
-            "run, then the %d others; then the first sleeps %.1f s and wants its second lock", G.threads - 2, G.hold);
+            "run%s; then the first sleeps %.1f s and wants its second lock", others, G.hold);
     G.wd = lab_watchdog_start(lab07_watchdog_ms(), abba_report, NULL);
 
     struct lab_thread *t[32];
