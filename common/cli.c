@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,13 +203,38 @@ int lab_run_scenario(const char *name, const char *mode)
     return run_one(s, mode ? mode : first_mode(s->modes, buf, sizeof buf));
 }
 
+/* On Ctrl-C in the guided demo: the scenario's child goes too (cleanup.c runs this in its handler). */
+static volatile pid_t demo_child;
+static void stop_demo_child(void *arg)
+{
+    (void)arg;
+    pid_t pid = demo_child;
+    if (pid > 0) {
+        int st;
+        kill(pid, SIGTERM);
+        waitpid(pid, &st, 0);
+    }
+}
+
 int lab_run_scenario_in_child(const char *name, const char *mode)
 {
     fflush(stdout);
     fflush(stderr);
+    int id = lab_cleanup_add(stop_demo_child, NULL);
+    sigset_t stop, old;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    sigprocmask(SIG_BLOCK, &stop, &old);   /* until demo_child is set */
     pid_t pid = fork();
     if (pid < 0)
         die("fork:");
+    if (pid == 0)
+        lab_cleanup_forget(id);
+    else
+        demo_child = pid;
+    sigprocmask(SIG_SETMASK, &old, NULL);
     if (pid == 0) {
         lab_thread_after_fork();
         lab_proc_after_fork();
@@ -220,6 +246,8 @@ int lab_run_scenario_in_child(const char *name, const char *mode)
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
             die("waitpid:");
+    demo_child = 0;
+    lab_cleanup_forget(id);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
