@@ -55,45 +55,8 @@ static size_t msg_len(const struct pc_msg *m)
     return offsetof(struct pc_msg, text) + strlen(m->text) + 1;
 }
 
-/* ==== Waiting in slices (glibc bug 25847) ====
- *
- * glibc before 2.41 (this lab was written on 2.36) can lose a pthread_cond_signal when several
- * threads wait on one condition variable (sourceware bug 25847, "pthread_cond_signal failed to
- * wake up pthread_cond_wait due to a bug in undoing stealing"): a waiter sleeps on although the
- * queue has a message for it.  The lab's correct programs must not hang on it, so every blocking
- * queue call waits in slices of PC_SLICE_MS and simply asks again: the queue re-checks its state
- * after a timed-out wait, so a lost signal costs at most one slice.  ms < 0: no overall bound. */
-#define PC_SLICE_MS 100.0
-
-static int pq_put_sliced(struct lab_pqueue *q, const void *msg, size_t len, double ms)
-{
-    double end = lab_now_ms() + ms;
-    for (;;) {
-        int rc = lab_pq_put(q, msg, len, PC_SLICE_MS);
-        if (rc != ETIMEDOUT || (ms >= 0 && lab_now_ms() >= end))
-            return rc;
-    }
-}
-
-static int pq_get_sliced(struct lab_pqueue *q, void *buf, size_t cap, size_t *len, double ms)
-{
-    double end = lab_now_ms() + ms;
-    for (;;) {
-        int rc = lab_pq_get(q, buf, cap, len, PC_SLICE_MS);
-        if (rc != ETIMEDOUT || (ms >= 0 && lab_now_ms() >= end))
-            return rc;
-    }
-}
-
-static int pq_join_sliced(struct lab_pqueue *q, double ms)
-{
-    double end = lab_now_ms() + ms;
-    for (;;) {
-        int rc = lab_pq_join(q, PC_SLICE_MS);
-        if (rc != ETIMEDOUT || lab_now_ms() >= end)
-            return rc;
-    }
-}
+/* The queue's blocking calls are safe against a pthread_cond_signal lost to glibc bug 25847
+ * (common/pqueue.c waits in slices), so the correct programs here can never hang on it. */
 
 /* How the consumers learn that production is over. */
 enum pc_stop { STOP_PER_CONSUMER, STOP_ONE, STOP_PROPAGATE, STOP_JOINABLE };
@@ -130,7 +93,7 @@ static int producer_main(struct lab_proc *self)
         else
             lab_say("producer-%d (pid %d): put %s", p, (int)getpid(), m.text);
         pc_ledger_produced(r->l, p, s, m.value);
-        int rc = pq_put_sliced(r->q, &m, msg_len(&m), -1);
+        int rc = lab_pq_put(r->q, &m, msg_len(&m), -1);
         if (rc != 0) {
             lab_say("producer-%d (pid %d): put failed: %s", p, (int)getpid(), strerror(rc));
             return 1;
@@ -154,7 +117,7 @@ static int consumer_main(struct lab_proc *self)
     for (;;) {
         struct pc_msg m;
         size_t len;
-        int rc = pq_get_sliced(r->q, &m, sizeof m, &len, -1);
+        int rc = lab_pq_get(r->q, &m, sizeof m, &len, -1);
         if (rc != 0) {
             lab_say("%s (pid %d): get failed: %s", who, (int)getpid(), strerror(rc));
             return 1;
@@ -163,7 +126,7 @@ static int consumer_main(struct lab_proc *self)
             __atomic_fetch_add(&r->l->stops, 1, __ATOMIC_SEQ_CST);
             if (r->stop == STOP_PROPAGATE) {
                 /* 哨兵的改进: pass the one stop message on to the next consumer, then leave */
-                rc = pq_put_sliced(r->q, &m, len, -1);
+                rc = lab_pq_put(r->q, &m, len, -1);
                 lab_say("%s (pid %d): got the stop message after %ld items, puts it back for the others and leaves",
                         who, (int)getpid(), got);
                 return rc == 0 ? 0 : 1;
@@ -219,7 +182,7 @@ static void stop_all(struct lab_proc *v, int n)
 static int put_stop(struct pc_run *r, double budget)
 {
     struct pc_msg m = { PC_STOP, -1, -1, 0, 0, "None" };
-    return pq_put_sliced(r->q, &m, msg_len(&m), budget);
+    return lab_pq_put(r->q, &m, msg_len(&m), budget);
 }
 
 struct pc_outcome {
@@ -265,7 +228,7 @@ static void pc_run(struct pc_run *r, struct pc_outcome *o)
     printf("main (pid %d): all %d producers joined\n", (int)getpid(), r->np);
 
     if (r->stop == STOP_JOINABLE) {
-        int rc = pq_join_sliced(r->q, budget);      /* q.join(): every item put has had its task_done() */
+        int rc = lab_pq_join(r->q, budget);      /* q.join(): every item put has had its task_done() */
         long consumed = __atomic_load_n(&r->l->consumed, __ATOMIC_SEQ_CST);
         if (rc != 0) {
             o->watchdog = true;
@@ -474,7 +437,7 @@ static int bench_consumer(struct lab_proc *self)
     uint64_t v, sum = 0;
     size_t len;
     for (long i = 0; i < bench_n; i++) {
-        if (pq_get_sliced(q, &v, sizeof v, &len, -1) != 0)
+        if (lab_pq_get(q, &v, sizeof v, &len, -1) != 0)
             return 1;
         sum += v;
     }
@@ -493,7 +456,7 @@ double pc_bench_pqueue(long n)
     lab_proc_start_or_die(&c);
     for (long i = 0; i < n; i++) {
         uint64_t v = pc_value(1, (int)i);
-        if (pq_put_sliced(q, &v, sizeof v, -1) != 0)
+        if (lab_pq_put(q, &v, sizeof v, -1) != 0)
             die("lab_pq_put");
     }
     lab_proc_join(&c);
