@@ -443,6 +443,19 @@ at_least() {
 
 # ---- README, bench ------------------------------------------------------------------------
 
+@test "lab03 --bench: one table, ns per increment of racy, mutex, spinlock, atomic at 1 and 2 threads, and the racy loss" {
+    run lab 03 --bench
+    assert_success
+    assert_line --regexp '^lab 3: counter increments, ns per increment '
+    assert_line --regexp '^mode +1 thread +2 threads$'
+    local m
+    for m in racy mutex spinlock atomic; do
+        assert_line --regexp "^$m +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2}$"
+    done
+    assert_line --regexp '^racy at 2 threads, no forced schedule: [0-9]+\.[0-9]% of the updates lost'
+    [ "${#lines[@]}" -eq 7 ]
+}
+
 @test "lab03: the README commands run" {
     run_readme_commands "$ROOT/labs/03-mutex-ticket"
 }
