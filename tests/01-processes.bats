@@ -66,6 +66,8 @@ signal_on_line() {
 @test "lab01: bad input exits 2 with one line and a hint" {
     run --separate-stderr lab 01 no_such
     assert_usage_error "unknown scenario 'no_such'"
+    run --separate-stderr lab 01 nosuch
+    assert_usage_error "unknown scenario 'nosuch'"
     run --separate-stderr lab 01 start --bogus
     assert_usage_error "unknown option '--bogus'"
     run --separate-stderr lab 01 start --mode=x
