@@ -121,11 +121,17 @@ ipc_snapshot() {
 }
 
 # no_lab_processes - fails if a process of this lab's program is still running: $BUILD/labNN, or
-# build/labNN as the README commands start it.  Matches the start of the command line only, so a
-# Valgrind run of the same program (make test runs memcheck beside the Bats files) is not taken
-# for a leftover.
+# build/labNN started from this tree (as the README commands start it).  Matches the start of the
+# command line only, so a Valgrind run of the same program (make test runs memcheck beside the
+# Bats files) is not taken for a leftover, nor is another checkout's run.
 no_lab_processes() {
-    local left
-    left="$(pgrep -a -f "^($BUILD/|build/)lab$LAB( |\$)" || true)"
-    [ -z "$left" ] || { printf 'processes left behind:\n%s\n' "$left" >&2; return 1; }
+    local left="" pid line
+    while read -r pid line; do
+        [ -n "$pid" ] || continue
+        if [[ "$line" == build/* ]] && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" != "$ROOT" ]; then
+            continue
+        fi
+        left+="$pid $line"$'\n'
+    done < <(pgrep -a -f "^($BUILD/|build/)lab$LAB( |\$)" || true)
+    [ -z "$left" ] || { printf 'processes left behind:\n%s' "$left" >&2; return 1; }
 }
