@@ -68,7 +68,7 @@ static void *lighter(void *arg)
                 atomic_store(&light_gave_up, true);
             l09_event_set(&ev);                          /* 绿灯，设置标志位 */
             count = 0;
-            if (cycles > 0 && ++done == cycles)
+            if (++done == cycles)                        /* cycles == 0: never */
                 return NULL;
         } else {
             light_line(me, false);
