@@ -12,8 +12,13 @@ no_leftovers() {
     pid="$(printf '%s\n' "$output" | sed -nE 's/^main ([0-9]+): .*/\1/p' | head -n 1)"
     [ -n "$pid" ] || { echo "no 'main PID:' line in the output"; return 1; }
     [ ! -e "/dev/shm/sem.lab08_${pid}_sem" ] || { echo "left behind: /dev/shm/sem.lab08_${pid}_sem"; return 1; }
+    # A pid that is alive again must not be ours: on a busy machine it may belong to some other
+    # program by now, so look at what it runs (a lab08 child runs its parent's command line).
     for c in "$pid" $(printf '%s\n' "$output" | sed -nE 's/^child ([0-9]+): .*/\1/p'); do
-        ! kill -0 "$c" 2>/dev/null || { echo "process $c is still there"; return 1; }
+        if kill -0 "$c" 2>/dev/null && tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null | grep -q 'lab08'; then
+            echo "process $c is still there: $(tr '\0' ' ' <"/proc/$c/cmdline")"
+            return 1
+        fi
     done
     no_lab_processes
 }
