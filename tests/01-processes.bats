@@ -48,12 +48,7 @@ signal_on_line() {
 
 @test "lab01: --list names every scenario (name, two spaces, description), in demo order" {
     run lab 01 --list
-    assert_success
-    [ "${#lines[@]}" -eq "${#SCENARIOS[@]}" ]
-    local i
-    for i in "${!SCENARIOS[@]}"; do
-        [[ "${lines[$i]}" =~ ^${SCENARIOS[$i]}\ \ [^\ ] ]] || { echo "line $i: ${lines[$i]}"; return 1; }
-    done
+    assert_scenario_list "${SCENARIOS[@]}"
 }
 
 @test "lab01: --help prints the usage and exits 0" {

@@ -51,12 +51,7 @@ assert_nothing_left() {
 
 @test "lab04: --list names every scenario (name, two spaces, description), in demo order" {
     run lab 04 --list
-    assert_success
-    [ "${#lines[@]}" -eq "${#SCENARIOS[@]}" ]
-    local i
-    for i in "${!SCENARIOS[@]}"; do
-        [[ "${lines[$i]}" =~ ^${SCENARIOS[$i]}\ \ [^\ ] ]] || { echo "line $i: ${lines[$i]}"; return 1; }
-    done
+    assert_scenario_list "${SCENARIOS[@]}"
 }
 
 @test "lab04: --help prints the usage (modes, options, the bench) and exits 0" {
