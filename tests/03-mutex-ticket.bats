@@ -91,6 +91,14 @@ at_least() {
     assert_usage_error "has no modes"
     run --separate-stderr lab 03 counter --mode
     assert_usage_error "needs a value"
+    run --separate-stderr lab 03 robust --mode=bogus
+    assert_usage_error "unknown mode 'bogus' for scenario 'robust'"
+    run --separate-stderr lab 03 money extra
+    assert_usage_error "unexpected argument 'extra'"
+    run --separate-stderr lab 03 money --threads
+    assert_usage_error "'--threads' needs a number"
+    run --separate-stderr lab 03 shared_value --iters 3
+    assert_usage_error "does not apply to scenario 'shared_value'"
     LAB_SECOND_MS=0 run --separate-stderr lab 03 money
     assert_usage_error "bad LAB_SECOND_MS"
     LAB_SEED=x run --separate-stderr lab 03 money
