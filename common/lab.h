@@ -10,6 +10,7 @@
 #include "pqueue.h"
 #include "proc.h"
 #include "rng.h"
+#include "shm.h"
 #include "thread.h"
 #include "watchdog.h"
 

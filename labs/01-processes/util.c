@@ -15,7 +15,6 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 int l01_money = 100;
@@ -23,16 +22,12 @@ int l01_money = 100;
 struct l01_probe *l01_probe_new(void)
 {
     /* Anonymous and shared: no name in /dev/shm, nothing to clean up but the mapping. */
-    void *p = mmap(NULL, sizeof(struct l01_probe), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        die("mmap:");
-    return memset(p, 0, sizeof(struct l01_probe));
+    return lab_shared_alloc(sizeof(struct l01_probe));
 }
 
 void l01_probe_free(struct l01_probe *p)
 {
-    if (p && munmap(p, sizeof *p) != 0)
-        die("munmap:");
+    lab_shared_free(p, sizeof *p);
 }
 
 int l01_proc_stat(pid_t pid, char *state, pid_t *ppid)

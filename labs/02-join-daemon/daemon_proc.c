@@ -132,7 +132,7 @@ static int main_program(struct lab_proc *self)
 int run_daemon_proc(const char *mode)
 {
     (void)mode;
-    dp = shared_alloc(sizeof *dp);
+    dp = lab_shared_alloc(sizeof *dp);
     lab_say("p.daemon = True; p.start()   (zhangsan: alive, sleep 2, dies normally)");
     lab_say("q.start()                     (a non-daemon child with a 3-unit job)");
     lab_say("print('主进程')  and the main code ends");
@@ -161,7 +161,7 @@ int run_daemon_proc(const char *mode)
                dp->set_after_start == EINVAL ? "EINVAL" : "0", dp->start_twice == EINVAL ? "EINVAL" : "0");
     int ok = prog_code == 0 && atomic_load(&dp->recorded) && final_line == 0 && term_signal == SIGTERM
              && finished && dp->set_after_start == EINVAL && dp->start_twice == EINVAL;
-    shared_free(dp, sizeof *dp);
+    lab_shared_free(dp, sizeof *dp);
     dp = NULL;
     return ok ? 0 : 1;
 }

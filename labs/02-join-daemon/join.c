@@ -66,7 +66,7 @@ static int task(struct lab_proc *self)
 int run_join(const char *mode)
 {
     (void)mode;
-    struct join_shared *sh = shared_alloc(sizeof *sh);
+    struct join_shared *sh = lab_shared_alloc(sizeof *sh);
     struct task_arg arg = { "zhao", 1, 3, sh };
     struct lab_proc p = LAB_PROC_INIT(task, &arg);
 
@@ -83,7 +83,7 @@ int run_join(const char *mode)
                    && sh->log.ev[1] == EV_OVER(1) && sh->log.ev[2] == EV_MAIN;
     lab_say("the parent waited %.1f units in join() for the child's 3-unit sleep", waited);
     lab_result("join", "order_ok=%d exitcode=%d elapsed_units=%.1f", order_ok, code, round1(waited));
-    shared_free(sh, sizeof *sh);
+    lab_shared_free(sh, sizeof *sh);
     return order_ok && code == 0 ? 0 : 1;
 }
 
@@ -94,7 +94,7 @@ int run_join(const char *mode)
 static int join_loop(const char *scenario, bool serial)
 {
     int n = (int)lab_opt("children");
-    struct join_shared *sh = shared_alloc(sizeof *sh);
+    struct join_shared *sh = lab_shared_alloc(sizeof *sh);
     struct task_arg args[8];
     struct lab_proc procs[8];
     int expect = serial ? n * (n + 1) / 2 : n;
@@ -133,7 +133,7 @@ static int join_loop(const char *scenario, bool serial)
             serial ? "each join() waits before the next start()" : "the children sleep side by side", max_running);
     lab_result(scenario, "elapsed_units=%.1f expected_units=%d children=%d max_running=%d order_ok=%d",
                round1(elapsed), expect, n, max_running, order_ok);
-    shared_free(sh, sizeof *sh);
+    lab_shared_free(sh, sizeof *sh);
     if (serial && max_running != 1)
         return 1;
     return order_ok && !bad_exit ? 0 : 1;

@@ -20,9 +20,7 @@ struct ev_log {
     int ev[EV_MAX];        /* event codes, in the order they were claimed */
 };
 
-/* Shared memory that children inherit (mmap MAP_SHARED|MAP_ANONYMOUS), zero-filled. */
-void *shared_alloc(size_t size);
-void shared_free(void *p, size_t size);
+/* Shared memory that children inherit: lab_shared_alloc/lab_shared_free of common/shm.h. */
 
 /* Append an event code (thread- and process-safe); ignores events past EV_MAX. */
 void ev_add(struct ev_log *log, int code);

@@ -21,23 +21,8 @@
 #include "lab02.h"
 
 #include <math.h>
-#include <sys/mman.h>
 
 /* ==== Shared helpers ==== */
-
-void *shared_alloc(size_t size)
-{
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        die("mmap(%zu bytes, MAP_SHARED):", size);
-    return p;   /* anonymous mappings start zero-filled */
-}
-
-void shared_free(void *p, size_t size)
-{
-    if (p && munmap(p, size) == -1)
-        die("munmap:");
-}
 
 void ev_add(struct ev_log *log, int code)
 {

@@ -189,7 +189,7 @@ static int run_example(lab_proc_fn fn)
 int run_daemon_thread(const char *mode)
 {
     (void)mode;
-    dt = shared_alloc(sizeof *dt);
+    dt = lab_shared_alloc(sizeof *dt);
 
     lab_say("example 1: t = Thread(target=task, args=('zhao',)); t.daemon = True; t.start(); print('主')");
     int code1 = run_example(zhao_main);
@@ -220,7 +220,7 @@ int run_daemon_thread(const char *mode)
                dt->set_after_start == EINVAL ? "EINVAL" : "0", dt->start_twice == EINVAL ? "EINVAL" : "0");
     int ok = code1 == 0 && code2 == 0 && !zhao_over && order_ok
              && dt->set_after_start == EINVAL && dt->start_twice == EINVAL;
-    shared_free(dt, sizeof *dt);
+    lab_shared_free(dt, sizeof *dt);
     dt = NULL;
     return ok ? 0 : 1;
 }

@@ -7,7 +7,7 @@
  *   - the values add up on both sides                 (checksum_ok=1),
  *   - each producer's items arrived in its own order  (per_producer_fifo=1),
  *   - no item was consumed before it was produced.
- * The records live in shared memory (pc_shared_alloc, made before fork) and each is a single
+ * The records live in shared memory (lab_shared_alloc, made before fork) and each is a single
  * __atomic operation, so threads and processes use the same code.
  *
  * Python ↔ C: Python programs usually just print; here the books are the "assert" the notes
@@ -19,23 +19,6 @@
 
 #include <inttypes.h>
 #include <stdio.h>
-#include <sys/mman.h>
-
-/* ==== Shared memory ==== */
-
-void *pc_shared_alloc(size_t size)
-{
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        die("mmap(%zu bytes, MAP_SHARED):", size);
-    return p;   /* anonymous mappings start zero-filled */
-}
-
-void pc_shared_free(void *p, size_t size)
-{
-    if (p && munmap(p, size) == -1)
-        die("munmap:");
-}
 
 /* ==== The ledger ==== */
 
@@ -45,7 +28,7 @@ struct pc_ledger *pc_ledger_new(int producers, int items)
     /* one mapping: header, then the stamps (8-byte aligned), then the counts */
     size_t head = (sizeof(struct pc_ledger) + 7) & ~(size_t)7;
     size_t bytes = head + 2 * n * sizeof(long) + n;
-    char *base = pc_shared_alloc(bytes);
+    char *base = lab_shared_alloc(bytes);
     struct pc_ledger *l = (struct pc_ledger *)base;
     l->producers = producers;
     l->items = items;
@@ -59,7 +42,7 @@ struct pc_ledger *pc_ledger_new(int producers, int items)
 void pc_ledger_free(struct pc_ledger *l)
 {
     if (l)
-        pc_shared_free(l, l->bytes);
+        lab_shared_free(l, l->bytes);
 }
 
 /* splitmix64 of (p, s): a value that differs for every item, so a swapped or repeated item shows

@@ -67,9 +67,7 @@ bool pc_check_ok(const struct pc_check *c);
 int pc_opt(const char *name, int scenario_default);
 /* A bound for waits that should end by themselves: generous, in real milliseconds. */
 double pc_budget_ms(double units);
-/* Shared, zero-filled memory that forked children inherit. */
-void *pc_shared_alloc(size_t size);
-void pc_shared_free(void *p, size_t size);
+/* Shared, zero-filled memory that forked children inherit: common/shm.h. */
 
 /* ==== The scenarios ==== */
 
