@@ -362,6 +362,24 @@ static void t_pqueue_processes(void)
     lab_pq_destroy(q);
 }
 
+/* ---- shared memory ---- */
+static int write_shared(struct lab_proc *p)
+{
+    int *box = p->arg;
+    box[1] = 666;
+    return 0;
+}
+
+static void t_shared_memory(void)
+{
+    int *box = lab_shared_alloc(2 * sizeof *box);
+    CHECK(box[0] == 0 && box[1] == 0);   /* zero-filled */
+    struct lab_proc p = LAB_PROC_INIT(write_shared, box);
+    CHECK(lab_proc_start(&p) == 0 && lab_proc_join(&p) == 0);
+    CHECK(box[1] == 666);                /* the child's write is the parent's too */
+    lab_shared_free(box, 2 * sizeof *box);
+}
+
 /* ---- the watchdog ---- */
 static void wd_report(void *arg, double silent_ms)
 {
@@ -422,6 +440,7 @@ static const struct test tests[] = {
     { "cleanup_signal", t_cleanup_signal },
     { "pqueue_api", t_pqueue_api },
     { "pqueue_processes", t_pqueue_processes },
+    { "shared_memory", t_shared_memory },
     { "watchdog", t_watchdog },
     { "colors", t_colors },
     { 0 }
