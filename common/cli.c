@@ -316,12 +316,16 @@ int lab_main(const struct lab_program *p, int argc, char **argv)
             return 0;
         }
         if (strcmp(a, "--list") == 0) {
+            if (argc != 2)
+                lab_usage_error("--list takes no other argument");
             print_list();
             return 0;
         }
         if (strcmp(a, "--bench") == 0) {
             if (p->bench == NULL)
                 lab_usage_error("this lab has no benchmark");
+            if (argc != 2)
+                lab_usage_error("--bench takes no other argument");
             return p->bench();
         }
         if (strncmp(a, "--", 2) == 0 && a[2] != '\0') {

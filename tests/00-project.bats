@@ -62,6 +62,8 @@ lab_dirs() { ls -d "$ROOT"/labs/[0-9][0-9]-*/ | sed 's:/$::'; }
         assert_usage_error "unknown scenario 'no_such_scenario'"
         run --separate-stderr lab "$nn" --no-such-option
         assert_usage_error "unknown option '--no-such-option'"
+        run --separate-stderr lab "$nn" --list extra
+        assert_usage_error "--list takes no other argument"
         LAB_SECOND_MS=fast run --separate-stderr lab "$nn" --list
         assert_usage_error "bad LAB_SECOND_MS"
         LAB_SEED=-1 run --separate-stderr lab "$nn" --list

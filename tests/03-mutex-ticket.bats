@@ -44,12 +44,7 @@ at_least() {
 
 @test "lab03: --list names every scenario (name, two spaces, description), in demo order" {
     run lab 03 --list
-    assert_success
-    [ "${#lines[@]}" -eq "${#SCENARIOS[@]}" ]
-    local i
-    for i in "${!SCENARIOS[@]}"; do
-        [[ "${lines[$i]}" =~ ^${SCENARIOS[$i]}\ \ [^\ ] ]] || { echo "line $i: ${lines[$i]}"; return 1; }
-    done
+    assert_scenario_list "${SCENARIOS[@]}"
 }
 
 @test "lab03: --help prints the usage, the modes and the options, exits 0" {
