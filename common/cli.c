@@ -251,10 +251,14 @@ int lab_run_scenario_in_child(const char *name, const char *mode)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+static bool in_demo;
+bool lab_in_demo(void) { return in_demo; }
+
 /* The default guided demo: every scenario, every mode, in table order. */
 static int default_demo(void)
 {
     int parts = 0, bad = 0;
+    in_demo = true;
     lab_say("%s%s - lab %d: %s. The guided demo runs every scenario; `%s --list` names them.%s",
             lab_color(LAB_BOLD), prog_name, prog->number, prog->title, prog_name, lab_color(LAB_RESET));
     for (const struct lab_scenario *s = prog->scenarios; s->name; s++) {
@@ -280,6 +284,7 @@ static int default_demo(void)
             lab_say("%s", "");
         } while (p);
     }
+    in_demo = false;
     if (bad == 0)
         lab_say("demo: %d parts, every one behaved as the lesson says", parts);
     else

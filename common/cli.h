@@ -90,6 +90,9 @@ int lab_run_scenario(const char *name, const char *mode);
  * child's exit status, or 128+signal. */
 int lab_run_scenario_in_child(const char *name, const char *mode);
 
+/* True while the default guided demo runs (a scenario may show more there, say a picture). */
+bool lab_in_demo(void);
+
 /* "lab01" (for messages), and the lab number. */
 const char *lab_prog_name(void);
 int lab_number(void);

@@ -47,9 +47,8 @@ static struct lab_opt opts[] = {
     { 0 }
 };
 
-static bool demo_timeline;   /* the guided demo draws the timeline of gil py2/py3 */
 
-bool timeline_on(void) { return demo_timeline || lab_opt("timeline"); }
+bool timeline_on(void) { return lab_opt("timeline"); }
 
 /* ==== helpers shared by the scenarios ==== */
 
@@ -151,7 +150,8 @@ static int run_gil(const char *mode)
     enum gil_mode m = gil_mode_parse(mode);
     size_t ncpu = (size_t)lab_opt("threads"), nio = (size_t)lab_opt("io"), nt = ncpu + nio;
     unsigned long n = (unsigned long)lab_opt("work");
-    bool tl = timeline_on();
+    /* The picture students remember: the guided demo draws who holds the GIL under py2 and py3. */
+    bool tl = timeline_on() || (lab_in_demo() && m != GIL_NONE);
     struct gil g;
     struct gate gate;
     struct interp_shared sh;
@@ -379,7 +379,7 @@ static int run_gil_money(const char *mode)
     return ok ? 0 : 1;
 }
 
-/* ==== the guided demo: the default tour, with the timeline of gil py2 and py3 ==== */
+/* ==== the scenarios (the guided demo is the default tour; gil py2/py3 draw the timeline there) ==== */
 
 static const struct lab_scenario scenarios[] = {
     { "gil", "2 CPU + 1 IO thread run bytecode: no GIL, Python 2 ticks, Python 3 interval",
@@ -397,46 +397,9 @@ static const struct lab_scenario scenarios[] = {
     { 0 }
 };
 
-static int demo(void)
-{
-    int parts = 0, bad = 0;
-    printf("%slab06 - lab 6: the GIL. C has no GIL, so this lab builds one like CPython's and switches it on and off.%s\n",
-           lab_color(LAB_BOLD), lab_color(LAB_RESET));
-    printf("`lab06 --list` names the scenarios; each one alone: lab06 SCENARIO [--mode=M] [--timeline]\n");
-    for (const struct lab_scenario *s = scenarios; s->name; s++) {
-        const char *p = s->modes;
-        do {
-            char mode[32] = "";
-            const char *m = NULL;
-            if (p) {
-                size_t len = strcspn(p, ",");
-                snprintf(mode, sizeof mode, "%.*s", (int)len, p);
-                m = mode;
-                p = p[len] ? p + len + 1 : NULL;
-            }
-            /* The picture students remember: who holds the GIL, under py2 and under py3. */
-            demo_timeline = strcmp(s->name, "gil") == 0 && m && strcmp(m, "none") != 0;
-            int got = lab_run_scenario(s->name, m);
-            demo_timeline = false;
-            parts++;
-            if (got != 0) {
-                bad++;
-                printf("%sdemo: %s%s%s ended with status %d, expected 0%s\n", lab_color(LAB_RED), s->name,
-                       m ? " --mode=" : "", m ? m : "", got, lab_color(LAB_RESET));
-            }
-            printf("\n");
-        } while (p);
-    }
-    if (bad == 0)
-        printf("demo: %d parts, every one behaved as the lesson says\n", parts);
-    else
-        printf("demo: %d of %d parts did not behave as the lesson says\n", bad, parts);
-    return bad ? 1 : 0;
-}
-
 int main(int argc, char **argv)
 {
     static const struct lab_program prog = { 6, "the GIL, built in C: CPU-bound vs IO-bound, threads vs processes",
-                                             scenarios, opts, demo, bench };
+                                             scenarios, opts, NULL, bench };
     return lab_main(&prog, argc, argv);
 }
