@@ -82,3 +82,12 @@ lab_dirs() { ls -d "$ROOT"/labs/[0-9][0-9]-*/ | sed 's:/$::'; }
     done < <(readme_commands "$ROOT")
     [ "$count" -ge 5 ]
 }
+
+@test "project: make asan builds (AddressSanitizer + UBSan) and the unit tests run clean under it" {
+    MAKEFLAGS= run timeout -k 5 300 make -C "$ROOT" -s -j2 asan
+    assert_success
+    refute_output --regexp '(warning|error):'
+    run timeout -k 5 120 "$ROOT/build/asan/unit_common"
+    assert_success
+    refute_output --regexp 'AddressSanitizer|runtime error|LeakSanitizer'
+}

@@ -30,7 +30,7 @@ struct table {
     enum ph_mode mode;
     int meals;
     struct tlock fork[NPHIL];
-    char fork_name[NPHIL][8];
+    char fork_name[NPHIL][16];
     sem_t waiter;                  /* waiter mode: 4 seats */
     pthread_mutex_t count_lock;
     int eaten[NPHIL];              /* guarded by count_lock */
