@@ -18,39 +18,6 @@ thread_text() {
 # The named objects and temp entries of this lab (other labs' tests may run at the same time).
 my_snapshot() { ipc_snapshot | grep lab02 || true; }
 
-# The stopped Unix daemon is not our child: its zombie (named lab02) waits for the process that
-# adopted it to reap it, which may take a moment on a loaded machine.  Wait up to 2.5 s for that;
-# no_lab_processes afterwards still fails on anything left.
-settle_lab_processes() {
-    local _
-    for _ in $(seq 1 50); do no_lab_processes 2>/dev/null && return 0; sleep 0.05; done
-}
-
-# signal_on_line SIG REGEX OUT ARGS... - start the lab with ARGS in the background (stdout and
-# stderr to OUT), wait (at most 10 s) for a line matching REGEX, send SIG, and wait (at most 10 s)
-# for the lab to end.  Sets sig_status to its exit status.  Waiting for the line, not a fixed
-# delay, makes the signal land at the same point of the scenario on a loaded machine too.
-signal_on_line() {
-    local sig="$1" regex="$2" out="$3" pid _
-    shift 3
-    "$BUILD/lab$LAB" "$@" >"$out" 2>&1 3>&- &
-    pid=$!
-    for _ in $(seq 1 200); do grep -Eq -- "$regex" "$out" && break; sleep 0.05; done
-    if ! grep -Eq -- "$regex" "$out"; then
-        kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-        printf 'no line /%s/ within 10 s:\n%s\n' "$regex" "$(cat "$out")" >&2
-        return 1
-    fi
-    kill -s "$sig" "$pid"
-    for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-        echo "the lab did not end within 10 s of SIG$sig" >&2
-        return 1
-    fi
-    sig_status=0
-    wait "$pid" || sig_status=$?
-}
 
 # ge A B - A >= B for decimals.
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
