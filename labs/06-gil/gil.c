@@ -141,6 +141,75 @@ void workers_join(struct worker *w, size_t n)
             lab_thread_join(w[i].th);
 }
 
+void crew_init(struct crew *c, size_t n, enum gil_mode m, long interval_us, long check_interval,
+               bool timeline, int parties)
+{
+    gil_init(&c->g, m, interval_us, check_interval, timeline);
+    gate_init(&c->gate);
+    c->has_sh = parties > 0;
+    if (c->has_sh)
+        interp_shared_init(&c->sh, parties);
+    c->w = xcalloc(n, sizeof *c->w);
+    c->n = n;
+}
+
+void crew_worker(struct crew *c, size_t i, const char *name, int cpu, size_t tl_events)
+{
+    gil_thread_init(&c->w[i].gt, &c->g, name, tl_events);
+    c->w[i].sh = c->has_sh ? &c->sh : NULL;
+    c->w[i].gate = &c->gate;
+    c->w[i].cpu = cpu;
+}
+
+double crew_run(struct crew *c)
+{
+    if (workers_start(c->w, c->n, WORKER_STACK) != 0)
+        die("could not start %zu threads", c->n);
+    double t0 = lab_now_ms();
+    c->g.t0_ns = lab_now_ns();
+    gate_open(&c->gate);
+    workers_join(c->w, c->n);
+    return lab_elapsed_ms(t0);
+}
+
+u128 crew_sum(const struct crew *c, unsigned long *instr)
+{
+    u128 sum = 0;
+    unsigned long total = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        sum += c->w[i].result;
+        total += c->w[i].ninstr;
+    }
+    if (instr)
+        *instr = total;
+    return sum;
+}
+
+unsigned long crew_handoffs(const struct crew *c)
+{
+    return c->g.switch_number > 0 ? c->g.switch_number - 1 : 0;
+}
+
+void crew_timeline(const struct crew *c, size_t max_rows)
+{
+    const struct gil_thread **rows = xcalloc(c->n, sizeof *rows);
+    for (size_t i = 0; i < c->n; i++)
+        rows[i] = &c->w[i].gt;
+    gil_timeline_draw(rows, c->n, max_rows);
+    free(rows);
+}
+
+void crew_destroy(struct crew *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        gil_thread_destroy(&c->w[i].gt);
+    free(c->w);
+    if (c->has_sh)
+        interp_shared_destroy(&c->sh);
+    gate_destroy(&c->gate);
+    gil_destroy(&c->g);
+}
+
 static const char *yes(bool b) { return b ? "yes" : "NO"; }
 
 /* ==== gil: N threads in each mode ==== */
@@ -152,26 +221,19 @@ static int run_gil(const char *mode)
     unsigned long n = (unsigned long)lab_opt("work");
     /* The picture students remember: the guided demo draws who holds the GIL under py2 and py3. */
     bool tl = timeline_on() || (lab_in_demo() && m != GIL_NONE);
-    struct gil g;
-    struct gate gate;
-    struct interp_shared sh;
-    gil_init(&g, m, (long)lab_opt("interval-us"), (long)lab_opt("check-interval"), tl);
-    gate_init(&gate);
-    interp_shared_init(&sh, 1);
-    struct worker *w = xcalloc(nt, sizeof *w);
+    struct crew c;
+    crew_init(&c, nt, m, (long)lab_opt("interval-us"), (long)lab_opt("check-interval"), tl, 1);
+    struct gil *g = &c.g;
     for (size_t i = 0; i < nt; i++) {
         char name[16];
         if (i < ncpu) {
             snprintf(name, sizeof name, "cpu-%u", (unsigned)(i + 1));
-            code_cpu_job(&w[i].code, i * n, (i + 1) * n);       /* thread k sums range(k*n, (k+1)*n) */
+            code_cpu_job(&c.w[i].code, i * n, (i + 1) * n);     /* thread k sums range(k*n, (k+1)*n) */
         } else {
             snprintf(name, sizeof name, "io-%u", (unsigned)(i - ncpu + 1));
-            code_io_job(&w[i].code, IO_ROUNDS, IO_UNITS, IO_CHUNK);
+            code_io_job(&c.w[i].code, IO_ROUNDS, IO_UNITS, IO_CHUNK);
         }
-        gil_thread_init(&w[i].gt, &g, name, TL_EVENTS);
-        w[i].sh = &sh;
-        w[i].gate = &gate;
-        w[i].cpu = -1;
+        crew_worker(&c, i, name, -1, TL_EVENTS);
     }
     if (m == GIL_NONE)
         printf("mode none: no GIL, as in C (and Jython): %zu threads run the bytecode in parallel\n", nt);
@@ -184,54 +246,34 @@ static int run_gil(const char *mode)
     printf("%zu CPU-bound threads: res += i + i**2 + i**3 over range(k*%lu, (k+1)*%lu); %zu IO-bound: %d x sleep(%.2f) + a short loop\n",
            ncpu, n, n, nio, IO_ROUNDS, IO_UNITS);
 
-    if (workers_start(w, nt, WORKER_STACK) != 0)
-        die("could not start %zu threads", nt);
-    double t0 = lab_now_ms();
-    g.t0_ns = lab_now_ns();
-    gate_open(&gate);
-    workers_join(w, nt);
-    double ms = lab_elapsed_ms(t0);
+    double ms = crew_run(&c);
 
-    u128 sum = 0, want = cpu_expected(ncpu * n) + (u128)nio * IO_ROUNDS * cpu_expected(IO_CHUNK);
-    unsigned long instr = 0;
-    for (size_t i = 0; i < nt; i++) {
-        sum += w[i].result;
-        instr += w[i].ninstr;
-    }
-    int max_inside = atomic_load(&g.max_inside);
-    unsigned long drops = atomic_load(&g.drops);
+    unsigned long instr;
+    u128 sum = crew_sum(&c, &instr), want = cpu_expected(ncpu * n) + (u128)nio * IO_ROUNDS * cpu_expected(IO_CHUNK);
+    int max_inside = atomic_load(&g->max_inside);
+    unsigned long drops = atomic_load(&g->drops);
     char b1[48], b2[48];
     printf("checksum %s (expected %s): %s\n", u128_str(sum, b1), u128_str(want, b2), yes(sum == want));
     printf("at most %d thread(s) inside the interpreter at once (max_inside)%s\n", max_inside,
            m == GIL_NONE ? ": without a GIL nothing stops them" : ": the GIL lets one thread run bytecode");
     printf("hand-offs %lu, drop requests %lu, drops at a check %lu (while someone waited %lu, re-taken by the dropper %lu), IO releases %lu\n",
-           g.switch_number > 0 ? g.switch_number - 1 : 0, (unsigned long)atomic_load(&g.drop_requests), drops,
-           (unsigned long)atomic_load(&g.contested), (unsigned long)atomic_load(&g.retakes),
-           (unsigned long)atomic_load(&g.io_releases));
+           crew_handoffs(&c), (unsigned long)atomic_load(&g->drop_requests), drops,
+           (unsigned long)atomic_load(&g->contested), (unsigned long)atomic_load(&g->retakes),
+           (unsigned long)atomic_load(&g->io_releases));
     bool ticks_ok = true;
     if (m == GIL_PY2) {
-        ticks_ok = drops == instr / (unsigned long)g.check_interval;
-        printf("py2 ticks: %lu bytecodes / %ld = %lu drops: %s\n", instr, g.check_interval,
-               instr / (unsigned long)g.check_interval, yes(ticks_ok));
+        ticks_ok = drops == instr / (unsigned long)g->check_interval;
+        printf("py2 ticks: %lu bytecodes / %ld = %lu drops: %s\n", instr, g->check_interval,
+               instr / (unsigned long)g->check_interval, yes(ticks_ok));
     }
-    if (tl) {
-        const struct gil_thread **rows = xcalloc(nt, sizeof *rows);
-        for (size_t i = 0; i < nt; i++)
-            rows[i] = &w[i].gt;
-        gil_timeline_draw(rows, nt, 16);
-        free(rows);
-    }
+    if (tl)
+        crew_timeline(&c, 16);
     lab_result("gil", "mode=%s threads=%zu cpu_threads=%zu io_threads=%zu work=%lu checksum=%s max_inside=%d handoffs=%lu "
                "drop_requests=%lu drops=%lu instructions=%lu interval_us=%ld check_interval=%ld elapsed_ms=%.1f",
                gil_mode_name(m), nt, ncpu, nio, n, u128_str(sum, b1), max_inside,
-               g.switch_number > 0 ? g.switch_number - 1 : 0, (unsigned long)atomic_load(&g.drop_requests), drops,
-               instr, g.interval_us, g.check_interval, ms);
-    for (size_t i = 0; i < nt; i++)
-        gil_thread_destroy(&w[i].gt);
-    free(w);
-    interp_shared_destroy(&sh);
-    gate_destroy(&gate);
-    gil_destroy(&g);
+               crew_handoffs(&c), (unsigned long)atomic_load(&g->drop_requests), drops,
+               instr, g->interval_us, g->check_interval, ms);
+    crew_destroy(&c);
     bool ok = sum == want && ticks_ok && (m == GIL_NONE || max_inside == 1);
     return ok ? 0 : 1;
 }
@@ -248,39 +290,24 @@ static int run_convoy(const char *mode)
     int ncpus = allowed_cpus(cpus, 2);
     if (ncpus < 1)
         ncpus = 0;
-    struct gil g;
-    struct gate gate;
-    struct interp_shared sh;
-    gil_init(&g, m, (long)lab_opt("interval-us"), (long)lab_opt("check-interval"), tl);
-    gate_init(&gate);
-    interp_shared_init(&sh, 1);
-    struct worker *w = xcalloc(nt, sizeof *w);
+    struct crew c;
+    crew_init(&c, nt, m, (long)lab_opt("interval-us"), (long)lab_opt("check-interval"), tl, 1);
+    struct gil *g = &c.g;
     for (size_t i = 0; i < nt; i++) {
         char name[16];
         snprintf(name, sizeof name, "cpu-%u", (unsigned)(i + 1));
-        code_cpu_job(&w[i].code, i * n, (i + 1) * n);
-        gil_thread_init(&w[i].gt, &g, name, TL_EVENTS);
-        w[i].sh = &sh;
-        w[i].gate = &gate;
-        w[i].cpu = ncpus > 0 ? cpus[i % (size_t)ncpus] : -1;   /* one thread per core */
+        code_cpu_job(&c.w[i].code, i * n, (i + 1) * n);
+        crew_worker(&c, i, name, ncpus > 0 ? cpus[i % (size_t)ncpus] : -1, TL_EVENTS);   /* one thread per core */
     }
     printf("%zu CPU-bound threads on %d core(s), mode %s: after each drop at a check, does the dropper take the GIL straight back?\n",
            nt, ncpus, gil_mode_name(m));
-    if (workers_start(w, nt, WORKER_STACK) != 0)
-        die("could not start %zu threads", nt);
-    g.t0_ns = lab_now_ns();
-    gate_open(&gate);
-    workers_join(w, nt);
+    crew_run(&c);
 
-    u128 sum = 0;
-    unsigned long instr = 0;
-    for (size_t i = 0; i < nt; i++) {
-        sum += w[i].result;
-        instr += w[i].ninstr;
-    }
-    unsigned long drops = atomic_load(&g.drops), contested = atomic_load(&g.contested),
-                  retakes = atomic_load(&g.retakes), requests = atomic_load(&g.drop_requests);
-    unsigned long handoffs = g.switch_number > 0 ? g.switch_number - 1 : 0;
+    unsigned long instr;
+    u128 sum = crew_sum(&c, &instr);
+    unsigned long drops = atomic_load(&g->drops), contested = atomic_load(&g->contested),
+                  retakes = atomic_load(&g->retakes), requests = atomic_load(&g->drop_requests);
+    unsigned long handoffs = crew_handoffs(&c);
     int pct = contested ? (int)(100.0 * (double)retakes / (double)contested + 0.5) : 0;
     char b1[48];
     printf("drops at a check %lu; with another thread waiting %lu; re-taken at once by the dropper %lu (%d%%); hand-offs %lu\n",
@@ -288,27 +315,17 @@ static int run_convoy(const char *mode)
     bool ok = sum == cpu_expected(nt * n);
     if (m == GIL_PY2) {
         printf("py2: the dropper is still on its CPU and running; the waiter must first wake up: the dropper usually wins (convoy)\n");
-        ok = ok && drops == instr / (unsigned long)g.check_interval;
+        ok = ok && drops == instr / (unsigned long)g->check_interval;
     } else {
         printf("py3: %lu drop requests; after a forced drop the dropper waits until another thread has the GIL: no retakes\n", requests);
         ok = ok && retakes == 0;
     }
-    if (tl) {
-        const struct gil_thread **rows = xcalloc(nt, sizeof *rows);
-        for (size_t i = 0; i < nt; i++)
-            rows[i] = &w[i].gt;
-        gil_timeline_draw(rows, nt, 16);
-        free(rows);
-    }
+    if (tl)
+        crew_timeline(&c, 16);
     lab_result("convoy", "mode=%s cpus=%d threads=%zu checksum=%s instructions=%lu drops=%lu contested=%lu retakes=%lu "
                "retake_pct=%d handoffs=%lu drop_requests=%lu",
                gil_mode_name(m), ncpus, nt, u128_str(sum, b1), instr, drops, contested, retakes, pct, handoffs, requests);
-    for (size_t i = 0; i < nt; i++)
-        gil_thread_destroy(&w[i].gt);
-    free(w);
-    interp_shared_destroy(&sh);
-    gate_destroy(&gate);
-    gil_destroy(&g);
+    crew_destroy(&c);
     return ok ? 0 : 1;
 }
 
@@ -319,63 +336,40 @@ static int run_gil_money(const char *mode)
     bool lock = strcmp(mode, "lock") == 0;
     size_t nt = (size_t)lab_opt("money-threads");
     bool tl = timeline_on();
-    struct gil g;
-    struct gate gate;
-    struct interp_shared sh;
-    gil_init(&g, GIL_PY3, (long)lab_opt("interval-us"), (long)lab_opt("check-interval"), tl);
-    gate_init(&gate);
-    interp_shared_init(&sh, (int)nt);
-    sh.globals[0] = 100;                                  /* money = 100 */
-    struct worker *w = xcalloc(nt, sizeof *w);
+    struct crew c;
+    crew_init(&c, nt, GIL_PY3, (long)lab_opt("interval-us"), (long)lab_opt("check-interval"), tl, (int)nt);
+    struct interp_shared *sh = &c.sh;
+    sh->globals[0] = 100;                                 /* money = 100 */
     for (size_t i = 0; i < nt; i++) {
         char name[16];
         snprintf(name, sizeof name, "task-%u", (unsigned)(i + 1));
-        code_money(&w[i].code, lock, !lock, 0.1);
-        gil_thread_init(&w[i].gt, &g, name, tl ? 64 : 0);
-        w[i].sh = &sh;
-        w[i].gate = &gate;
-        w[i].cpu = -1;
+        code_money(&c.w[i].code, lock, !lock, 0.1);
+        crew_worker(&c, i, name, -1, tl ? 64 : 0);
     }
     if (lock)
         printf("%zu threads under the py3 GIL: with mutex: tmp = money; time.sleep(0.1); money = tmp - 1\n", nt);
     else
         printf("%zu threads under the py3 GIL, no user lock: tmp = money; time.sleep(0.1); money = tmp - 1\n", nt);
-    if (workers_start(w, nt, WORKER_STACK) != 0)
-        die("could not start %zu threads", nt);
-    double t0 = lab_now_ms();
-    g.t0_ns = lab_now_ns();
-    gate_open(&gate);
-    workers_join(w, nt);
-    double units = lab_elapsed_units(t0);
+    double units = crew_run(&c) / (double)lab_second_ms();
     char b1[48];
-    const char *final = u128_str(sh.globals[0], b1);
-    int max_inside = atomic_load(&g.max_inside);
+    const char *final = u128_str(sh->globals[0], b1);
+    int max_inside = atomic_load(&c.g.max_inside);
     if (lock) {
         printf("money = %s: the user lock made read-sleep-write one step; %lu acquires blocked, each with the GIL released\n",
-               final, sh.blocked_acquires);
+               final, sh->blocked_acquires);
         printf("(mutex.acquire() releases the GIL while it waits: holding it there would deadlock the model, P20)\n");
     } else {
         printf("money = %s, not 0: every thread read 100 before anyone wrote (the lab waits until all have read)\n", final);
         printf("the GIL was released by sleep(); the GIL protects the interpreter, not your read-modify-write\n");
     }
     printf("max_inside=%d, elapsed %.1f units (the notes: 100 x 0.1 s serialised by the lock = 10 s)\n", max_inside, units);
-    if (tl) {
-        const struct gil_thread **rows = xcalloc(nt, sizeof *rows);
-        for (size_t i = 0; i < nt; i++)
-            rows[i] = &w[i].gt;
-        gil_timeline_draw(rows, nt, 8);
-        free(rows);
-    }
+    if (tl)
+        crew_timeline(&c, 8);
     lab_result("gil_money", "mode=%s gil=py3 user_lock=%d threads=%zu final=%s max_inside=%d blocked_acquires=%lu elapsed_units=%.1f",
-               mode, lock ? 1 : 0, nt, final, max_inside, sh.blocked_acquires, units);
-    bool ok = sh.globals[0] == (lock ? 100 - (u128)nt : 99);
-    ok = ok && max_inside == 1 && !sh.bar_broken;
-    for (size_t i = 0; i < nt; i++)
-        gil_thread_destroy(&w[i].gt);
-    free(w);
-    interp_shared_destroy(&sh);
-    gate_destroy(&gate);
-    gil_destroy(&g);
+               mode, lock ? 1 : 0, nt, final, max_inside, sh->blocked_acquires, units);
+    bool ok = sh->globals[0] == (lock ? 100 - (u128)nt : 99);
+    ok = ok && max_inside == 1 && !sh->bar_broken;
+    crew_destroy(&c);
     return ok ? 0 : 1;
 }
 

@@ -42,6 +42,29 @@ size_t workers_start(struct worker *w, size_t n, size_t stack_size);
 void workers_join(struct worker *w, size_t n);
 void *worker_main(void *arg);
 
+/* A crew: n interpreter threads under one GIL, held at a gate until every one has started, so
+ * that the run measures the work and not thread creation.  The scenario fills in each worker's
+ * program (w[i].code) and calls crew_worker for its name, CPU and timeline buffer. */
+struct crew {
+    struct gil g;
+    struct gate gate;
+    struct interp_shared sh;    /* globals and barrier of the programs, when parties > 0 */
+    bool has_sh;
+    struct worker *w;
+    size_t n;
+};
+void crew_init(struct crew *c, size_t n, enum gil_mode m, long interval_us, long check_interval,
+               bool timeline, int parties);
+void crew_worker(struct crew *c, size_t i, const char *name, int cpu, size_t tl_events);
+/* Start every worker, open the gate, join them all; the elapsed ms from the gate. */
+double crew_run(struct crew *c);
+/* The sum of the workers' results; *instr gets the bytecodes they executed (may be NULL). */
+u128 crew_sum(const struct crew *c, unsigned long *instr);
+/* Hand-offs of the GIL between threads. */
+unsigned long crew_handoffs(const struct crew *c);
+void crew_timeline(const struct crew *c, size_t max_rows);
+void crew_destroy(struct crew *c);
+
 /* Timeline buffer per thread (events). */
 #define TL_EVENTS 16384
 

@@ -62,32 +62,19 @@ static struct cpu_run cpu_seq(unsigned long n, size_t workers, long interval_us)
 /* multithread(): `workers` threads, each runs the job; with or without the GIL. */
 static struct cpu_run cpu_threads(enum gil_mode m, unsigned long n, size_t workers, long interval_us)
 {
-    struct gil g;
-    struct gate gate;
-    gil_init(&g, m, interval_us, 100, false);
-    gate_init(&gate);
-    struct worker *w = xcalloc(workers, sizeof *w);
+    struct crew c;
+    crew_init(&c, workers, m, interval_us, 100, false, 0);
     for (size_t i = 0; i < workers; i++) {
         char name[16];
         snprintf(name, sizeof name, "job-%u", (unsigned)(i + 1));
-        code_cpu_job(&w[i].code, 0, n);
-        gil_thread_init(&w[i].gt, &g, name, 0);
-        w[i].gate = &gate;
-        w[i].cpu = -1;
+        code_cpu_job(&c.w[i].code, 0, n);
+        crew_worker(&c, i, name, -1, 0);
     }
-    if (workers_start(w, workers, WORKER_STACK) != 0)
-        die("could not start %zu threads", workers);
     struct cpu_run r = { 0, 0, 0 };
-    double t0 = lab_now_ms();
-    gate_open(&gate);
-    workers_join(w, workers);
-    r.ms = lab_elapsed_ms(t0);
-    for (size_t i = 0; i < workers; i++)
-        r.result += w[i].result;
-    r.handoffs = g.switch_number > 0 ? g.switch_number - 1 : 0;
-    free(w);
-    gate_destroy(&gate);
-    gil_destroy(&g);
+    r.ms = crew_run(&c);
+    r.result = crew_sum(&c, NULL);
+    r.handoffs = crew_handoffs(&c);
+    crew_destroy(&c);
     return r;
 }
 
