@@ -1,9 +1,11 @@
 /* common/cleanup.c - removal of named objects at exit and on signals; see cleanup.h. */
 #include "cleanup.h"
 #include "die.h"
+#include "prog.h"
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,8 +21,9 @@ struct entry {
 
 static struct entry table[MAX_CLEANUPS];
 static bool hooked;
+static void (*signal_hook)(void);
 
-void lab_proc_kill_all_from_signal(void);   /* proc.c */
+void lab_cleanup_set_signal_hook(void (*hook)(void)) { signal_hook = hook; }
 
 static void at_exit_hook(void) { lab_cleanup_all(); }
 
@@ -65,7 +68,8 @@ void lab_cleanup_all(void)
 static void on_signal(int sig)
 {
     /* Children first (they may be using the objects), then the objects, then die of sig. */
-    lab_proc_kill_all_from_signal();
+    if (signal_hook)
+        signal_hook();
     pid_t me = getpid();
     for (int i = MAX_CLEANUPS - 1; i >= 0; i--)
         if (table[i].pending && table[i].owner == me) {
@@ -90,3 +94,38 @@ void lab_cleanup_install(void)
 
 void lab_cleanup_unlink(void *path) { unlink((const char *)path); }
 void lab_cleanup_rmdir(void *path) { rmdir((const char *)path); }
+
+static void stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+}
+
+void lab_stop_signals_block(sigset_t *old)
+{
+    sigset_t stop;
+    stop_signals(&stop);
+    PT_CHECK(pthread_sigmask(SIG_BLOCK, &stop, old));
+}
+
+void lab_stop_signals_restore(const sigset_t *old) { PT_CHECK(pthread_sigmask(SIG_SETMASK, old, NULL)); }
+
+int lab_private_dir(char *path, size_t len, const char *prefix)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (tmp == NULL || *tmp == '\0')
+        tmp = "/tmp";
+    int n = snprintf(path, len, "%s/%sXXXXXX", tmp, prefix);
+    if (n < 0 || (size_t)n >= len) {
+        /* Usage error by hand: cli.h sits above this module. */
+        fflush(stdout);
+        fprintf(stderr, "%s: TMPDIR is too long: %s\nTry '%s --help' for more information.\n",
+                lab_prog_name(), tmp, lab_prog_name());
+        exit(LAB_EXIT_USAGE);
+    }
+    if (mkdtemp(path) == NULL)
+        die("mkdtemp %s:", path);
+    return lab_cleanup_add(lab_cleanup_rmdir, path);
+}

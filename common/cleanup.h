@@ -16,6 +16,9 @@
 #ifndef COMMON_CLEANUP_H
 #define COMMON_CLEANUP_H
 
+#include <signal.h>
+#include <stddef.h>
+
 typedef void (*lab_cleanup_fn)(void *arg);
 
 /* Register; returns an id for lab_cleanup_run/lab_cleanup_forget.  At most 64 pending. */
@@ -28,6 +31,21 @@ void lab_cleanup_forget(int id);
 void lab_cleanup_all(void);
 /* Install the SIGINT/SIGTERM/SIGHUP handlers (lab_main does). */
 void lab_cleanup_install(void);
+
+/* The hook the signal handler runs first, before the removals (the children may still be using the
+ * objects): proc.c installs one that terminates and reaps every child it started.  One hook. */
+void lab_cleanup_set_signal_hook(void (*hook)(void));
+
+/* Hold back SIGINT, SIGTERM and SIGHUP (saving the old mask in *old) across a step that the handler
+ * must never see half done, such as a fork and the recording of the child's pid; then restore. */
+void lab_stop_signals_block(sigset_t *old);
+void lab_stop_signals_restore(const sigset_t *old);
+
+/* A private directory "$TMPDIR/<prefix>XXXXXX" (/tmp when TMPDIR is unset) made with mkdtemp and
+ * registered for removal; its path is written to `path`.  Returns the cleanup id: register the
+ * files made in it after it, so that they are removed first.  A TMPDIR too long for `path` is a
+ * usage error (exit 2); a failing mkdtemp dies. */
+int lab_private_dir(char *path, size_t len, const char *prefix);
 
 /* Ready-made removals for a path kept by the caller (the string must outlive the registration). */
 void lab_cleanup_unlink(void *path);

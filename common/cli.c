@@ -1,6 +1,7 @@
 /* common/cli.c - the lab contract's command line, guided demo and exit statuses; see cli.h. */
 #include "cli.h"
 #include "cleanup.h"
+#include "prog.h"
 #include "clock.h"
 #include "die.h"
 #include "out.h"
@@ -19,14 +20,6 @@
 #include <unistd.h>
 
 static const struct lab_program *prog;
-static char prog_name[16] = "lab";
-static pid_t main_pid;
-static char self_path[4096];
-
-const char *lab_prog_name(void) { return prog_name; }
-int lab_number(void) { return prog ? prog->number : 0; }
-bool lab_is_main_process(void) { return main_pid == 0 || getpid() == main_pid; }
-const char *lab_self_path(void) { return self_path; }
 
 int lab_parse_ll(const char *s, long long min, long long max, long long *out, char *err, size_t errlen)
 {
@@ -51,7 +44,7 @@ int lab_parse_ll(const char *s, long long min, long long max, long long *out, ch
 
 static void hint(void)
 {
-    fprintf(stderr, "Try '%s --help' for more information.\n", prog_name);
+    fprintf(stderr, "Try '%s --help' for more information.\n", lab_prog_name());
 }
 
 void lab_usage_error(const char *fmt, ...)
@@ -59,12 +52,12 @@ void lab_usage_error(const char *fmt, ...)
     fflush(stdout);
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: ", prog_name);
+    fprintf(stderr, "%s: ", lab_prog_name());
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
     hint();
-    exit(2);
+    exit(LAB_EXIT_USAGE);
 }
 
 static struct lab_opt *find_opt(const char *name, size_t len)
@@ -79,7 +72,7 @@ long long lab_opt(const char *name)
 {
     struct lab_opt *o = find_opt(name, strlen(name));
     if (o == NULL) {
-        fprintf(stderr, "%s: bug: no option '%s' in the lab's table\n", prog_name, name);
+        fprintf(stderr, "%s: bug: no option '%s' in the lab's table\n", lab_prog_name(), name);
         abort();
     }
     return o->given ? o->value : o->def;
@@ -101,29 +94,47 @@ static const struct lab_scenario *find_scenario(const char *name)
     return NULL;
 }
 
-/* Is `word` one of the comma-separated items of `list`? */
-static bool in_list(const char *list, const char *word, size_t len)
+/* The index of `word` among the comma-separated items of `list`, or -1. */
+static int list_index(const char *list, const char *word, size_t len)
 {
-    for (const char *p = list; p && *p;) {
+    int i = 0;
+    for (const char *p = list; p && *p; i++) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
         if (n == len && strncmp(p, word, len) == 0)
-            return true;
+            return i;
         p = comma ? comma + 1 : NULL;
     }
-    return false;
+    return -1;
 }
 
-/* The first mode of a list ("nolock,lock" → "nolock"), in a static buffer per call site. */
-static const char *first_mode(const char *modes, char *buf, size_t len)
+static bool in_list(const char *list, const char *word, size_t len) { return list_index(list, word, len) >= 0; }
+
+/* How many modes a scenario has (0 for none). */
+static int mode_count(const struct lab_scenario *s)
 {
-    if (modes == NULL)
+    if (s->modes == NULL)
+        return 0;
+    int n = 1;
+    for (const char *p = s->modes; *p; p++)
+        n += *p == ',';
+    return n;
+}
+
+/* The name of mode `k` of a scenario, in buf; NULL when it has no modes. */
+static const char *mode_name(const struct lab_scenario *s, int k, char *buf, size_t len)
+{
+    if (s->modes == NULL)
         return NULL;
-    size_t n = strcspn(modes, ",");
-    if (n >= len)
-        n = len - 1;
-    memcpy(buf, modes, n);
-    buf[n] = '\0';
+    const char *p = s->modes;
+    for (; k > 0 && p; k--) {
+        p = strchr(p, ',');
+        if (p)
+            p++;
+    }
+    if (p == NULL)
+        return NULL;
+    snprintf(buf, len, "%.*s", (int)strcspn(p, ","), p);
     return buf;
 }
 
@@ -135,8 +146,8 @@ static void print_list(void)
 
 static void print_help(void)
 {
-    printf("Usage: %s [SCENARIO [--mode=MODE] [OPTIONS]]\n", prog_name);
-    printf("       %s --list | --help\n\n", prog_name);
+    printf("Usage: %s [SCENARIO [--mode=MODE] [OPTIONS]]\n", lab_prog_name());
+    printf("       %s --list | --help\n\n", lab_prog_name());
     printf("Lab %d - %s.\n", prog->number, prog->title);
     printf("With no arguments: the guided demo, every scenario in turn, the bad case before the fix.\n\n");
     printf("Scenarios:\n");
@@ -180,27 +191,20 @@ static void env_number(const char *var, long long min, long long max, long long 
         lab_usage_error("bad %s: %s", var, err);
 }
 
-static int run_one(const struct lab_scenario *s, const char *mode)
+/* Run mode `mode` of scenario s in this process: banner, run, Python's end of the main code. */
+static int run_one(const struct lab_scenario *s, int mode)
 {
-    if (mode)
-        lab_banner("l%d.%s --mode=%s", prog->number, s->name, mode);
+    static char name[64];   /* the mode's name lives as long as the scenario runs */
+    const char *m = mode_name(s, mode, name, sizeof name);
+    lab_prog_set_scenario(s->name, m);
+    if (m)
+        lab_banner("l%d.%s --mode=%s", prog->number, s->name, m);
     else
         lab_banner("l%d.%s", prog->number, s->name);
     int status = s->run(mode);
     /* Python's rule at the end of the main code: wait for the non-daemon threads. */
     lab_thread_join_nondaemon();
     return status;
-}
-
-int lab_run_scenario(const char *name, const char *mode)
-{
-    const struct lab_scenario *s = find_scenario(name);
-    if (s == NULL) {
-        fprintf(stderr, "%s: bug: no scenario '%s'\n", prog_name, name);
-        abort();
-    }
-    char buf[64];
-    return run_one(s, mode ? mode : first_mode(s->modes, buf, sizeof buf));
 }
 
 /* On Ctrl-C in the guided demo: the scenario's child goes too (cleanup.c runs this in its handler). */
@@ -216,17 +220,15 @@ static void stop_demo_child(void *arg)
     }
 }
 
-int lab_run_scenario_in_child(const char *name, const char *mode)
+/* The same in a forked child (for scenarios that end their process, like a watchdog): returns
+ * the child's exit status, or 128+signal. */
+static int run_one_in_child(const struct lab_scenario *s, int mode)
 {
     fflush(stdout);
     fflush(stderr);
     int id = lab_cleanup_add(stop_demo_child, NULL);
-    sigset_t stop, old;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGHUP);
-    sigprocmask(SIG_BLOCK, &stop, &old);   /* until demo_child is set */
+    sigset_t old;
+    lab_stop_signals_block(&old);   /* until demo_child is set */
     pid_t pid = fork();
     if (pid < 0)
         die("fork:");
@@ -234,13 +236,12 @@ int lab_run_scenario_in_child(const char *name, const char *mode)
         lab_cleanup_forget(id);
     else
         demo_child = pid;
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    lab_stop_signals_restore(&old);
     if (pid == 0) {
         lab_thread_after_fork();
         lab_proc_after_fork();
-        main_pid = getpid();
-        int st = lab_run_scenario(name, mode);
-        exit(st);   /* exit, not _exit: this child is the scenario's main process */
+        lab_prog_become_main();
+        exit(run_one(s, mode));   /* exit, not _exit: this child is the scenario's main process */
     }
     int status;
     while (waitpid(pid, &status, 0) < 0)
@@ -254,55 +255,43 @@ int lab_run_scenario_in_child(const char *name, const char *mode)
 static bool in_demo;
 bool lab_in_demo(void) { return in_demo; }
 
-/* The default guided demo: every scenario, every mode, in table order. */
-static int default_demo(void)
+/* The guided demo: every scenario, every mode, in table order. */
+static int guided_demo(void)
 {
     int parts = 0, bad = 0;
     in_demo = true;
     lab_say("%s%s - lab %d: %s. The guided demo runs every scenario; `%s --list` names them.%s",
-            lab_color(LAB_BOLD), prog_name, prog->number, prog->title, prog_name, lab_color(LAB_RESET));
+            lab_color(LAB_BOLD), lab_prog_name(), prog->number, prog->title, lab_prog_name(),
+            lab_color(LAB_RESET));
     for (const struct lab_scenario *s = prog->scenarios; s->name; s++) {
-        const char *p = s->modes;
-        do {
-            char mode[64] = "";
-            const char *m = NULL;
-            if (p) {
-                size_t n = strcspn(p, ",");
-                snprintf(mode, sizeof mode, "%.*s", (int)n, p);
-                m = mode;
-                p = p[n] ? p + n + 1 : NULL;
-            }
-            int want = s->demo_status ? s->demo_status(m) : 0;
-            int got = (s->demo_status || s->demo_in_child) ? lab_run_scenario_in_child(s->name, m)
-                                                           : run_one(s, m);
+        int modes = mode_count(s);
+        for (int k = 0; k < (modes ? modes : 1); k++) {
+            int want = s->demo_status ? s->demo_status(k) : LAB_EXIT_OK;
+            int got = (s->demo_status || s->demo_in_child) ? run_one_in_child(s, k) : run_one(s, k);
             parts++;
             if (got != want) {
+                char name[64];
+                const char *m = mode_name(s, k, name, sizeof name);
                 bad++;
                 lab_say("%sdemo: %s%s%s ended with status %d, expected %d%s", lab_color(LAB_RED), s->name,
                         m ? " --mode=" : "", m ? m : "", got, want, lab_color(LAB_RESET));
             }
             lab_say("%s", "");
-        } while (p);
+        }
     }
     in_demo = false;
     if (bad == 0)
         lab_say("demo: %d parts, every one behaved as the lesson says", parts);
     else
         lab_say("demo: %d of %d parts did not behave as the lesson says", bad, parts);
-    return bad ? 1 : 0;
+    return bad ? LAB_EXIT_BROKEN : LAB_EXIT_OK;
 }
 
 int lab_main(const struct lab_program *p, int argc, char **argv)
 {
     prog = p;
-    main_pid = getpid();
-    snprintf(prog_name, sizeof prog_name, "lab%02d", p->number);
+    lab_prog_set(p->number, argv[0]);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    ssize_t n = readlink("/proc/self/exe", self_path, sizeof self_path - 1);
-    if (n > 0)
-        self_path[n] = '\0';
-    else
-        snprintf(self_path, sizeof self_path, "%s", argv[0]);
     (void)lab_current_thread();   /* register MainThread */
 
     long long v = LAB_SECOND_MS_DEFAULT;
@@ -378,22 +367,23 @@ int lab_main(const struct lab_program *p, int argc, char **argv)
     if (scenario == NULL) {
         if (mode)
             lab_usage_error("--mode needs a scenario");
-        int st = p->demo ? p->demo() : default_demo();
+        int st = guided_demo();
         lab_thread_join_nondaemon();
         return st;
     }
     const struct lab_scenario *s = find_scenario(scenario);
     if (s == NULL)
-        lab_usage_error("unknown scenario '%s' (see '%s --list')", scenario, prog_name);
+        lab_usage_error("unknown scenario '%s' (see '%s --list')", scenario, lab_prog_name());
+    int k = 0;
     if (mode) {
         if (s->modes == NULL)
             lab_usage_error("scenario '%s' has no modes (got --mode=%s)", s->name, mode);
-        if (!in_list(s->modes, mode, strlen(mode)))
+        k = list_index(s->modes, mode, strlen(mode));
+        if (k < 0)
             lab_usage_error("unknown mode '%s' for scenario '%s' (modes: %s)", mode, s->name, s->modes);
     }
     for (struct lab_opt *o = p->opts; o && o->name; o++)
         if (o->given && !in_list(s->opts, o->name, strlen(o->name)))
             lab_usage_error("option '--%s' does not apply to scenario '%s'", o->name, s->name);
-    char buf[64];
-    return run_one(s, mode ? mode : first_mode(s->modes, buf, sizeof buf));
+    return run_one(s, k);
 }

@@ -1,19 +1,23 @@
-/* common/cli.h - the command line of every lab (../shared/docs/LABS.md).
+/* common/cli.h - the command line of every lab (LABS.md of the design): the top floor of common/.
  *
- * A lab describes itself with one table and hands it to lab_main():
+ * A lab describes itself with one table and hands it to lab_main(), in its main.c:
  *
+ *     enum money_mode { MONEY_NOLOCK, MONEY_LOCK };          // the order of .modes below
  *     static const struct lab_scenario scenarios[] = {
- *         { "zombie", "a finished child stays Z until the parent waits", NULL, NULL, run_zombie },
- *         { "money",  "100 threads do tmp=money; sleep; money=tmp-1", "nolock,lock", "threads", run_money },
+ *         { .name = "zombie", .summary = "a finished child stays Z until the parent waits",
+ *           .run = run_zombie },
+ *         { .name = "money", .summary = "100 threads do tmp=money; sleep; money=tmp-1",
+ *           .modes = "nolock,lock", .opts = "threads", .run = run_money },
  *         { 0 }
  *     };
  *     static struct lab_opt opts[] = {
- *         { "threads", "number of threads", 100, 1, 1000 },
+ *         { .name = "threads", .help = "number of threads", .def = 100, .min = 1, .max = 1000 },
  *         { 0 }
  *     };
  *     int main(int argc, char **argv)
  *     {
- *         static const struct lab_program prog = { 3, "mutual exclusion", scenarios, opts, NULL };
+ *         static const struct lab_program prog = { .number = 3, .title = "mutual exclusion",
+ *                                                   .scenarios = scenarios, .opts = opts };
  *         return lab_main(&prog, argc, argv);
  *     }
  *
@@ -27,13 +31,17 @@
  *   unknown scenario, mode or option, an option the scenario does not take, or a malformed or
  *   out-of-range number (also in LAB_SECOND_MS or LAB_SEED).
  *
- * A scenario's run() gets the chosen mode (the first of its list when none is given, NULL when it
- * has no modes) and returns the exit status of LABS.md: 0 the lesson happened, 1 an invariant broke,
- * 3 a watchdog fired.  Options are read with lab_opt("threads"); a flag option (min == max == 1,
- * default 0) is given without a value (--timeline) and reads 1.
+ * A scenario's run() gets its mode as an index into its .modes list (0, the default, when none
+ * is given or the scenario has no modes): compare it with the lab's enum, never with a string.
+ * It returns an exit status of prog.h (LAB_EXIT_OK, LAB_EXIT_BROKEN, LAB_EXIT_WATCHDOG), and ends
+ * with lab_result(), which prints "RESULT lN.<scenario> mode=<mode> ..." by itself.  Options are
+ * read with lab_opt("threads"); a flag option (min == max == 1, default 0) is given without a
+ * value (--timeline) and reads 1.
  */
 #ifndef COMMON_CLI_H
 #define COMMON_CLI_H
+
+#include "prog.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -43,11 +51,11 @@ struct lab_scenario {
     const char *summary;   /* one line, for --list */
     const char *modes;     /* "nolock,lock" (first is the default), or NULL */
     const char *opts;      /* the options it takes, "users,tickets", or NULL */
-    int (*run)(const char *mode);
+    int (*run)(int mode);  /* mode: index into .modes, 0 when it has none */
     /* Optional: the exit status this scenario's mode has in the guided demo when it is not 0
-     * (a deadlock demo that the watchdog ends: 3).  Such scenarios are run in a child process by
-     * the guided demo, so the tour goes on.  NULL: every mode must return 0. */
-    int (*demo_status)(const char *mode);
+     * (a deadlock demo that the watchdog ends: LAB_EXIT_WATCHDOG).  Such scenarios are run in a
+     * child process by the guided demo, so the tour goes on.  NULL: every mode must return 0. */
+    int (*demo_status)(int mode);
     /* Optional: run this scenario in a forked child in the guided demo (it ends its process the
      * way a whole program would: daemon threads cut off, exit status collected). */
     bool demo_in_child;
@@ -68,8 +76,6 @@ struct lab_program {
     const char *title;                       /* "processes", for the banner and --help */
     const struct lab_scenario *scenarios;    /* terminated by { 0 } */
     struct lab_opt *opts;                    /* terminated by { 0 }, or NULL */
-    /* Optional: replaces the default guided demo; returns the exit status. */
-    int (*demo)(void);
     /* Optional: the lab's benchmark table (`labNN --bench`, run by `make bench`; report only). */
     int (*bench)(void);
 };
@@ -83,23 +89,8 @@ long long lab_opt(const char *name);
 /* Whether the option was given on the command line. */
 bool lab_opt_given(const char *name);
 
-/* Run one scenario of this lab (by name) the way the command line would, with its default options.
- * For custom demos.  Prints the banner first.  Returns the scenario's status. */
-int lab_run_scenario(const char *name, const char *mode);
-/* The same, in a forked child (for scenarios that end the process, like a watchdog): returns the
- * child's exit status, or 128+signal. */
-int lab_run_scenario_in_child(const char *name, const char *mode);
-
-/* True while the default guided demo runs (a scenario may show more there, say a picture). */
+/* True while the guided demo runs (a scenario may show more there, say a picture). */
 bool lab_in_demo(void);
-
-/* "lab01" (for messages), and the lab number. */
-const char *lab_prog_name(void);
-int lab_number(void);
-/* True in the process that ran main(), false in a forked child. */
-bool lab_is_main_process(void);
-/* Path of the running program (for re-executing itself: spawn, watchdog restart). */
-const char *lab_self_path(void);
 
 /* Checked number parsing (no atoi): the whole string must be a decimal integer in [min, max].
  * Returns 0, or -1 with a message in err (at least 128 bytes) naming what is wrong. */

@@ -23,7 +23,11 @@ void lab_sleep_ms(double ms)
         die_en(rc, "clock_nanosleep");
 }
 
-void lab_sleep(double units) { lab_sleep_ms(units * (double)second_ms); }
+double lab_units_ms(double units) { return units * (double)second_ms; }
+double lab_ms_units(double ms) { return ms / (double)second_ms; }
+double lab_bound_ms(double units) { return lab_units_ms(units) + LAB_BOUND_SLACK_MS; }
+
+void lab_sleep(double units) { lab_sleep_ms(lab_units_ms(units)); }
 
 uint64_t lab_now_ns(void)
 {
@@ -34,7 +38,7 @@ uint64_t lab_now_ns(void)
 
 double lab_now_ms(void) { return (double)lab_now_ns() / 1e6; }
 double lab_elapsed_ms(double start_ms) { return lab_now_ms() - start_ms; }
-double lab_elapsed_units(double start_ms) { return lab_elapsed_ms(start_ms) / (double)second_ms; }
+double lab_elapsed_units(double start_ms) { return lab_ms_units(lab_elapsed_ms(start_ms)); }
 
 static struct timespec deadline_on(clockid_t clk, double ms)
 {

@@ -19,6 +19,16 @@ long lab_second_ms(void);
 /* Set it (lab_main does, from the environment; unit tests too). */
 void lab_set_second_ms(long ms);
 
+/* Conversions between notes-seconds ("units") and milliseconds at the current pace. */
+double lab_units_ms(double units);
+double lab_ms_units(double ms);
+
+/* A safety bound for a wait that the lesson expects to end after about `units` notes-seconds:
+ * units at the current pace plus LAB_BOUND_SLACK_MS, so a slow or loaded machine never trips it
+ * while a real hang still ends in seconds.  Use it for every "this cannot take longer" wait. */
+#define LAB_BOUND_SLACK_MS 10000.0
+double lab_bound_ms(double units);
+
 /* Sleep `units` notes-seconds (may be fractional: lab_sleep(0.1)). */
 void lab_sleep(double units);
 /* Sleep real milliseconds (not scaled). */

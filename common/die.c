@@ -1,6 +1,6 @@
 /* common/die.c - error reporting; see die.h. */
 #include "die.h"
-#include "cli.h"
+#include "prog.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -9,8 +9,10 @@
 #include "out.h"
 #include "pqueue.h"
 #include "proc.h"
+#include "prog.h"
 #include "rng.h"
 #include "shm.h"
+#include "sync.h"
 #include "thread.h"
 #include "watchdog.h"
 

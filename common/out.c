@@ -1,6 +1,6 @@
 /* common/out.c - whole lines, RESULT, colours; see out.h. */
 #include "out.h"
-#include "cli.h"
+#include "prog.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -50,10 +50,12 @@ void lab_say(const char *fmt, ...)
     va_end(ap);
 }
 
-void lab_result(const char *scenario, const char *fields_fmt, ...)
+void lab_result(const char *fields_fmt, ...)
 {
-    char prefix[128];
-    snprintf(prefix, sizeof prefix, "RESULT l%d.%s ", lab_number(), scenario);
+    char prefix[160];
+    const char *mode = lab_mode_name();
+    snprintf(prefix, sizeof prefix, "RESULT l%d.%s %s%s%s", lab_number(), lab_scenario_name(),
+             mode ? "mode=" : "", mode ? mode : "", mode ? " " : "");
     va_list ap;
     va_start(ap, fields_fmt);
     vsay(prefix, fields_fmt, ap);

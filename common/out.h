@@ -14,9 +14,10 @@
  * first so the order with earlier printf lines is kept.  Async-safe enough for forked children. */
 void lab_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* The machine line: "RESULT lN.<scenario> <fields>".  fields are "key=value" pairs separated by
- * single spaces, values without spaces.  Printed with lab_say. */
-void lab_result(const char *scenario, const char *fields_fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The machine line of the scenario running now: "RESULT lN.<scenario> [mode=<mode>] <fields>".
+ * The scenario and its mode come from prog.h (the CLI sets them), so no lab retypes them; fields
+ * are "key=value" pairs separated by single spaces, values without spaces.  Printed with lab_say. */
+void lab_result(const char *fields_fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A section banner for the guided demo and for each scenario run: "== l3.money (mode lock) ==". */
 void lab_banner(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -12,6 +12,7 @@
 #include "pqueue.h"
 #include "clock.h"
 #include "die.h"
+#include "sync.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -112,21 +113,11 @@ struct lab_pqueue *lab_pq_create(size_t maxsize, size_t bytes)
     q->cap = cap;
     q->map_len = len;
 
-    pthread_mutexattr_t ma;
-    pthread_condattr_t ca;
-    PT_CHECK(pthread_mutexattr_init(&ma));
-    PT_CHECK(pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED));
-    PT_CHECK(pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST));
-    Pthread_mutex_init(&q->lock, &ma);
-    PT_CHECK(pthread_mutexattr_destroy(&ma));
-    PT_CHECK(pthread_condattr_init(&ca));
-    PT_CHECK(pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED));
+    lab_mutex_init(&q->lock, LAB_MUTEX_PSHARED | LAB_MUTEX_ROBUST);
     /* Timeouts on the monotonic clock: setting the wall clock does not stretch get(timeout=3). */
-    PT_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
-    Pthread_cond_init(&q->not_empty, &ca);
-    Pthread_cond_init(&q->not_full, &ca);
-    Pthread_cond_init(&q->all_done, &ca);
-    PT_CHECK(pthread_condattr_destroy(&ca));
+    lab_cond_init(&q->not_empty, LAB_COND_PSHARED);
+    lab_cond_init(&q->not_full, LAB_COND_PSHARED);
+    lab_cond_init(&q->all_done, LAB_COND_PSHARED);
     return q;
 }
 

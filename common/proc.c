@@ -6,7 +6,7 @@
  */
 #include "proc.h"
 #include "clock.h"
-#include "cli.h"
+#include "cleanup.h"
 #include "die.h"
 #include "rng.h"
 #include "thread.h"
@@ -22,6 +22,8 @@ static struct lab_proc *children;      /* started by this process, newest first 
 static int next_number = 1;
 static bool hooked;
 static pid_t owner;                     /* the process the list belongs to */
+
+static void kill_all_from_signal(void);
 
 int lab_status_to_exitcode(int status)
 {
@@ -59,6 +61,7 @@ int lab_proc_start(struct lab_proc *p)
     if (!hooked) {
         owner = getpid();
         atexit(at_exit_hook);
+        lab_cleanup_set_signal_hook(kill_all_from_signal);
         hooked = true;
     }
     if (owner != getpid())
@@ -68,20 +71,16 @@ int lab_proc_start(struct lab_proc *p)
     fflush(stdout);   /* or the child prints our buffered text a second time */
     fflush(stderr);
     /* Hold back Ctrl-C until the child is in our list, so the cleanup handler always knows it. */
-    sigset_t stop, old;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGHUP);
-    sigprocmask(SIG_BLOCK, &stop, &old);
+    sigset_t old;
+    lab_stop_signals_block(&old);
     pid_t pid = fork();
     if (pid < 0) {
         int err = errno;
-        sigprocmask(SIG_SETMASK, &old, NULL);
+        lab_stop_signals_restore(&old);
         return err;
     }
     if (pid == 0) {
-        sigprocmask(SIG_SETMASK, &old, NULL);
+        lab_stop_signals_restore(&old);
         lab_thread_after_fork();
         lab_proc_after_fork();
         lab_rand_reseed(1000u + (unsigned)p->number);
@@ -97,7 +96,7 @@ int lab_proc_start(struct lab_proc *p)
     p->reaped = false;
     p->next = children;
     children = p;
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    lab_stop_signals_restore(&old);
     return 0;
 }
 
@@ -216,9 +215,8 @@ void lab_proc_shutdown(void)
         lab_proc_join(children);
 }
 
-/* Called from cleanup.c's signal handler: async-signal-safe calls only. */
-void lab_proc_kill_all_from_signal(void);
-void lab_proc_kill_all_from_signal(void)
+/* The signal hook of cleanup.c (installed at the first start): async-signal-safe calls only. */
+static void kill_all_from_signal(void)
 {
     if (getpid() != owner)
         return;

@@ -1,6 +1,5 @@
 /* common/rng.c - seeded streams (splitmix64 to seed, xorshift64* to draw); see rng.h. */
 #include "rng.h"
-#include "thread.h"
 
 #include <stdbool.h>
 
@@ -52,11 +51,14 @@ double lab_rng_unit(struct lab_rng *r) { return (double)(lab_rng_next(r) >> 11) 
 
 static __thread struct lab_rng tls_rng;
 static __thread bool tls_ready;
+static uint64_t (*stream_of_thread)(void);
+
+void lab_rand_set_stream_fn(uint64_t (*fn)(void)) { stream_of_thread = fn; }
 
 static struct lab_rng *mine(void)
 {
     if (!tls_ready) {
-        lab_rng_init(&tls_rng, (uint64_t)lab_thread_number(lab_current_thread()));
+        lab_rng_init(&tls_rng, stream_of_thread ? stream_of_thread() : 0);
         tls_ready = true;
     }
     return &tls_rng;

@@ -27,6 +27,10 @@ double lab_rng_unit(struct lab_rng *r);
 /* The calling thread's stream. */
 long long lab_randint(long long lo, long long hi);
 double lab_random(void);
+/* Where a thread's stream number comes from the first time it draws (0 for every thread until set):
+ * thread.c installs its registry number (MainThread 0, Thread-N N) when the registry starts, so
+ * this module needs nothing above it. */
+void lab_rand_set_stream_fn(uint64_t (*fn)(void));
 /* Re-seed the calling thread's stream (after fork, or to replay). */
 void lab_rand_reseed(uint64_t stream);
 

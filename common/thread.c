@@ -6,6 +6,8 @@
 #include "thread.h"
 #include "clock.h"
 #include "die.h"
+#include "rng.h"
+#include "sync.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -50,14 +52,13 @@ static void append(struct lab_thread *t)
     reg_tail = t;
 }
 
+static uint64_t stream_of_current(void);
+
 static struct lab_thread *alloc_entry(void)
 {
+    lab_rand_set_stream_fn(stream_of_current);   /* the registry starts: rng asks it from now on */
     struct lab_thread *t = xcalloc(1, sizeof *t);
-    pthread_condattr_t ca;
-    PT_CHECK(pthread_condattr_init(&ca));
-    PT_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
-    Pthread_cond_init(&t->ended, &ca);
-    PT_CHECK(pthread_condattr_destroy(&ca));
+    lab_cond_init(&t->ended, 0);
     return t;
 }
 
@@ -92,6 +93,9 @@ struct lab_thread *lab_current_thread(void)
     bool is_main = getpid() == gettid();
     return register_foreign(is_main);
 }
+
+/* The random stream of the calling thread: its registry number (rng.h). */
+static uint64_t stream_of_current(void) { return (uint64_t)lab_thread_number(lab_current_thread()); }
 
 struct lab_thread *lab_main_thread(void)
 {
@@ -160,6 +164,7 @@ static void *trampoline(void *p)
     void *ret = t->fn(t->arg);
     Pthread_mutex_lock(&reg_lock);
     t->ret = ret;
+    t->arg = NULL;      /* the registry keeps no reference: an argument the program lost is lost */
     t->state = ENDED;
     Pthread_cond_broadcast(&t->ended);
     Pthread_mutex_unlock(&reg_lock);
@@ -309,8 +314,7 @@ void lab_thread_after_fork(void)
 {
     /* The child is single-threaded: reg_lock may have been held by a thread that no longer
      * exists in it, so start with a fresh lock. */
-    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-    reg_lock = fresh;
+    Pthread_mutex_init(&reg_lock, NULL);
     for (struct lab_thread *t = reg_head; t; t = t->next)
         if (t != self && t->state == RUNNING) {
             t->state = ENDED;

@@ -7,7 +7,9 @@
 #include "watchdog.h"
 #include "clock.h"
 #include "die.h"
+#include "sync.h"
 #include "out.h"
+#include "prog.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -53,7 +55,7 @@ static void *monitor_main(void *p)
         lab_say("WATCHDOG expired: no progress for %.0f ms (timeout %.0f ms)", silent, w->timeout_ms);
     fflush(stdout);
     fflush(stderr);
-    _exit(LAB_WATCHDOG_EXIT);
+    _exit(LAB_EXIT_WATCHDOG);
 }
 
 struct lab_watchdog *lab_watchdog_start(double timeout_ms, lab_watchdog_report_fn report, void *arg)
@@ -63,11 +65,7 @@ struct lab_watchdog *lab_watchdog_start(double timeout_ms, lab_watchdog_report_f
         abort();
     }
     struct lab_watchdog *w = xcalloc(1, sizeof *w);
-    pthread_condattr_t ca;
-    PT_CHECK(pthread_condattr_init(&ca));
-    PT_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
-    Pthread_cond_init(&w->wake, &ca);
-    PT_CHECK(pthread_condattr_destroy(&ca));
+    lab_cond_init(&w->wake, 0);
     Pthread_mutex_init(&w->lock, NULL);
     w->timeout_ms = timeout_ms;
     w->last_kick_ms = lab_now_ms();

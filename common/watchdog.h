@@ -12,7 +12,7 @@
  *
  * If no kick arrives for timeout_ms (CLOCK_MONOTONIC, so wall-clock jumps do not matter), the monitor
  * thread calls report(arg, silent_ms) once, then flushes stdout and ends the whole process with
- * _exit(LAB_WATCHDOG_EXIT) (3, the lab contract's "a watchdog fired").  _exit, not exit: the stuck
+ * _exit(LAB_EXIT_WATCHDOG) (3, the lab contract's "a watchdog fired").  _exit, not exit: the stuck
  * threads still hold locks that atexit handlers or stdio might need.  The callback may also end the
  * process itself, e.g. execv() the program again to "restart itself"; it runs in the monitor thread
  * while the stuck threads are still blocked, so it must not take a lock they might hold.
@@ -25,8 +25,6 @@
 #ifndef COMMON_WATCHDOG_H
 #define COMMON_WATCHDOG_H
 
-/* The exit status of a process ended by a watchdog (LABS.md). */
-#define LAB_WATCHDOG_EXIT 3
 
 struct lab_watchdog;
 

@@ -169,3 +169,21 @@ signal_on_line() {
     sig_status=0
     wait "$pid" || sig_status=$?
 }
+
+# at_least VALUE MIN - VALUE >= MIN as numbers (decimals allowed); says why when not.
+at_least() {
+    awk -v v="$1" -v m="$2" 'BEGIN { exit !(v != "" && v + 0 >= m + 0) }' ||
+        { echo "'$1' is not >= $2" >&2; return 1; }
+}
+
+# assert_field_at_least KEY MIN [SCENARIO] - a RESULT field as a number, at least MIN (waited
+# times: lower bounds only, never upper ones).
+assert_field_at_least() {
+    local got
+    got="$(field "$1" "${3:-}")"
+    at_least "$got" "$2" || { echo "RESULT field $1: expected >= $2, got '$got'" >&2; return 1; }
+}
+
+# named_snapshot - the named objects and temp entries of this lab (ipc_snapshot without the System
+# V objects, which have no names and may belong to anyone): compare one before a run with one after.
+named_snapshot() { ipc_snapshot | grep -v '^sysv-' || true; }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -411,7 +412,7 @@ static void t_watchdog(void)
     int st;
     double t0 = lab_now_ms();
     CHECK(waitpid(pid, &st, 0) == pid);
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == LAB_WATCHDOG_EXIT);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == LAB_EXIT_WATCHDOG);
     CHECK(lab_elapsed_ms(t0) < 4000);
 }
 
@@ -425,8 +426,131 @@ static void t_colors(void)
     lab_set_colors(false);
 }
 
+/* ---- the bottom of the stack: identity, the RESULT line, exit statuses ---- */
+
+/* Run fn with stdout sent into a pipe; return what it printed (static buffer). */
+static const char *captured(void (*fn)(void))
+{
+    static char buf[1024];
+    int p[2];
+    CHECK(pipe(p) == 0);
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    CHECK(saved >= 0 && dup2(p[1], STDOUT_FILENO) >= 0);
+    fn();
+    fflush(stdout);
+    CHECK(dup2(saved, STDOUT_FILENO) >= 0);
+    close(saved);
+    close(p[1]);
+    ssize_t n = read(p[0], buf, sizeof buf - 1);
+    close(p[0]);
+    buf[n > 0 ? n : 0] = '\0';
+    return buf;
+}
+
+static void print_result(void) { lab_result("sold=%d oversold=%d", 3, 0); }
+
+static void t_prog_result(void)
+{
+    lab_prog_set(3, "unit");
+    CHECK(strcmp(lab_prog_name(), "lab03") == 0 && lab_number() == 3);
+    CHECK(lab_is_main_process());
+    CHECK(lab_self_path()[0] == '/');
+    lab_prog_set_scenario("tickets", "nolock");
+    CHECK(strcmp(captured(print_result), "RESULT l3.tickets mode=nolock sold=3 oversold=0\n") == 0);
+    lab_prog_set_scenario("zombie", NULL);
+    CHECK(strcmp(captured(print_result), "RESULT l3.zombie sold=3 oversold=0\n") == 0);
+    CHECK(LAB_EXIT_OK == 0 && LAB_EXIT_BROKEN == 1 && LAB_EXIT_USAGE == 2 && LAB_EXIT_WATCHDOG == 3);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(lab_is_main_process() ? 1 : 0);   /* a forked child is not the main process */
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* ---- sync: mutex kinds, monotonic condition variables, errno names ---- */
+static void t_sync(void)
+{
+    pthread_mutex_t m;
+    lab_mutex_init(&m, LAB_MUTEX_ERRORCHECK);
+    CHECK(pthread_mutex_lock(&m) == 0);
+    CHECK(pthread_mutex_lock(&m) == EDEADLK);         /* relock reported, not a hang */
+    CHECK(pthread_mutex_unlock(&m) == 0);
+    CHECK(pthread_mutex_unlock(&m) == EPERM);         /* not the owner any more */
+    Pthread_mutex_destroy(&m);
+
+    lab_mutex_init(&m, LAB_MUTEX_RECURSIVE);
+    CHECK(pthread_mutex_lock(&m) == 0 && pthread_mutex_lock(&m) == 0);
+    CHECK(pthread_mutex_unlock(&m) == 0 && pthread_mutex_unlock(&m) == 0);
+    CHECK(pthread_mutex_unlock(&m) == EPERM);
+    Pthread_mutex_destroy(&m);
+
+    /* A robust, process-shared mutex whose owner dies: the next locker gets EOWNERDEAD. */
+    pthread_mutex_t *sm = lab_shared_alloc(sizeof *sm);
+    lab_mutex_init(sm, LAB_MUTEX_PSHARED | LAB_MUTEX_ROBUST);
+    pid_t pid = fork();
+    if (pid == 0) {
+        pthread_mutex_lock(sm);
+        _exit(0);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid);
+    CHECK(pthread_mutex_lock(sm) == EOWNERDEAD);
+    CHECK(pthread_mutex_consistent(sm) == 0 && pthread_mutex_unlock(sm) == 0);
+    lab_shared_free(sm, sizeof *sm);
+
+    /* The condition variable times out on CLOCK_MONOTONIC deadlines. */
+    pthread_cond_t c;
+    lab_cond_init(&c, 0);
+    lab_mutex_init(&m, 0);
+    struct timespec deadline = lab_deadline_ms(20);
+    double t0 = lab_now_ms();
+    Pthread_mutex_lock(&m);
+    CHECK(pthread_cond_timedwait(&c, &m, &deadline) == ETIMEDOUT);
+    Pthread_mutex_unlock(&m);
+    CHECK(lab_elapsed_ms(t0) >= 19);
+    Pthread_cond_destroy(&c);
+    Pthread_mutex_destroy(&m);
+
+    CHECK(strcmp(lab_errno_name(0), "OK") == 0);
+    CHECK(strcmp(lab_errno_name(EDEADLK), "EDEADLK") == 0);
+    CHECK(strcmp(lab_errno_name(EOWNERDEAD), "EOWNERDEAD") == 0);
+    CHECK(strcmp(lab_errno_name(-12345), "E?") == 0);
+}
+
+/* ---- clock: units and bounds at a pace ---- */
+static void t_clock_units(void)
+{
+    lab_set_second_ms(250);
+    CHECK(lab_units_ms(2.0) == 500.0);
+    CHECK(lab_ms_units(125.0) == 0.5);
+    CHECK(lab_bound_ms(4.0) == 1000.0 + LAB_BOUND_SLACK_MS);
+    lab_set_second_ms(LAB_SECOND_MS_DEFAULT);
+}
+
+/* ---- cleanup: a private directory that goes at exit ---- */
+static void t_private_dir(void)
+{
+    char dir[256];
+    char tmpl[] = "/tmp/unit_common_XXXXXX";
+    CHECK(mkdtemp(tmpl) != NULL);
+    setenv("TMPDIR", tmpl, 1);
+    int id = lab_private_dir(dir, sizeof dir, "lab03_");
+    CHECK(strncmp(dir, tmpl, strlen(tmpl)) == 0 && strstr(dir, "/lab03_") != NULL);
+    struct stat sb;
+    CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode));
+    lab_cleanup_run(id);
+    CHECK(stat(dir, &sb) == -1 && errno == ENOENT);
+    CHECK(rmdir(tmpl) == 0);
+    unsetenv("TMPDIR");
+}
+
 struct test { const char *name; void (*fn)(void); };
 static const struct test tests[] = {
+    { "prog_result", t_prog_result },
+    { "sync", t_sync },
+    { "clock_units", t_clock_units },
+    { "private_dir", t_private_dir },
     { "parse_ll", t_parse },
     { "rng_streams", t_rng },
     { "clock_sleep", t_clock },
