@@ -320,6 +320,7 @@ int lab_main(const struct lab_program *p, int argc, char **argv)
                 lab_usage_error("this lab has no benchmark");
             if (argc != 2)
                 lab_usage_error("--bench takes no other argument");
+            lab_prog_set_scenario("bench", NULL);   /* its RESULT line is "RESULT lN.bench ..." */
             return p->bench();
         }
         if (strncmp(a, "--", 2) == 0 && a[2] != '\0') {

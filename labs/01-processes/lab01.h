@@ -16,21 +16,21 @@
 #include <sys/types.h>
 
 /* ==== Scenarios ==== */
-int l01_start(const char *mode);
-int l01_terminate(const char *mode);
-int l01_subclass(const char *mode);
-int l01_spawn_vs_fork(const char *mode);
-int l01_join_all(const char *mode);
-int l01_pids(const char *mode);
-int l01_zombie(const char *mode);
-int l01_orphan(const char *mode);
-int l01_thread_create(const char *mode);
-int l01_isolation(const char *mode);
-int l01_thread_share(const char *mode);
-int l01_threads(const char *mode);
-int l01_same_api(const char *mode);
-int l01_thread_results(const char *mode);
-int l01_cost(const char *mode);
+int l01_start(int mode_index);
+int l01_terminate(int mode_index);
+int l01_subclass(int mode_index);
+int l01_spawn_vs_fork(int mode_index);
+int l01_join_all(int mode_index);
+int l01_pids(int mode_index);
+int l01_zombie(int mode_index);
+int l01_orphan(int mode_index);
+int l01_thread_create(int mode_index);
+int l01_isolation(int mode_index);
+int l01_thread_share(int mode_index);
+int l01_threads(int mode_index);
+int l01_same_api(int mode_index);
+int l01_thread_results(int mode_index);
+int l01_cost(int mode_index);
 /* `lab01 --bench` (bench.c): the cost of creating threads and processes, report only. */
 int l01_bench(void);
 

@@ -54,9 +54,9 @@ static char wait_state(pid_t pid, char want)
     return st;
 }
 
-int l01_zombie(const char *mode)
+int l01_zombie(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     pid_t me = getpid();
 
     /* Part 1: a child exits, the parent does not wait. */
@@ -107,7 +107,7 @@ int l01_zombie(const char *mode)
     bool restored = now.sa_handler == old.sa_handler;
     lab_say("main %d: SIGCHLD disposition restored to %s", (int)me, old.sa_handler == SIG_DFL ? "SIG_DFL" : "the old one");
 
-    lab_result("zombie", "state_before_wait=%c reaped=%d exit=%d proc_entry_after=%d kill0_on_zombie=%d "
+    lab_result("state_before_wait=%c reaped=%d exit=%d proc_entry_after=%d kill0_on_zombie=%d "
                "sigign_waitpid=%s sigign_proc_entry=%d sigchld_restored=%d",
                st, p.reaped, code, entry_after, kill0, echild ? "ECHILD" : "other", ign_entry, restored);
     bool ok = st == 'Z' && p.reaped && code == 7 && !entry_after && echild && !ign_entry && restored;
@@ -233,9 +233,9 @@ static int orphan_helper(struct lab_proc *self)
     return 0;
 }
 
-int l01_orphan(const char *mode)
+int l01_orphan(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     pid_t me = getpid();
     int rep[2];
     l01_pipe(rep);
@@ -256,7 +256,7 @@ int l01_orphan(const char *mode)
             r.mid_exitcode);
     lab_say("main %d: without a subreaper the orphan goes to PID 1 or to whatever subreaper is above us; "
             "we are none: PR_GET_CHILD_SUBREAPER=%d here", (int)me, main_subreaper);
-    lab_result("orphan", "ppid_before=%d ppid_after=%d mid_pid=%d subreaper_pid=%d orphan_pid=%d "
+    lab_result("ppid_before=%d ppid_after=%d mid_pid=%d subreaper_pid=%d orphan_pid=%d "
                "reparented_to_subreaper=%d orphan_reaped=%d orphan_gone=%d main_subreaper=%d",
                (int)r.ppid_before, (int)r.ppid_after, (int)r.mid, (int)r.helper, (int)r.orphan, reparented,
                r.reaped, gone, main_subreaper);

@@ -67,6 +67,12 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], L01_SPAWN_MARKER) == 0)
         return l01_spawned_child_main(argc, argv);
 
-    static const struct lab_program prog = { 1, "processes", scenarios, opts, NULL /* demo */, l01_bench };
+    static const struct lab_program prog = {
+        .number = 1,
+        .title = "processes",
+        .scenarios = scenarios,
+        .opts = opts,
+        .bench = l01_bench,
+    };
     return lab_main(&prog, argc, argv);
 }

@@ -60,9 +60,9 @@ static int start_task(struct lab_proc *self)
     return 0;
 }
 
-int l01_start(const char *mode)
+int l01_start(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     int word[2];
     l01_pipe(word);
     struct start_arg arg = { "zhao", l01_probe_new(), word[0], word[1] };
@@ -86,7 +86,7 @@ int l01_start(const char *mode)
                            : "the child never heard from us: start() did not return while its task ran");
     int lines = atomic_load(&probe->lines);
     l01_probe_free(probe);
-    lab_result("start", "child_exit=%d child_lines=%d start_returned_first=%d", code, lines, returned_first);
+    lab_result("child_exit=%d child_lines=%d start_returned_first=%d", code, lines, returned_first);
     return (code == 0 && lines == 2 && returned_first) ? 0 : 1;
 }
 
@@ -113,9 +113,9 @@ static int term_task(struct lab_proc *self)
     return 0;               /* only if the parent is gone */
 }
 
-int l01_terminate(const char *mode)
+int l01_terminate(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     int ready[2], block[2];
     l01_pipe(ready);
     l01_pipe(block);
@@ -145,7 +145,7 @@ int l01_terminate(const char *mode)
             alive_after ? "True" : "False", code, SIGTERM);
     close(ready[0]);
     close(block[1]);
-    lab_result("terminate", "pid_eq_ident=%d exitcode=%d alive_before=%d alive_after_join=%d",
+    lab_result("pid_eq_ident=%d exitcode=%d alive_before=%d alive_after_join=%d",
                p.pid == ident, code, alive_before, alive_after);
     return (code == -SIGTERM && alive_before && !alive_after) ? 0 : 1;
 }
@@ -170,9 +170,9 @@ static int my_process_run(struct lab_proc *self)
     return 0;
 }
 
-int l01_subclass(const char *mode)
+int l01_subclass(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     struct my_process cp = { .base = LAB_PROC_INIT(my_process_run, NULL), .a = "a", .b = "b" };
     cp.probe = l01_probe_new();
     atomic_store(&cp.probe->child_pid, 0);
@@ -185,7 +185,7 @@ int l01_subclass(const char *mode)
     l01_probe_free(cp.probe);
     bool in_child = ran_in == (int)cp.base.pid;
     bool ne_parent = cp.base.pid != getpid() && ran_in != (int)getpid();
-    lab_result("subclass", "run_called_in_child=%d child_pid_ne_parent=%d exitcode=%d", in_child, ne_parent, code);
+    lab_result("run_called_in_child=%d child_pid_ne_parent=%d exitcode=%d", in_child, ne_parent, code);
     return (in_child && ne_parent && code == 0) ? 0 : 1;
 }
 
@@ -208,9 +208,9 @@ static int join_task(struct lab_proc *self)
     return 0;
 }
 
-int l01_join_all(const char *mode)
+int l01_join_all(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     int n = (int)lab_opt("children");
     struct l01_probe *probe = l01_probe_new();
     struct lab_proc *pl = xcalloc((size_t)n, sizeof *pl);
@@ -234,7 +234,7 @@ int l01_join_all(const char *mode)
     free(pl);
     free(args);
     l01_probe_free(probe);
-    lab_result("join_all", "children=%d child_lines=%d main_last=%d", n, lines, main_last);
+    lab_result("children=%d child_lines=%d main_last=%d", n, lines, main_last);
     return (lines == n && main_last && bad_exit == 0) ? 0 : 1;
 }
 
@@ -262,9 +262,9 @@ static int pids_task(struct lab_proc *self)
     return 0;
 }
 
-int l01_pids(const char *mode)
+int l01_pids(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     pid_t me = getpid(), invoker = getppid();
     char comm[64], st = '?';
     pid_t proc_ppid = -1;
@@ -302,7 +302,7 @@ int l01_pids(const char *mode)
     bool parent_ok = proc_ppid == invoker;
     lab_say("main %d: child's getppid() %d = /proc ppid %d = our pid %d; child's getpid() %d = p.pid %d",
             (int)me, seen_ppid, (int)child_proc_ppid, (int)me, seen_pid, (int)p.pid);
-    lab_result("pids", "child_ppid_eq_parent_pid=%d parent_ppid_eq_invoker=%d child_pid_eq_p_pid=%d invoker=%d",
+    lab_result("child_ppid_eq_parent_pid=%d parent_ppid_eq_invoker=%d child_pid_eq_p_pid=%d invoker=%d",
                child_ok, parent_ok, seen_pid == (int)p.pid, (int)invoker);
     return (child_ok && parent_ok && code == 0) ? 0 : 1;
 }
@@ -320,9 +320,9 @@ static int isolation_task(struct lab_proc *self)
     return 0;
 }
 
-int l01_isolation(const char *mode)
+int l01_isolation(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     l01_money = 100;
     struct l01_probe *probe = l01_probe_new();
     struct lab_proc p = LAB_PROC_INIT(isolation_task, probe);
@@ -336,6 +336,6 @@ int l01_isolation(const char *mode)
             "of every page (copy-on-write), not a view of ours",
             (int)getpid(), l01_money, child_money);
     l01_probe_free(probe);
-    lab_result("isolation", "parent_money=%d child_money=%d same_vaddr=%d", l01_money, child_money, same);
+    lab_result("parent_money=%d child_money=%d same_vaddr=%d", l01_money, child_money, same);
     return (l01_money == 100 && child_money == 666 && same && code == 0) ? 0 : 1;
 }

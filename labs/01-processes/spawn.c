@@ -112,9 +112,9 @@ static void marker_pipe(int fds[2])
         die("setenv:");
 }
 
-int l01_spawn_vs_fork(const char *mode)
+int l01_spawn_vs_fork(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     pid_t me = getpid();
     lab_say("main %d: the top level of main() ran %d time(s) in this process, when the program started", (int)me,
             toplevel_runs);
@@ -160,7 +160,7 @@ int l01_spawn_vs_fork(const char *mode)
             spawn_runs, others);
     lab_say("main %d: fork copies a running process; spawn starts the program again, so put the main code "
             "behind a guard", (int)me);
-    lab_result("spawn_vs_fork", "fork_toplevel_runs=%d spawn_toplevel_runs=%d guarded_recursion=%d", fork_runs,
+    lab_result("fork_toplevel_runs=%d spawn_toplevel_runs=%d guarded_recursion=%d", fork_runs,
                spawn_runs, others);
     bool ok = fork_runs == 1 && spawn_runs == 2 && others == 0 && fork_code == 0 && WIFEXITED(st)
               && WEXITSTATUS(st) == 0;

@@ -64,9 +64,9 @@ static void *my_thread_run(void *arg)
     return NULL;
 }
 
-int l01_thread_create(const char *mode)
+int l01_thread_create(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     /* t = Thread(target=task, args=('zhao',)); t.start(); print('主') */
     struct lab_thread *t = LAB_THREAD(task, "zhao");
     lab_thread_start_or_die(t);       /* 创建线程的开销非常小: no copy of the process is made */
@@ -86,7 +86,7 @@ int l01_thread_create(const char *mode)
     }
     lab_say("%s: %d lines, all from tid %d (%s): one thread printed five lines, not five threads at once",
             me_name(), mt.lines, (int)mt.tids[0], lab_thread_name(mt.base));
-    lab_result("thread_create", "lines=%d distinct_threads=%d same_pid=%d", mt.lines, distinct, same_pid);
+    lab_result("lines=%d distinct_threads=%d same_pid=%d", mt.lines, distinct, same_pid);
     return (mt.lines == 5 && distinct == 1 && same_pid) ? 0 : 1;
 }
 
@@ -107,9 +107,9 @@ static void *share_task(void *arg)
     return NULL;
 }
 
-int l01_thread_share(const char *mode)
+int l01_thread_share(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     l01_money = 100;
     struct share_seen seen = { 0, 0 };
     lab_say("%s: money=%d at address %p", me_name(), l01_money, (void *)&l01_money);
@@ -121,7 +121,7 @@ int l01_thread_share(const char *mode)
     bool same = seen.addr == (long)&l01_money;
     int main_money = l01_money;
     l01_money = 100;                 /* leave the global as the notes start it */
-    lab_result("thread_share", "thread_money=%d main_money=%d same_vaddr=%d", seen.money, main_money, same);
+    lab_result("thread_money=%d main_money=%d same_vaddr=%d", seen.money, main_money, same);
     return (seen.money == 666 && main_money == 666 && same) ? 0 : 1;
 }
 
@@ -176,9 +176,9 @@ static int count_distinct(const pid_t *v, int n)
     return d;
 }
 
-int l01_threads(const char *mode)
+int l01_threads(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     int n = (int)lab_opt("threads");
     struct intro in = { .len = 0 };
     Pthread_mutex_init(&in.lock, NULL);
@@ -252,7 +252,7 @@ int l01_threads(const char *mode)
     Pthread_barrier_destroy(&in.appended);
     Pthread_barrier_destroy(&in.released);
     Pthread_mutex_destroy(&in.lock);
-    lab_result("threads", "enumerate=%zu active_count=%zu list_len=%d distinct_pids=%d distinct_tids=%d "
+    lab_result("enumerate=%zu active_count=%zu list_len=%d distinct_pids=%d distinct_tids=%d "
                "tids_in_proc_task=%d names_ok=%d main_tid_eq_pid=%d active_after_join=%zu",
                cnt, active, list_len, dpids, dtids, in_task, names_ok == n, main_tid_eq_pid, after);
     bool ok = cnt == (size_t)n + 1 && active == (size_t)n + 1 && list_len == n && dpids == 1 && dtids == n
@@ -289,9 +289,9 @@ static int job_in_process(struct lab_proc *self)
     return job(who, self->arg);
 }
 
-int l01_same_api(const char *mode)
+int l01_same_api(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     struct job_arg j = { 1, 2, l01_probe_new() };
     struct lab_thread *t1 = LAB_THREAD(job_in_thread, &j);       /* td.Thread(target=job, args=(1, 2)) */
     struct lab_proc p1 = LAB_PROC_INIT(job_in_process, &j);      /* mp.Process(target=job, args=(1, 2)) */
@@ -302,7 +302,7 @@ int l01_same_api(const char *mode)
     int lines = atomic_load(&j.probe->lines);
     l01_probe_free(j.probe);
     lab_say("%s: the thread returned %d through join; the process returned %d as its exit status", me_name(), tv, pv);
-    lab_result("same_api", "lines=%d thread_value=%d process_value=%d", lines, tv, pv);
+    lab_result("lines=%d thread_value=%d process_value=%d", lines, tv, pv);
     return (lines == 2 && tv == 3 && pv == 3) ? 0 : 1;
 }
 
@@ -367,9 +367,9 @@ static void format_lists(char *buf, size_t len, int *const lists[NLISTS])
         snprintf(buf + off, len - off, "]");
 }
 
-int l01_thread_results(const char *mode)
+int l01_thread_results(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     int data[NLISTS][3] = { { 1, 2, 3 }, { 3, 4, 5 }, { 4, 4, 4 }, { 5, 5, 5 } };
     struct result_queue q = { .head = 0 };
     Pthread_mutex_init(&q.lock, NULL);
@@ -403,7 +403,7 @@ int l01_thread_results(const char *mode)
     Pthread_cond_destroy(&q.nonempty);
     Pthread_mutex_destroy(&q.lock);
     bool same = strcmp(value, joined) == 0;
-    lab_result("thread_results", "value=%s join_value_same=%d", value, same);
+    lab_result("value=%s join_value_same=%d", value, same);
     return (strcmp(value, "[[1,4,9],[9,16,25],[16,16,16],[25,25,25]]") == 0 && same) ? 0 : 1;
 }
 
@@ -411,9 +411,9 @@ int l01_thread_results(const char *mode)
 
 static void *nothing(void *arg) { return arg; }
 
-int l01_cost(const char *mode)
+int l01_cost(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     int n = (int)lab_opt("count");
     /* The raw calls on purpose: this measures the kernel's work, not the helpers'. */
     fflush(stdout);
@@ -446,6 +446,6 @@ int l01_cost(const char *mode)
             me_name(), n, thread_us, thread_us > 0 ? fork_us / thread_us : 0.0);
     lab_say("%s: 进程是资源单位, 线程是执行单位: a process owns memory and files, a thread only runs in them",
             me_name());
-    lab_result("cost", "count=%d fork_us=%.1f thread_us=%.1f", n, fork_us, thread_us);
+    lab_result("count=%d fork_us=%.1f thread_us=%.1f", n, fork_us, thread_us);
     return 0;
 }

@@ -129,9 +129,9 @@ static int main_program(struct lab_proc *self)
     exit(0);   /* the end of the main code: the exit hooks apply the daemon rule */
 }
 
-int run_daemon_proc(const char *mode)
+int run_daemon_proc(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     dp = lab_shared_alloc(sizeof *dp);
     lab_say("p.daemon = True; p.start()   (zhangsan: alive, sleep 2, dies normally)");
     lab_say("q.start()                     (a non-daemon child with a 3-unit job)");
@@ -155,7 +155,7 @@ int run_daemon_proc(const char *mode)
     lab_say("the daemon was killed by signal %d (%s) before its 2-unit sleep ended; the main program "
             "lived %.1f units, waiting for the non-daemon child", term_signal,
             term_signal ? strsignal(term_signal) : "not killed", elapsed);
-    lab_result("daemon_proc", "daemon_first_line=%d daemon_final_line=%d daemon_term_signal=%d nondaemon_finished=%d "
+    lab_result("daemon_first_line=%d daemon_final_line=%d daemon_term_signal=%d nondaemon_finished=%d "
                "set_after_start=%s start_twice=%s",
                atomic_load(&dp->daemon_first), final_line, term_signal, finished,
                dp->set_after_start == EINVAL ? "EINVAL" : "0", dp->start_twice == EINVAL ? "EINVAL" : "0");

@@ -63,9 +63,9 @@ static int task(struct lab_proc *self)
 
 /* ==== join: the parent waits ==== */
 
-int run_join(const char *mode)
+int run_join(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     struct join_shared *sh = lab_shared_alloc(sizeof *sh);
     struct task_arg arg = { "zhao", 1, 3, sh };
     struct lab_proc p = LAB_PROC_INIT(task, &arg);
@@ -82,7 +82,7 @@ int run_join(const char *mode)
     int order_ok = ev_count(&sh->log) == 3 && sh->log.ev[0] == EV_RUNNING(1)
                    && sh->log.ev[1] == EV_OVER(1) && sh->log.ev[2] == EV_MAIN;
     lab_say("the parent waited %.1f units in join() for the child's 3-unit sleep", waited);
-    lab_result("join", "order_ok=%d exitcode=%d elapsed_units=%.1f", order_ok, code, round1(waited));
+    lab_result("order_ok=%d exitcode=%d elapsed_units=%.1f", order_ok, code, round1(waited));
     lab_shared_free(sh, sizeof *sh);
     return order_ok && code == 0 ? 0 : 1;
 }
@@ -91,7 +91,7 @@ int run_join(const char *mode)
 
 /* Start `n` children (child i sleeps i units), joining each one right away (serial) or all of
  * them after the loop (concurrent).  Prints the RESULT line; returns the exit status. */
-static int join_loop(const char *scenario, bool serial)
+static int join_loop(bool serial)
 {
     int n = (int)lab_opt("children");
     struct join_shared *sh = lab_shared_alloc(sizeof *sh);
@@ -131,7 +131,7 @@ static int join_loop(const char *scenario, bool serial)
     lab_say("%s: %.1f units (the sleeps add up to %d: %s); at most %d child(ren) ran at the same time",
             serial ? "serial" : "concurrent", elapsed, expect,
             serial ? "each join() waits before the next start()" : "the children sleep side by side", max_running);
-    lab_result(scenario, "elapsed_units=%.1f expected_units=%d children=%d max_running=%d order_ok=%d",
+    lab_result("elapsed_units=%.1f expected_units=%d children=%d max_running=%d order_ok=%d",
                round1(elapsed), expect, n, max_running, order_ok);
     lab_shared_free(sh, sizeof *sh);
     if (serial && max_running != 1)
@@ -139,14 +139,14 @@ static int join_loop(const char *scenario, bool serial)
     return order_ok && !bad_exit ? 0 : 1;
 }
 
-int run_serial(const char *mode)
+int run_serial(int mode_index)
 {
-    (void)mode;
-    return join_loop("serial", true);
+    (void)mode_index;
+    return join_loop(true);
 }
 
-int run_concurrent(const char *mode)
+int run_concurrent(int mode_index)
 {
-    (void)mode;
-    return join_loop("concurrent", false);
+    (void)mode_index;
+    return join_loop(false);
 }

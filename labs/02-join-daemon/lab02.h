@@ -34,13 +34,13 @@ int wait_flag(atomic_int *flag, double ms);
 double round1(double units);
 
 /* The scenarios (one file each group). */
-int run_join(const char *mode);
-int run_serial(const char *mode);
-int run_concurrent(const char *mode);
-int run_daemon_proc(const char *mode);
-int run_unix_daemon(const char *mode);
-int run_thread_join(const char *mode);
-int run_daemon_thread(const char *mode);
-int run_timing(const char *mode);
+int run_join(int mode_index);
+int run_serial(int mode_index);
+int run_concurrent(int mode_index);
+int run_daemon_proc(int mode_index);
+int run_unix_daemon(int mode_index);
+int run_thread_join(int mode_index);
+int run_daemon_thread(int mode_index);
+int run_timing(int mode_index);
 
 #endif

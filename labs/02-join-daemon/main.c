@@ -83,6 +83,11 @@ static struct lab_opt opts[] = {
 
 int main(int argc, char **argv)
 {
-    static const struct lab_program prog = { 2, "join and daemon", scenarios, opts, NULL /*demo*/, NULL /*bench*/ };
+    static const struct lab_program prog = {
+        .number = 2,
+        .title = "join and daemon",
+        .scenarios = scenarios,
+        .opts = opts,
+    };
     return lab_main(&prog, argc, argv);
 }

@@ -54,9 +54,9 @@ static void *thread_job(void *p)
     return NULL;
 }
 
-int run_thread_join(const char *mode)
+int run_thread_join(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     struct ev_log log = { 0 };
     struct tj_arg arg = { &log, (int)lab_opt("loops") };
     lab_say("t = threading.Thread(target=thread_job, name='T1'); t.start(); t.join(); print('all done')");
@@ -71,7 +71,7 @@ int run_thread_join(const char *mode)
     int order_ok = ev_count(&log) == 3 && log.ev[0] == TJ_START && log.ev[1] == TJ_FINISHED
                    && log.ev[2] == TJ_ALL_DONE;
     lab_say("the main thread waited %.1f units in join()", elapsed);
-    lab_result("thread_join", "order_ok=%d elapsed_units=%.1f loops=%d", order_ok, round1(elapsed), arg.loops);
+    lab_result("order_ok=%d elapsed_units=%.1f loops=%d", order_ok, round1(elapsed), arg.loops);
     return order_ok ? 0 : 1;
 }
 
@@ -186,9 +186,9 @@ static int run_example(lab_proc_fn fn)
     return lab_proc_exitcode(&p);
 }
 
-int run_daemon_thread(const char *mode)
+int run_daemon_thread(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     dt = lab_shared_alloc(sizeof *dt);
 
     lab_say("example 1: t = Thread(target=task, args=('zhao',)); t.daemon = True; t.start(); print('主')");
@@ -214,7 +214,7 @@ int run_daemon_thread(const char *mode)
     lab_say("t2.start() again -> %s: threads can only be started once",
             dt->start_twice == EINVAL ? "EINVAL" : "accepted?!");
 
-    lab_result("daemon_thread", "daemon_over_printed=%d nondaemon_over_printed=%d end123_printed=%d order_ok=%d "
+    lab_result("daemon_over_printed=%d nondaemon_over_printed=%d end123_printed=%d order_ok=%d "
                "set_after_start=%s start_twice=%s",
                zhao_over, i465 >= 0, i123 >= 0, order_ok,
                dt->set_after_start == EINVAL ? "EINVAL" : "0", dt->start_twice == EINVAL ? "EINVAL" : "0");

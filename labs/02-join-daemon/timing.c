@@ -186,9 +186,9 @@ static double run_n(int *text_ok)
     return units;
 }
 
-int run_timing(const char *mode)
+int run_timing(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     double serial = sorry_serial();
     lab_say("   %.1f units", serial);
     double threads = sorry_threads();
@@ -197,7 +197,7 @@ int run_timing(const char *mode)
     double thr2 = two_threads();
     int text_ok;
     double countdown = run_n(&text_ok);
-    lab_result("timing", "sorry_serial_units=%.1f sorry_threads_units=%.1f two_procs_units=%.1f "
+    lab_result("sorry_serial_units=%.1f sorry_threads_units=%.1f two_procs_units=%.1f "
                "two_threads_units=%.1f run_n_units=%.1f run_n_text_ok=%d",
                round1(serial), round1(threads), round1(procs), round1(thr2), round1(countdown), text_ok);
     /* The sleeps bound every time from below, so those cannot fail; the countdown's text is

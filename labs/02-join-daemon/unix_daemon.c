@@ -297,8 +297,10 @@ static bool read_bounded(int fd, void *buf, size_t len, double ms)
     return true;
 }
 
-int run_unix_daemon(const char *mode)
+int run_unix_daemon(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     bool double_fork = strcmp(mode, "double") == 0;
     const char *tmp = getenv("TMPDIR");
     int len = snprintf(dir_path, sizeof dir_path, "%s/lab02-daemon-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -372,7 +374,7 @@ int run_unix_daemon(const char *mode)
     sigprocmask(SIG_SETMASK, &old_mask, NULL);   /* a pending Ctrl-C is delivered here */
     if (!reported) {
         lab_say("the daemon did not report (it gives up by itself after 30 s)");
-        lab_result("unix_daemon", "mode=%s reported=0", mode);
+        lab_result("reported=0");
         lab_cleanup_forget(kill_id);
         lab_cleanup_run(pidfile_id);
         lab_cleanup_run(dir_id);
@@ -429,9 +431,9 @@ int run_unix_daemon(const char *mode)
     int sid_ok = r.pgid == r.sid && (double_fork ? r.sid == r.first_child && !r.session_leader
                                                  : r.sid == r.pid && r.session_leader);
     int pidfile_ok = r.pidfile_ok && from_file == r.pid;
-    lab_result("unix_daemon", "mode=%s ppid_not_lab=%d session_leader=%d sid=%s ctty=%d cwd_root=%d "
+    lab_result("ppid_not_lab=%d session_leader=%d sid=%s ctty=%d cwd_root=%d "
                "umask=%03o fds_only_std=%d pidfile_ok=%d ran_alone=%d stopped=%d pidfile_removed=%d leftovers=%d",
-               mode, ppid_not_lab, r.session_leader, sid_is, r.has_ctty, r.cwd_root, r.umask_now, r.fds_only_std,
+               ppid_not_lab, r.session_leader, sid_is, r.has_ctty, r.cwd_root, r.umask_now, r.fds_only_std,
                pidfile_ok, ran_alone, stopped, pidfile_removed, leftovers);
     return ppid_not_lab && sid_ok && !r.has_ctty && r.cwd_root && r.umask_now == 0
                    && r.fds_only_std && pidfile_ok && ran_alone && stopped && pidfile_removed && !leftovers

@@ -255,8 +255,10 @@ static uint64_t counter_go(struct counter_job *job, int nthreads)
 
 /* ==== The scenario ==== */
 
-int counter_run(const char *mode)
+int counter_run(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     struct counter_job job = { counter_parse_mode(mode), lab_opt("iters"), false };
     bool racy = job.mode == CM_RACY || job.mode == CM_RACY_ATOMIC;
     job.lockstep = racy;
@@ -280,7 +282,7 @@ int counter_run(const char *mode)
     if (racy)
         printf("%s\n", job.mode == CM_RACY ? "the fix: make load+add+store one step (mutex, spin, atomic modes)"
                                            : "every access was atomic, yet updates were lost: atomic loads and stores do not make load+store atomic");
-    lab_result("counter", "mode=%s threads=2 iters=%lld schedule=%s expected=%lld final=%lld lost=%lld", mode,
+    lab_result("threads=2 iters=%lld schedule=%s expected=%lld final=%lld lost=%lld", 
                job.iters, racy ? "lockstep" : "free", expected, final, lost);
     if (racy)
         return 0;               /* the lesson: updates were lost */

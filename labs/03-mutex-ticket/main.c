@@ -46,6 +46,12 @@ static struct lab_opt opts[] = {
 
 int main(int argc, char **argv)
 {
-    static const struct lab_program prog = { 3, "mutual exclusion", scenarios, opts, NULL, counter_bench };
+    static const struct lab_program prog = {
+        .number = 3,
+        .title = "mutual exclusion",
+        .scenarios = scenarios,
+        .opts = opts,
+        .bench = counter_bench,
+    };
     return lab_main(&prog, argc, argv);
 }

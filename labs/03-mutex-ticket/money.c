@@ -56,8 +56,10 @@ static void *task(void *arg)
     return NULL;
 }
 
-int money_run(const char *mode)
+int money_run(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     const int n = (int)lab_opt("threads");
     money_use_lock = strcmp(mode, "lock") == 0;
     atomic_store(&money, MONEY_INITIAL);
@@ -95,8 +97,8 @@ int money_run(const char *mode)
                           : " (all of them, before anyone wrote: each wrote 99)");
     printf("print(money) -> %d (expected %d), %.1f units for %d sleeps of 0.1%s\n", final, expected, units, n,
            money_use_lock ? ": serial" : ": all at once");
-    lab_result("money", "mode=%s threads=%d initial=%d expected=%d final=%d lost=%d saw_initial=%d elapsed_units=%.1f",
-               mode, n, MONEY_INITIAL, expected, final, final - expected, saw, units);
+    lab_result("threads=%d initial=%d expected=%d final=%d lost=%d saw_initial=%d elapsed_units=%.1f",
+               n, MONEY_INITIAL, expected, final, final - expected, saw, units);
     if (!money_use_lock)
         Pthread_barrier_destroy(&money_all_read);
     Pthread_mutex_destroy(&money_mutex);

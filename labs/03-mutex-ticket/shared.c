@@ -101,9 +101,9 @@ static const char *sv_order(void)
     return "interleaved";
 }
 
-int shared_value_run(const char *mode)
+int shared_value_run(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     sv = shared_map(false);
     sv->dvalue = 1;
     sv->array[0] = 1, sv->array[1] = 2, sv->array[2] = 3;
@@ -115,7 +115,7 @@ int shared_value_run(const char *mode)
     int e1 = lab_proc_join(&p1), e2 = lab_proc_join(&p2);
     const char *order = sv_order();
     printf("main: v.value = %d after both joined (%s: the lock kept each job's ten steps together)\n", sv->value, order);
-    lab_result("shared_value", "final=%d order=%s array=%d,%d,%d exitcodes=%d,%d", sv->value, order, sv->array[0],
+    lab_result("final=%d order=%s array=%d,%d,%d exitcodes=%d,%d", sv->value, order, sv->array[0],
                sv->array[1], sv->array[2], e1, e2);
     int ok = sv->value == 40 && strcmp(order, "interleaved") != 0 && e1 == 0 && e2 == 0;
     shared_unmap(sv);
@@ -170,8 +170,10 @@ static int rb_p2(struct lab_proc *self)
     return 0;
 }
 
-int robust_run(const char *mode)
+int robust_run(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     rb_robust = strcmp(mode, "robust") == 0;
     rb = shared_map(rb_robust);
     printf("%s mutex in shared memory; p1 is started and dies holding it, then p2 asks for it\n",
@@ -184,7 +186,7 @@ int robust_run(const char *mode)
     int timed_out = e2 == 3;
     printf("main: p1 exitcode %d, p2 exitcode %d, v.value = %d%s\n", e1, e2, rb->value,
            timed_out ? " (p2 gave up: without the bound this would never end)" : "");
-    lab_result("robust", "mode=%s owner_died_detected=%d timed_out=%d final=%d", mode, rb->dead_owner_seen, timed_out,
+    lab_result("owner_died_detected=%d timed_out=%d final=%d", rb->dead_owner_seen, timed_out,
                rb->value);
     int ok = rb_robust ? rb->dead_owner_seen && e2 == 0 && rb->value == 30 : timed_out && !rb->dead_owner_seen;
     shared_unmap(rb);

@@ -69,9 +69,9 @@ static void *lockflag_thread(void *arg)
     return NULL;
 }
 
-int lockflag_run(const char *mode)
+int lockflag_run(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     errorcheck_mutex_init(&lockflag_mutex);
     lockflag_num = lockflag_logged = lockflag_set_ok = 0;
     struct lab_thread *t[LOCKFLAG_THREADS];
@@ -91,7 +91,7 @@ int lockflag_run(const char *mode)
         len += (size_t)snprintf(order + len, sizeof order - len, "%sThread-%d", k ? "," : "", lockflag_log[2 * k]);
     }
     printf("num = %d; each thread's two lines were printed inside the lock, so they stay together\n", lockflag_num);
-    lab_result("lockflag", "threads=%d final=%d pairs_adjacent=%d set_in_order=%d order=%s", LOCKFLAG_THREADS,
+    lab_result("threads=%d final=%d pairs_adjacent=%d set_in_order=%d order=%s", LOCKFLAG_THREADS,
                lockflag_num, adjacent, lockflag_set_ok == LOCKFLAG_THREADS, order);
     Pthread_mutex_destroy(&lockflag_mutex);
     return lockflag_num == LOCKFLAG_THREADS && adjacent && lockflag_set_ok == LOCKFLAG_THREADS ? 0 : 1;
@@ -131,9 +131,9 @@ static const char *errname(int rc)
     }
 }
 
-int lockapi_run(const char *mode)
+int lockapi_run(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     errorcheck_mutex_init(&api_mutex);
     int rc = pthread_mutex_lock(&api_mutex);
     printf("MainThread: lock.acquire() -> %s (pthread_mutex_lock returned %d)\n", rc == 0 ? "True" : "False", rc);
@@ -164,7 +164,7 @@ int lockapi_run(const char *mode)
            lab_thread_name(t), sem_free ? "yes" : "no");
     SYS_CHECK(sem_destroy(&api_sem));
 
-    lab_result("lockapi", "acquire=%d try_held=%d relock=%s foreign_unlock=%s sem_foreign_release=%d", acquired,
+    lab_result("acquire=%d try_held=%d relock=%s foreign_unlock=%s sem_foreign_release=%d", acquired,
                api_try_rc == 0, errname(relock), errname(api_unlock_rc), sem_free);
     return acquired && api_try_rc == EBUSY && relock == EDEADLK && api_unlock_rc == EPERM && sem_free ? 0 : 1;
 }
@@ -190,9 +190,9 @@ static void job(int which, int step)
 static void *job1(void *arg) { (void)arg; job(1, 1); return NULL; }
 static void *job2(void *arg) { (void)arg; job(2, 10); return NULL; }
 
-int jobs_run(const char *mode)
+int jobs_run(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     errorcheck_mutex_init(&jobs_lock);
     jobs_A = jobs_logged = 0;
     struct lab_thread *t1 = LAB_THREAD(job1, NULL), *t2 = LAB_THREAD(job2, NULL);
@@ -205,7 +205,7 @@ int jobs_run(const char *mode)
         if (jobs_log[i] != jobs_log[i - 1])
             blocks++;
     printf("A = %d: the lock made each job's ten lines one block\n", jobs_A);
-    lab_result("jobs", "final=%d blocks=%d first=job%d", jobs_A, blocks, jobs_log[0]);
+    lab_result("final=%d blocks=%d first=job%d", jobs_A, blocks, jobs_log[0]);
     Pthread_mutex_destroy(&jobs_lock);
     return jobs_A == 110 && blocks == 2 ? 0 : 1;
 }
@@ -252,8 +252,10 @@ static void *list_append_lock(void *arg)
     return NULL;
 }
 
-int shared_list_run(const char *mode)
+int shared_list_run(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     bool locked = strcmp(mode, "lock") == 0;
     struct lab_thread *t[LIST_THREADS];
     atomic_store(&race_len, 0);
@@ -277,7 +279,7 @@ int shared_list_run(const char *mode)
                               locked ? list_items[i] : atomic_load(&race_items[i]));
     printf("len(list) = %zu, items: [%s]%s\n", len, items,
            locked ? "" : " (every thread read len = 0 and wrote slot 0)");
-    lab_result("shared_list", "mode=%s threads=%d len=%zu lost=%zu", mode, LIST_THREADS, len, LIST_THREADS - len);
+    lab_result("threads=%d len=%zu lost=%zu", LIST_THREADS, len, LIST_THREADS - len);
     free(list_items);
     list_items = NULL;
     Pthread_barrier_destroy(&race_all_read);

@@ -260,8 +260,10 @@ static void tickets_shared_free(struct tickets_shared *sh)
         die("munmap:");
 }
 
-int tickets_run(const char *mode)
+int tickets_run(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     const int users = (int)lab_opt("users");
     const long long initial = lab_opt("tickets");
     static const char *const what[] = {
@@ -339,7 +341,7 @@ int tickets_run(const char *mode)
     long long lost = sold - (initial - final);          /* sales the file does not show */
     printf("the file now says {\"ticket_num\": %lld}: %d bought, %d found none left, %lld oversold%s\n", final, sold,
            failed, oversold, lost ? ", and some writes overwrote others" : "");
-    lab_result("tickets", "mode=%s users=%d initial=%lld sold=%d failed=%d final=%lld oversold=%lld lost=%lld", mode,
+    lab_result("users=%d initial=%lld sold=%d failed=%d final=%lld oversold=%lld lost=%lld", 
                users, initial, sold, failed, final, oversold, lost);
 
     tickets_shared_free(tk.sh);

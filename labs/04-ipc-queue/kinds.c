@@ -74,7 +74,7 @@ static int kind_pipe(void)
     /* A pipe has no name: it is gone when its last descriptor closes; ours are closed. */
     bool removed = fcntl(fds[0], F_GETFD) == -1 && errno == EBADF && fcntl(fds[1], F_GETFD) == -1;
     bool ok = wrote && code == 0;
-    lab_result("kinds", "kind=pipe ok=%d removed=%d", ok, removed);
+    lab_result("kind=pipe ok=%d removed=%d", ok, removed);
     return ok && removed;
 }
 
@@ -147,7 +147,7 @@ static int kind_fifo(void)
     struct stat st;
     bool removed = stat(fifo_path, &st) == -1 && errno == ENOENT;
     bool ok = wrote && code == 0 && enxio;
-    lab_result("kinds", "kind=fifo ok=%d enxio_without_reader=%d unrelated=1 removed=%d", ok, enxio, removed);
+    lab_result("kind=fifo ok=%d enxio_without_reader=%d unrelated=1 removed=%d", ok, enxio, removed);
     return ok && removed;
 }
 
@@ -181,7 +181,7 @@ static int kind_posix_mq(void)
     if (mq == (mqd_t)-1) {
         if (errno == ENOSYS) {
             printf("posix_mq: mq_open -> ENOSYS: this kernel has no POSIX message queues; skipped\n");
-            lab_result("kinds", "kind=posix_mq ok=skip removed=1");
+            lab_result("kind=posix_mq ok=skip removed=1");
             return 1;
         }
         die("mq_open %s:", mq_path);
@@ -201,7 +201,7 @@ static int kind_posix_mq(void)
     lab_cleanup_run(id);                              /* mq_unlink */
     bool removed = mq_open(mq_path, O_RDONLY) == (mqd_t)-1 && errno == ENOENT;
     bool ok = sent && now.mq_curmsgs == 2 && code == 0;
-    lab_result("kinds", "kind=posix_mq ok=%d priority_first=%d removed=%d", ok, code == 0, removed);
+    lab_result("kind=posix_mq ok=%d priority_first=%d removed=%d", ok, code == 0, removed);
     return ok && removed;
 }
 
@@ -252,7 +252,7 @@ static int kind_sysv_msg(void)
     struct msqid_ds ds;
     bool removed = msgctl(old, IPC_STAT, &ds) == -1 && (errno == EINVAL || errno == EIDRM);
     bool ok = sent && code == 0 && outlived;
-    lab_result("kinds", "kind=sysv_msg ok=%d type_selective=%d outlived_sender=%d removed=%d", ok, code == 0,
+    lab_result("kind=sysv_msg ok=%d type_selective=%d outlived_sender=%d removed=%d", ok, code == 0,
                outlived, removed);
     return ok && removed;
 }
@@ -309,7 +309,7 @@ static int kind_sem(void)
     lab_cleanup_run(id);                              /* sem_unlink */
     bool removed = sem_open(sem_path, 0) == SEM_FAILED && errno == ENOENT;
     bool ok = child_ready && posted && code == 0;
-    lab_result("kinds", "kind=sem ok=%d carries_data=0 removed=%d", ok, removed);
+    lab_result("kind=sem ok=%d carries_data=0 removed=%d", ok, removed);
     return ok && removed;
 }
 
@@ -383,15 +383,15 @@ static int kind_shm(void)
     lab_cleanup_run(id);                              /* shm_unlink */
     bool removed = shm_open(shm_path, O_RDONLY, 0) == -1 && errno == ENOENT;
     bool ok = code == 0 && empty_val == 1;
-    lab_result("kinds", "kind=shm ok=%d guarded=%d removed=%d", ok, empty_val == 1, removed);
+    lab_result("kind=shm ok=%d guarded=%d removed=%d", ok, empty_val == 1, removed);
     return ok && removed;
 }
 
 /* ==== The scenario ==== */
 
-int l04_kinds(const char *mode)
+int l04_kinds(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     int (*const kinds[])(void) = { kind_pipe, kind_fifo, kind_posix_mq, kind_sysv_msg, kind_sem, kind_shm };
     int good = 0, n = (int)(sizeof kinds / sizeof kinds[0]);
     for (int i = 0; i < n; i++)

@@ -9,13 +9,13 @@
 #define L04_YANZI   "燕子李三"
 
 /* Scenarios (one file each, see main.c for the table). */
-int l04_queue_api(const char *mode);      /* queue.c */
-int l04_parent_child(const char *mode);   /* queue.c */
-int l04_child_child(const char *mode);    /* queue.c */
-int l04_limits(const char *mode);         /* queue.c */
-int l04_pipe(const char *mode);           /* pipe.c */
-int l04_kinds(const char *mode);          /* kinds.c */
-int l04_thread_queues(const char *mode);  /* tqueue.c */
+int l04_queue_api(int mode_index);      /* queue.c */
+int l04_parent_child(int mode_index);   /* queue.c */
+int l04_child_child(int mode_index);    /* queue.c */
+int l04_limits(int mode_index);         /* queue.c */
+int l04_pipe(int mode_index);           /* pipe.c */
+int l04_kinds(int mode_index);          /* kinds.c */
+int l04_thread_queues(int mode_index);  /* tqueue.c */
 int l04_bench(void);                      /* bench.c */
 
 /* kinds.c: the FIFO's reader in an unrelated process (the program run again by exec). */

@@ -76,7 +76,12 @@ int main(int argc, char **argv)
      * that run is not a lab run, so it is dispatched before lab_main parses the command line. */
     if (argc == 3 && strcmp(argv[1], L04_FIFO_PEER_FLAG) == 0)
         return l04_fifo_peer(argv[2]);
-    static const struct lab_program prog = { 4, "IPC: process queue, pipes, the five kinds", scenarios, opts,
-                                             NULL, l04_bench };
+    static const struct lab_program prog = {
+        .number = 4,
+        .title = "IPC: process queue, pipes, the five kinds",
+        .scenarios = scenarios,
+        .opts = opts,
+        .bench = l04_bench,
+    };
     return lab_main(&prog, argc, argv);
 }

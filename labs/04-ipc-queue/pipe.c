@@ -103,8 +103,10 @@ static int eof_child(struct lab_proc *self)
     return 0;
 }
 
-int l04_pipe(const char *mode)
+int l04_pipe(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     bool close_own = strcmp(mode, "close") == 0;
     int bad = 0;
 
@@ -171,9 +173,9 @@ int l04_pipe(const char *mode)
 
     bad += !duplex_sock || !msg_ok || !boundaries || !duplex || !sock_eof || !oneway_fifo || werr != EBADF
         || !rep->data_ok || rcode != 0 || !eof_lesson;
-    lab_result("pipe", "mode=%s duplex=%d duplex_is_socket=%d msg_ok=%d boundaries=%d eof_after_close=%d "
+    lab_result("duplex=%d duplex_is_socket=%d msg_ok=%d boundaries=%d eof_after_close=%d "
                "oneway_is_fifo=%d oneway_write_on_read_end=%s eof=%d eof_after_all_closed=%d",
-               mode, duplex, duplex_sock, msg_ok, boundaries, sock_eof, oneway_fifo, l04_errname(werr), eof,
+               duplex, duplex_sock, msg_ok, boundaries, sock_eof, oneway_fifo, l04_errname(werr), eof,
                rep->eof_final);
     munmap(rep, sizeof *rep);
     return bad ? 1 : 0;

@@ -140,9 +140,9 @@ static int queue_extras(struct api_extras *x)
     return bad;
 }
 
-int l04_queue_api(const char *mode)
+int l04_queue_api(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     int bad = 0;
     char buf[64];
     const char *vals[] = { "111", "222", "333", "444", "555" };
@@ -223,8 +223,7 @@ int l04_queue_api(const char *mode)
     bool ok = !bad && fifo && !full3 && !empty3 && qsize5 == 5 && full5 && nowait_put == EAGAIN
         && timeout_put == ETIMEDOUT && blocked_put && nowait_get == EAGAIN && timeout_get == ETIMEDOUT
         && waited_units >= 3.0;
-    lab_result("queue_api",
-               "maxsize=5 fifo=%d full_after_3=%d empty_after_3=%d full_after_5=%d qsize_after_5=%zu "
+    lab_result("maxsize=5 fifo=%d full_after_3=%d empty_after_3=%d full_after_5=%d qsize_after_5=%zu "
                "nowait_put=%s timeout_put=%s blocked_put=%d nowait_get=%s timeout_get=%s "
                "timeout_waited_units=%.1f wrap_ok=%d oversize_put=%s small_buffer_get=%s kept=%d "
                "bytes_full_put=%s join_before=%s task_done_extra=%s join_after=%s",
@@ -261,9 +260,9 @@ static int pc_child(struct lab_proc *self)
     return ok ? 0 : 1;
 }
 
-int l04_parent_child(const char *mode)
+int l04_parent_child(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     struct two_queues tq = { lab_pq_create(8, 0), lab_pq_create(8, 0) };
     if (tq.up == NULL || tq.down == NULL)
         die("lab_pq_create:");
@@ -284,7 +283,7 @@ int l04_parent_child(const char *mode)
     printf("parent %d: p.join() -> exitcode %d\n", (int)getpid(), code);
     lab_pq_destroy(tq.up);
     lab_pq_destroy(tq.down);
-    lab_result("parent_child", "child_to_parent=%d parent_to_child=%d yanzi_bytes=%zu child_exit=%d",
+    lab_result("child_to_parent=%d parent_to_child=%d yanzi_bytes=%zu child_exit=%d",
                up_ok, code == 0, strlen(L04_YANZI), code);
     return up_ok && code == 0 ? 0 : 1;
 }
@@ -341,9 +340,9 @@ static int cc_consumer(struct lab_proc *self)
     return got == sh->messages && in_order ? 0 : 1;
 }
 
-int l04_child_child(const char *mode)
+int l04_child_child(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     struct cc_shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (sh == MAP_FAILED)
         die("mmap:");
@@ -361,7 +360,7 @@ int l04_child_child(const char *mode)
     printf("parent %d: both joined: producer exitcode %d, consumer exitcode %d, left in the queue %zu\n",
            (int)getpid(), pcode, ccode, left);
     bool ok = pcode == 0 && ccode == 0 && sh->received == sh->messages && sh->in_order && left == 0;
-    lab_result("child_child", "sent=%ld received=%ld in_order=%d left=%zu producer_exit=%d consumer_exit=%d",
+    lab_result("sent=%ld received=%ld in_order=%d left=%zu producer_exit=%d consumer_exit=%d",
                pcode == 0 ? sh->messages : -1, sh->received, sh->in_order, left, pcode, ccode);
     lab_pq_destroy(sh->q);
     munmap(sh, sizeof *sh);
@@ -387,9 +386,9 @@ static long read_proc_long(const char *path)
     return v;
 }
 
-int l04_limits(const char *mode)
+int l04_limits(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     long msgsize_max = read_proc_long("/proc/sys/fs/mqueue/msgsize_max");
     long msg_max = read_proc_long("/proc/sys/fs/mqueue/msg_max");
     printf("/proc/sys/fs/mqueue: msgsize_max=%ld msg_max=%ld (an unbounded Queue() cannot map onto these)\n",
@@ -476,7 +475,7 @@ int l04_limits(const char *mode)
     bool ok = removed && pq_over == EMSGSIZE && pq_fit == 0 && pq_small == EMSGSIZE && kept && need == pq_max
         && (strcmp(mq_over, "EMSGSIZE") == 0 || strcmp(mq_over, "ENOSYS") == 0)
         && (strcmp(sysv_over, "EINVAL") == 0 || strcmp(sysv_over, "ENOSYS") == 0);
-    lab_result("limits", "mq_msgsize=%ld mq_oversize=%s sysv_oversize=%s pq_max_message=%zu pq_oversize=%s "
+    lab_result("mq_msgsize=%ld mq_oversize=%s sysv_oversize=%s pq_max_message=%zu pq_oversize=%s "
                "pq_small_buffer=%s pq_kept=%d removed=%d", msgsize, mq_over, sysv_over, pq_max,
                l04_errname(pq_over), l04_errname(pq_small), kept, removed);
     return ok ? 0 : 1;

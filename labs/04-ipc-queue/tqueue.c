@@ -220,9 +220,9 @@ static void *tq_consumer(void *arg)
 
 /* ==== The scenario ==== */
 
-int l04_thread_queues(const char *mode)
+int l04_thread_queues(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     struct tq_item it = { 0, "" };
     char s1[32], s2[32];
 
@@ -298,7 +298,7 @@ int l04_thread_queues(const char *mode)
     bool ok = fifo_first == 1 && fifo_nowait == 2 && fifo_timeout == ETIMEDOUT && waited >= 3.0 && lifo_first == 2
         && prio.prio == 0 && strcmp(prio.text, "333") == 0 && tie.prio == 1 && strcmp(tie.text, "a") == 0
         && producers_ok && order && received == TQ_PRODUCERS * TQ_EACH;
-    lab_result("thread_queues", "fifo_first=%ld fifo_nowait=%ld fifo_timeout=%s fifo_waited_units=%.1f "
+    lab_result("fifo_first=%ld fifo_nowait=%ld fifo_timeout=%s fifo_waited_units=%.1f "
                "lifo_first=%ld prio_first=%s tie_first=%s threads_received=%d per_producer_order=%d",
                fifo_first, fifo_nowait, l04_pyname(fifo_timeout, 0), waited, lifo_first, s1, s2, received, order);
     return ok ? 0 : 1;

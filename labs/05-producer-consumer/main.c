@@ -27,9 +27,11 @@
 #include <string.h>
 
 /* sentinel_variants --mode=one is the bad case: a watchdog finds two consumers stuck (exit 3). */
-static int variants_status(const char *mode)
+enum { VARIANTS_ONE, VARIANTS_PER_CONSUMER, VARIANTS_PROPAGATE };   /* the order of its .modes */
+
+static int variants_status(int mode)
 {
-    return mode && strcmp(mode, "one") == 0 ? 3 : 0;
+    return mode == VARIANTS_ONE ? LAB_EXIT_WATCHDOG : LAB_EXIT_OK;
 }
 
 /* Guided-demo order: the notes' process examples first (S0, S2), then the sentinel variants
@@ -60,6 +62,12 @@ static struct lab_opt opts[] = {
 
 int main(int argc, char **argv)
 {
-    static const struct lab_program prog = { 5, "producer-consumer", scenarios, opts, NULL /*demo*/, pc_bench };
+    static const struct lab_program prog = {
+        .number = 5,
+        .title = "producer-consumer",
+        .scenarios = scenarios,
+        .opts = opts,
+        .bench = pc_bench,
+    };
     return lab_main(&prog, argc, argv);
 }

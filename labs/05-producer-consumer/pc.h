@@ -71,12 +71,12 @@ double pc_budget_ms(double units);
 
 /* ==== The scenarios ==== */
 
-int run_sentinel(const char *mode);
-int run_kitchen(const char *mode);
-int run_joinable(const char *mode);
-int run_sentinel_variants(const char *mode);
-int run_threads(const char *mode);
-int run_cv_if_bug(const char *mode);
+int run_sentinel(int mode_index);
+int run_kitchen(int mode_index);
+int run_joinable(int mode_index);
+int run_sentinel_variants(int mode_index);
+int run_threads(int mode_index);
+int run_cv_if_bug(int mode_index);
 int pc_bench(void);
 
 #endif

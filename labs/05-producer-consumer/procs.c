@@ -325,9 +325,9 @@ static bool producers_ok(struct pc_run *r)
 
 /* ==== Scenarios ==== */
 
-int run_sentinel(const char *mode)
+int run_sentinel(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     struct pc_run r = { .scenario = "sentinel", .np = pc_opt("producers", 10), .nc = pc_opt("consumers", 2),
                         .items = pc_opt("items", 1), .cap = pc_opt("capacity", 1024), .stop = STOP_PER_CONSUMER };
     printf("main (pid %d): Queue(); %d producers put their names, %d consumers print them until None\n",
@@ -339,7 +339,7 @@ int run_sentinel(const char *mode)
     char f[256];
     pc_check_fields(&c, f, sizeof f);
     bool ok = pc_check_ok(&c) && producers_ok(&r) && o.exited == r.nc && o.alive_after == 0;
-    lab_result("sentinel", "producers=%d consumers=%d items=%d capacity=%d %s stop_msgs=%d consumers_exited=%d consumers_alive_after=%d",
+    lab_result("producers=%d consumers=%d items=%d capacity=%d %s stop_msgs=%d consumers_exited=%d consumers_alive_after=%d",
                r.np, r.nc, r.items, r.cap, f, o.stops_put, o.exited, o.alive_after);
     pc_run_free(&r);
     return o.watchdog ? 3 : ok ? 0 : 1;
@@ -349,9 +349,9 @@ static const char *const kitchen_cooks[] = { "大厨", "张桑" };
 static const char *const kitchen_foods[] = { "包子", "养生汤" };
 static const char *const kitchen_guests[] = { "李四", "王五" };
 
-int run_kitchen(const char *mode)
+int run_kitchen(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     struct pc_run r = { .scenario = "kitchen", .np = 2, .nc = 2, .items = pc_opt("items", 5),
                         .cap = pc_opt("capacity", 1024), .pnames = kitchen_cooks, .foods = kitchen_foods,
                         .cnames = kitchen_guests, .slow = true, .stop = STOP_PER_CONSUMER };
@@ -364,15 +364,15 @@ int run_kitchen(const char *mode)
     char f[256];
     pc_check_fields(&c, f, sizeof f);
     bool ok = pc_check_ok(&c) && producers_ok(&r) && o.exited == r.nc && o.alive_after == 0;
-    lab_result("kitchen", "per_producer=%d %s produce_before_consume=%d stop_msgs=%d consumers_exited=%d consumers_alive_after=%d",
+    lab_result("per_producer=%d %s produce_before_consume=%d stop_msgs=%d consumers_exited=%d consumers_alive_after=%d",
                r.items, f, c.produce_before_consume, o.stops_put, o.exited, o.alive_after);
     pc_run_free(&r);
     return o.watchdog ? 3 : ok ? 0 : 1;
 }
 
-int run_joinable(const char *mode)
+int run_joinable(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     struct pc_run r = { .scenario = "joinable", .np = 2, .nc = 2, .items = pc_opt("items", 5),
                         .cap = pc_opt("capacity", 1024), .pnames = kitchen_cooks, .foods = kitchen_foods,
                         .cnames = kitchen_guests, .slow = true, .stop = STOP_JOINABLE };
@@ -386,15 +386,17 @@ int run_joinable(const char *mode)
     long td = r.l->task_done;
     bool ok = pc_check_ok(&c) && producers_ok(&r) && td == c.produced && o.join_after_last_consume &&
               o.terminated == r.nc && o.extra_task_done == EINVAL && o.alive_after == 0;
-    lab_result("joinable", "per_producer=%d %s task_done=%ld join_after_last_consume=%d consumers_terminated=%d extra_task_done=%s consumers_alive_after=%d",
+    lab_result("per_producer=%d %s task_done=%ld join_after_last_consume=%d consumers_terminated=%d extra_task_done=%s consumers_alive_after=%d",
                r.items, f, td, o.join_after_last_consume, o.terminated,
                o.extra_task_done == EINVAL ? "EINVAL" : o.extra_task_done == 0 ? "0" : "error", o.alive_after);
     pc_run_free(&r);
     return o.watchdog ? 3 : ok ? 0 : 1;
 }
 
-int run_sentinel_variants(const char *mode)
+int run_sentinel_variants(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     enum pc_stop stop = strcmp(mode, "one") == 0            ? STOP_ONE
                         : strcmp(mode, "per_consumer") == 0 ? STOP_PER_CONSUMER
                                                             : STOP_PROPAGATE;
@@ -419,8 +421,8 @@ int run_sentinel_variants(const char *mode)
               o.exited + o.stuck == r.nc && (stop == STOP_ONE || o.exited == r.nc);
     if (stop == STOP_PROPAGATE)
         printf("main: the stop message is back in the queue at the end (%d left); main takes it out\n", o.leftover_stops);
-    lab_result("sentinel_variants", "mode=%s producers=%d consumers=%d items=%d %s stop_msgs_put=%d stops_received=%ld consumers_exited=%d consumers_stuck=%d leftover_stops=%d consumers_alive_after=%d",
-               mode, r.np, r.nc, r.items, f, o.stops_put, r.l->stops, o.exited, o.stuck, o.leftover_stops, o.alive_after);
+    lab_result("producers=%d consumers=%d items=%d %s stop_msgs_put=%d stops_received=%ld consumers_exited=%d consumers_stuck=%d leftover_stops=%d consumers_alive_after=%d",
+               r.np, r.nc, r.items, f, o.stops_put, r.l->stops, o.exited, o.stuck, o.leftover_stops, o.alive_after);
     pc_run_free(&r);
     if (stop == STOP_ONE && o.stuck > 0 && ok)
         return 3;   /* the lesson: the watchdog found the stuck consumers */

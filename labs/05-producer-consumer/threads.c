@@ -241,9 +241,9 @@ static void *consumer_thread(void *arg)
     }
 }
 
-int run_threads(const char *mode)
+int run_threads(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     int np = pc_opt("producers", 2), nc = pc_opt("consumers", 2);
     int items = pc_opt("items", 5), cap = pc_opt("capacity", 3);
     long total = (long)np * items;
@@ -315,7 +315,7 @@ int run_threads(const char *mode)
     char f[256];
     pc_check_fields(&c, f, sizeof f);
     bool ok = pc_check_ok(&c) && maxc <= cap && alive == 0 && l->stops == nc;
-    lab_result("threads", "producers=%d consumers=%d items=%d capacity=%d %s capacity_ok=%d stop_msgs=%ld consumers_alive_after=%d",
+    lab_result("producers=%d consumers=%d items=%d capacity=%d %s capacity_ok=%d stop_msgs=%ld consumers_alive_after=%d",
                np, nc, items, cap, f, maxc <= cap, l->stops, alive);
     pc_ledger_free(l);
     bb_destroy(&b);
@@ -542,8 +542,10 @@ static void *cvb_p(void *arg)
     return NULL;
 }
 
-int run_cv_if_bug(const char *mode)
+int run_cv_if_bug(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     struct cvb b;
     memset(&b, 0, sizeof b);
     b.use_if = strcmp(mode, "if") == 0;
@@ -585,8 +587,8 @@ int run_cv_if_bug(const char *mode)
         printf("main: C1 took from an empty buffer: item 0 was eaten twice, item 1 never (count ended at %d)\n", b.count);
     else
         printf("main: C1 looked again and waited again: every item eaten once (count ended at %d)\n", b.count);
-    lab_result("cv_if_bug", "mode=%s capacity=1 %s empty_takes=%d rewaits=%d count_after=%d consumers_alive_after=%d",
-               mode, f, b.empty_takes, b.rewaits, b.count, alive);
+    lab_result("capacity=1 %s empty_takes=%d rewaits=%d count_after=%d consumers_alive_after=%d",
+               f, b.empty_takes, b.rewaits, b.count, alive);
     pc_ledger_free(b.l);
     Pthread_cond_destroy(&b.cv_a);
     Pthread_cond_destroy(&b.cv_b);

@@ -214,8 +214,10 @@ static const char *yes(bool b) { return b ? "yes" : "NO"; }
 
 /* ==== gil: N threads in each mode ==== */
 
-static int run_gil(const char *mode)
+static int run_gil(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     enum gil_mode m = gil_mode_parse(mode);
     size_t ncpu = (size_t)lab_opt("threads"), nio = (size_t)lab_opt("io"), nt = ncpu + nio;
     unsigned long n = (unsigned long)lab_opt("work");
@@ -268,9 +270,9 @@ static int run_gil(const char *mode)
     }
     if (tl)
         crew_timeline(&c, 16);
-    lab_result("gil", "mode=%s threads=%zu cpu_threads=%zu io_threads=%zu work=%lu checksum=%s max_inside=%d handoffs=%lu "
+    lab_result("threads=%zu cpu_threads=%zu io_threads=%zu work=%lu checksum=%s max_inside=%d handoffs=%lu "
                "drop_requests=%lu drops=%lu instructions=%lu interval_us=%ld check_interval=%ld elapsed_ms=%.1f",
-               gil_mode_name(m), nt, ncpu, nio, n, u128_str(sum, b1), max_inside,
+               nt, ncpu, nio, n, u128_str(sum, b1), max_inside,
                crew_handoffs(&c), (unsigned long)atomic_load(&g->drop_requests), drops,
                instr, g->interval_us, g->check_interval, ms);
     crew_destroy(&c);
@@ -280,8 +282,10 @@ static int run_gil(const char *mode)
 
 /* ==== convoy: who gets the GIL after a drop at a check? ==== */
 
-static int run_convoy(const char *mode)
+static int run_convoy(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     enum gil_mode m = gil_mode_parse(mode);
     size_t nt = (size_t)lab_opt("threads");
     unsigned long n = (unsigned long)lab_opt("work");
@@ -322,17 +326,19 @@ static int run_convoy(const char *mode)
     }
     if (tl)
         crew_timeline(&c, 16);
-    lab_result("convoy", "mode=%s cpus=%d threads=%zu checksum=%s instructions=%lu drops=%lu contested=%lu retakes=%lu "
+    lab_result("cpus=%d threads=%zu checksum=%s instructions=%lu drops=%lu contested=%lu retakes=%lu "
                "retake_pct=%d handoffs=%lu drop_requests=%lu",
-               gil_mode_name(m), ncpus, nt, u128_str(sum, b1), instr, drops, contested, retakes, pct, handoffs, requests);
+               ncpus, nt, u128_str(sum, b1), instr, drops, contested, retakes, pct, handoffs, requests);
     crew_destroy(&c);
     return ok ? 0 : 1;
 }
 
 /* ==== gil_money: the GIL does not protect your data ==== */
 
-static int run_gil_money(const char *mode)
+static int run_gil_money(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     bool lock = strcmp(mode, "lock") == 0;
     size_t nt = (size_t)lab_opt("money-threads");
     bool tl = timeline_on();
@@ -365,8 +371,8 @@ static int run_gil_money(const char *mode)
     printf("max_inside=%d, elapsed %.1f units (the notes: 100 x 0.1 s serialised by the lock = 10 s)\n", max_inside, units);
     if (tl)
         crew_timeline(&c, 8);
-    lab_result("gil_money", "mode=%s gil=py3 user_lock=%d threads=%zu final=%s max_inside=%d blocked_acquires=%lu elapsed_units=%.1f",
-               mode, lock ? 1 : 0, nt, final, max_inside, sh->blocked_acquires, units);
+    lab_result("gil=py3 user_lock=%d threads=%zu final=%s max_inside=%d blocked_acquires=%lu elapsed_units=%.1f",
+               lock ? 1 : 0, nt, final, max_inside, sh->blocked_acquires, units);
     bool ok = sh->globals[0] == (lock ? 100 - (u128)nt : 99);
     ok = ok && max_inside == 1 && !sh->bar_broken;
     crew_destroy(&c);
@@ -393,7 +399,12 @@ static const struct lab_scenario scenarios[] = {
 
 int main(int argc, char **argv)
 {
-    static const struct lab_program prog = { 6, "the GIL, built in C: CPU-bound vs IO-bound, threads vs processes",
-                                             scenarios, opts, NULL, bench };
+    static const struct lab_program prog = {
+        .number = 6,
+        .title = "the GIL, built in C: CPU-bound vs IO-bound, threads vs processes",
+        .scenarios = scenarios,
+        .opts = opts,
+        .bench = bench,
+    };
     return lab_main(&prog, argc, argv);
 }

@@ -77,9 +77,9 @@ int pin_self(int cpu);
 bool timeline_on(void);
 
 /* Scenarios in work.c. */
-int run_cpu(const char *mode);
-int run_bound(const char *mode);
-int run_affinity(const char *mode);
+int run_cpu(int mode_index);
+int run_bound(int mode_index);
+int run_affinity(int mode_index);
 int bench(void);
 
 #endif

@@ -139,9 +139,9 @@ static struct cpu_run cpu_procs(unsigned long n, size_t workers, long interval_u
 
 /* ==== cpu: the notes' benchmark ==== */
 
-int run_cpu(const char *mode)
+int run_cpu(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     unsigned long n = (unsigned long)lab_opt("n");
     size_t workers = (size_t)lab_opt("workers");
     long interval = (long)lab_opt("interval-us");
@@ -178,7 +178,7 @@ int run_cpu(const char *mode)
             printf("multicore:   %s  %8.1f ms  (%zu processes, each with its own GIL)\n", u128_str(r.result, b2), r.ms, workers);
         if (!ok)
             printf("  WRONG: expected %s\n", u128_str(want, b1));
-        lab_result("cpu", "variant=%s n=%lu workers=%zu result=%s elapsed_ms=%.1f", names[v], n, workers,
+        lab_result("variant=%s n=%lu workers=%zu result=%s elapsed_ms=%.1f", names[v], n, workers,
                    u128_str(r.result, b2), r.ms);
     }
     return all_ok ? 0 : 1;
@@ -186,9 +186,9 @@ int run_cpu(const char *mode)
 
 /* ==== bound: CPU-bound vs IO-bound ==== */
 
-int run_bound(const char *mode)
+int run_bound(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     unsigned long n = (unsigned long)lab_opt("n");
     size_t workers = (size_t)lab_opt("workers"), nio = (size_t)lab_opt("io-threads");
     long interval = (long)lab_opt("interval-us");
@@ -203,9 +203,9 @@ int run_bound(const char *mode)
     ok = tg.result == want && pr.result == want && pok;
     printf("  threads under the GIL: %8.1f ms   (one computes at a time: 多线程 总耗时 = the sum)\n", tg.ms);
     printf("  processes:             %8.1f ms   (each its own GIL: in parallel on several cores)\n", pr.ms);
-    lab_result("bound", "kind=cpu variant=threads-gil workers=%zu n=%lu checksum=%s elapsed_ms=%.1f", workers, n,
+    lab_result("kind=cpu variant=threads-gil workers=%zu n=%lu checksum=%s elapsed_ms=%.1f", workers, n,
                u128_str(tg.result, b1), tg.ms);
-    lab_result("bound", "kind=cpu variant=procs workers=%zu n=%lu checksum=%s elapsed_ms=%.1f", workers, n,
+    lab_result("kind=cpu variant=procs workers=%zu n=%lu checksum=%s elapsed_ms=%.1f", workers, n,
                u128_str(pr.result, b1), pr.ms);
 
     /* IO-bound: every thread does time.sleep(2), which releases the GIL. */
@@ -259,7 +259,7 @@ int run_bound(const char *mode)
     int max_inside = atomic_load(&g.max_inside);
     printf("  start + sleep(2) + join of all %zu took %.2f units: the waits overlapped (sleep releases the GIL); max_inside=%d\n",
            created, units, max_inside);
-    lab_result("bound", "kind=io variant=threads-gil workers=%zu created=%zu failed=%zu stack_kib=%d max_inside=%d elapsed_units=%.1f",
+    lab_result("kind=io variant=threads-gil workers=%zu created=%zu failed=%zu stack_kib=%d max_inside=%d elapsed_units=%.1f",
                nio, created, failed, IO_STACK / 1024, max_inside, units);
     free(w);
     interp_shared_destroy(&sh);
@@ -309,8 +309,10 @@ static void *aff_main(void *arg)
     return NULL;
 }
 
-int run_affinity(const char *mode)
+int run_affinity(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     bool pinned = strcmp(mode, "pinned") == 0;
     int cpus[256];
     int ncpus = allowed_cpus(cpus, 256);
@@ -355,8 +357,8 @@ int run_affinity(const char *mode)
            first->other_at_finish, AFF_ITERS, both ? "yes" : "no");
     u128 want = cpu_expected(AFF_ITERS);
     char b1[48];
-    lab_result("affinity", "mode=%s cpus=%d threads=2 overlap=%d both_progressed=%d wall_ms=%.1f cpu_ms=%.1f cpu_per_wall=%.2f result=%s",
-               mode, used, overlap ? 1 : 0, both ? 1 : 0, wall, cpu, ratio, u128_str(a[0].result + a[1].result, b1));
+    lab_result("cpus=%d threads=2 overlap=%d both_progressed=%d wall_ms=%.1f cpu_ms=%.1f cpu_per_wall=%.2f result=%s",
+               used, overlap ? 1 : 0, both ? 1 : 0, wall, cpu, ratio, u128_str(a[0].result + a[1].result, b1));
     return a[0].result == want && a[1].result == want ? 0 : 1;
 }
 

@@ -265,7 +265,7 @@ static void abba_report(void *arg, double silent_ms)
         execv(lab_self_path(), argv);
         die("execv %s:", lab_self_path());
     }
-    lab_result(G.scenario, "threads=%d deadlocked=%d lock_lines=%d blocked=%d cycle=%s lockdep=%d watchdog_ms=%.0f",
+    lab_result("threads=%d deadlocked=%d lock_lines=%d blocked=%d cycle=%s lockdep=%d watchdog_ms=%.0f",
                G.threads, in_cycle > 0, lock_lines(), blocked, cycle, tl_lockdep_reports(),
                lab_watchdog_timeout_ms(G.wd));
 }
@@ -325,14 +325,14 @@ static void abba_done(void)
 
 /* ==== Scenarios ==== */
 
-int run_deadlock(const char *mode)
+int run_deadlock(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     lab07_end_with_parent();
     abba_run(AB_DEADLOCK, "deadlock", false);
     /* Not reached when the deadlock happened: the watchdog ended the process with status 3. */
     lab_say("no deadlock this time?");
-    lab_result("deadlock", "threads=%d deadlocked=0 lock_lines=%d blocked=0 cycle=- lockdep=%d watchdog_ms=%.0f",
+    lab_result("threads=%d deadlocked=0 lock_lines=%d blocked=0 cycle=- lockdep=%d watchdog_ms=%.0f",
                G.threads, lock_lines(), tl_lockdep_reports(), lab07_watchdog_ms());
     abba_done();
     return 1;
@@ -397,9 +397,9 @@ static struct rl_probe probe(struct tlock *l, bool try_unlock)
     return p;
 }
 
-int run_rlock(const char *mode)
+int run_rlock(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     double t0 = lab_now_ms();
     abba_run(AB_RLOCK, "rlock", false);
     double elapsed = lab_elapsed_units(t0);
@@ -430,8 +430,7 @@ int run_rlock(const char *mode)
     bool ok = completed == G.threads && lines == 4 * G.threads && abba_threads == G.threads && adjacent &&
               p1.unlock_rc == EPERM && p1.trylock_rc == EBUSY && p2.trylock_rc == EBUSY && p3.trylock_rc == 0 &&
               over == EPERM && tl_lockdep_reports() == 0;
-    lab_result("rlock",
-               "threads=%d completed=%d lock_lines=%d per_thread_ABBA=%d pairs_adjacent=%d owner_count_max=%d "
+    lab_result("threads=%d completed=%d lock_lines=%d per_thread_ABBA=%d pairs_adjacent=%d owner_count_max=%d "
                "nonowner_release=%s nonowner_acquire=%s over_release=%s lockdep=%d deadlock=0 breaks=second_resource "
                "elapsed_units=%.1f",
                G.threads, completed, lines, abba_threads, adjacent, tl_count_max(rl), lab07_errname(p1.unlock_rc),
@@ -440,15 +439,15 @@ int run_rlock(const char *mode)
     return ok ? 0 : 1;
 }
 
-int run_ordered(const char *mode)
+int run_ordered(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     double t0 = lab_now_ms();
     abba_run(AB_ORDERED, "ordered", false);
     double elapsed = lab_elapsed_units(t0);
     int lines = lock_lines(), completed = read_count(&G.completed);
     bool ok = completed == G.threads && lines == 4 * G.threads && tl_lockdep_reports() == 0;
-    lab_result("ordered", "threads=%d completed=%d lock_lines=%d first=%s lockdep=%d deadlock=0 breaks=circular_wait "
+    lab_result("threads=%d completed=%d lock_lines=%d first=%s lockdep=%d deadlock=0 breaks=circular_wait "
                "elapsed_units=%.1f",
                G.threads, completed, lines, (uintptr_t)G.A < (uintptr_t)G.B ? "mutexA" : "mutexB",
                tl_lockdep_reports(), elapsed);
@@ -456,29 +455,29 @@ int run_ordered(const char *mode)
     return ok ? 0 : 1;
 }
 
-int run_backoff(const char *mode)
+int run_backoff(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     abba_run(AB_BACKOFF, "backoff", false);
     int completed = read_count(&G.completed), pairs = read_count(&G.pairs), retries = read_count(&G.retries);
     bool ok = completed == G.threads && pairs == 2 * G.threads && retries >= 1;
-    lab_result("backoff", "threads=%d completed=%d pairs=%d retries=%d lockdep=%d deadlock=0 breaks=hold_and_wait",
+    lab_result("threads=%d completed=%d pairs=%d retries=%d lockdep=%d deadlock=0 breaks=hold_and_wait",
                G.threads, completed,
                pairs, retries, tl_lockdep_reports());
     abba_done();
     return ok ? 0 : 1;
 }
 
-int run_watchdog_restart(const char *mode)
+int run_watchdog_restart(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     lab07_end_with_parent();
     if (lab_opt("generation") == 0) {
         lab_say("generation 0 (pid %d): the notes' program; when the watchdog fires it restarts the program",
                 (int)getpid());
         abba_run(AB_DEADLOCK, "watchdog_restart", true);
         /* Only reached if the forced deadlock did not happen. */
-        lab_result("watchdog_restart", "generation=0 restarts=0 final_mode=deadlock completed=%d lock_lines=%d deadlock=0",
+        lab_result("generation=0 restarts=0 final_mode=deadlock completed=%d lock_lines=%d deadlock=0",
                    read_count(&G.completed), lock_lines());
         abba_done();
         return 1;
@@ -488,7 +487,7 @@ int run_watchdog_restart(const char *mode)
     abba_run(AB_ORDERED, "watchdog_restart", false);
     int lines = lock_lines(), completed = read_count(&G.completed);
     bool ok = completed == G.threads && lines == 4 * G.threads;
-    lab_result("watchdog_restart", "generation=1 restarts=1 final_mode=ordered completed=%d lock_lines=%d deadlock=0 "
+    lab_result("generation=1 restarts=1 final_mode=ordered completed=%d lock_lines=%d deadlock=0 "
                "breaks=no_preemption",
                completed, lines);
     abba_done();
@@ -513,8 +512,10 @@ static void *ld_thread(void *p)
     return NULL;
 }
 
-int run_lockdep(const char *mode)
+int run_lockdep(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     bool lucky = strcmp(mode, "lucky") == 0;
     struct tlock a, b;
     tl_reset();
@@ -539,7 +540,7 @@ int run_lockdep(const char *mode)
                 "would hang");
     else
         lab_say("both threads finished and the order graph has no cycle: no timing can make these two deadlock");
-    lab_result("lockdep", "mode=%s deadlocked=0 reports=%d seen=%s inverted=%s", mode, reports, seen, inverted);
+    lab_result("deadlocked=0 reports=%d seen=%s inverted=%s", reports, seen, inverted);
     tl_destroy(&a);
     tl_destroy(&b);
     return reports == (lucky ? 1 : 0) ? 0 : 1;

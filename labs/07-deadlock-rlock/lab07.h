@@ -108,15 +108,15 @@ const char *lab07_me(void);
 void lab07_end_with_parent(void);
 
 /* ==== Scenarios ==== */
-int run_deadlock(const char *mode);
-int run_rlock(const char *mode);
-int run_ordered(const char *mode);
-int run_backoff(const char *mode);
-int run_watchdog_restart(const char *mode);
-int run_lockdep(const char *mode);
-int run_timeout(const char *mode);
-int run_self_deadlock(const char *mode);
-int run_forgot_unlock(const char *mode);
-int run_philosophers(const char *mode);
+int run_deadlock(int mode_index);
+int run_rlock(int mode_index);
+int run_ordered(int mode_index);
+int run_backoff(int mode_index);
+int run_watchdog_restart(int mode_index);
+int run_lockdep(int mode_index);
+int run_timeout(int mode_index);
+int run_self_deadlock(int mode_index);
+int run_forgot_unlock(int mode_index);
+int run_philosophers(int mode_index);
 
 #endif

@@ -83,15 +83,18 @@ void lab07_end_with_parent(void)
         raise(SIGTERM);
 }
 
-static int deadlock_status(const char *mode)
+static int deadlock_status(int mode)
 {
     (void)mode;
-    return LAB_WATCHDOG_EXIT;
+    return LAB_EXIT_WATCHDOG;
 }
 
-static int philosophers_status(const char *mode)
+/* The modes of philosophers, in the order of its .modes list. */
+enum { PHIL_MODE_DEADLOCK, PHIL_MODE_ORDERED, PHIL_MODE_WAITER };
+
+static int philosophers_status(int mode)
 {
-    return mode && strcmp(mode, "deadlock") == 0 ? LAB_WATCHDOG_EXIT : 0;
+    return mode == PHIL_MODE_DEADLOCK ? LAB_EXIT_WATCHDOG : LAB_EXIT_OK;
 }
 
 static const struct lab_scenario scenarios[] = {
@@ -120,7 +123,11 @@ static const struct lab_scenario scenarios[] = {
 
 int main(int argc, char **argv)
 {
-    static const struct lab_program prog = { 7, "deadlock, RLock, ordered locking, timeouts, lock-order checking",
-                                             scenarios, opts, NULL, NULL };
+    static const struct lab_program prog = {
+        .number = 7,
+        .title = "deadlock, RLock, ordered locking, timeouts, lock-order checking",
+        .scenarios = scenarios,
+        .opts = opts,
+    };
     return lab_main(&prog, argc, argv);
 }

@@ -124,13 +124,13 @@ static void tp_report(void *arg, double silent_ms)
     int blocked;
     int n = tl_report(cycle, sizeof cycle, &blocked);
     Pthread_mutex_lock(&TP.count_lock);
-    lab_result("timeout", "completed=%d timeouts=%d deadlocked=%d cycle=%s", TP.completed, TP.timeouts, n > 0, cycle);
+    lab_result("completed=%d timeouts=%d deadlocked=%d cycle=%s", TP.completed, TP.timeouts, n > 0, cycle);
     Pthread_mutex_unlock(&TP.count_lock);
 }
 
-int run_timeout(const char *mode)
+int run_timeout(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     /* Part 1: the API.  Another thread holds the lock. */
     pthread_mutex_t m = make_mutex(PTHREAD_MUTEX_NORMAL, false);
     struct holder h = { .m = &m };
@@ -179,7 +179,7 @@ int run_timeout(const char *mode)
     tl_destroy(&TP.b);
 
     bool ok = try_rc == EBUSY && rc == ETIMEDOUT && waited >= 0.2 && completed == 2 && timeouts >= 1;
-    lab_result("timeout", "acquired=%d err=%s waited_units=%.1f trylock=%s completed=%d timeouts=%d deadlock=0 "
+    lab_result("acquired=%d err=%s waited_units=%.1f trylock=%s completed=%d timeouts=%d deadlock=0 "
                "breaks=hold_and_wait",
                rc == 0, lab07_errname(rc), waited, lab07_errname(try_rc), completed, timeouts);
     return ok ? 0 : 1;
@@ -199,8 +199,10 @@ static void *unlock_from_other(void *p)
     return NULL;
 }
 
-int run_self_deadlock(const char *mode)
+int run_self_deadlock(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     if (strcmp(mode, "plain") == 0) {
         pthread_mutex_t m = make_mutex(PTHREAD_MUTEX_NORMAL, false);
         Pthread_mutex_lock(&m);
@@ -213,7 +215,7 @@ int run_self_deadlock(const char *mode)
                 lab07_errname(rc), waited);
         Pthread_mutex_unlock(&m);
         Pthread_mutex_destroy(&m);
-        lab_result("self_deadlock", "mode=plain second_lock=%s count_max=1 extra_unlock=- hung=%d", lab07_errname(rc),
+        lab_result("second_lock=%s count_max=1 extra_unlock=- hung=%d", lab07_errname(rc),
                    rc == ETIMEDOUT);
         return rc == ETIMEDOUT && waited >= 0.2 ? 0 : 1;
     }
@@ -234,7 +236,7 @@ int run_self_deadlock(const char *mode)
         int extra = pthread_mutex_unlock(&m);
         lab_say("MainThread: unlock() once more -> %s", lab07_errname(extra));
         Pthread_mutex_destroy(&m);
-        lab_result("self_deadlock", "mode=errorcheck second_lock=%s count_max=1 extra_unlock=%s nonowner_unlock=%s hung=0",
+        lab_result("second_lock=%s count_max=1 extra_unlock=%s nonowner_unlock=%s hung=0",
                    lab07_errname(rc), lab07_errname(extra), lab07_errname(k.rc));
         return rc == EDEADLK && extra == EPERM && k.rc == EPERM ? 0 : 1;
     }
@@ -259,7 +261,7 @@ int run_self_deadlock(const char *mode)
     lab_say("MainThread: release() once more -> %s (Python: RuntimeError: cannot release un-acquired lock)",
             lab07_errname(extra));
     Pthread_mutex_destroy(&m);
-    lab_result("self_deadlock", "mode=recursive second_lock=%s count_max=%d extra_unlock=%s hung=0", lab07_errname(rc),
+    lab_result("second_lock=%s count_max=%d extra_unlock=%s hung=0", lab07_errname(rc),
                count_max, lab07_errname(extra));
     return rc == 0 && count_max == 2 && extra == EPERM ? 0 : 1;
 }
@@ -281,8 +283,10 @@ static void *forgetful_main(void *p)
     return NULL;
 }
 
-int run_forgot_unlock(const char *mode)
+int run_forgot_unlock(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     bool robust = strcmp(mode, "robust") == 0;
     pthread_mutex_t m = make_mutex(PTHREAD_MUTEX_ERRORCHECK, robust);
     struct forgetful f = { .m = &m };
@@ -324,7 +328,7 @@ int run_forgot_unlock(const char *mode)
     /* A plain mutex still held by a dead thread cannot be destroyed cleanly (EBUSY): leave it. */
     if (recovered)
         Pthread_mutex_destroy(&m);
-    lab_result("forgot_unlock", "mode=%s detected=%d holder_alive=%d err=%s unlock_by_other=%s recovered=%d", mode,
+    lab_result("detected=%d holder_alive=%d err=%s unlock_by_other=%s recovered=%d", 
                detected, alive, lab07_errname(rc), robust ? "-" : lab07_errname(other_unlock), recovered);
     if (robust)
         return detected && recovered && rc == EOWNERDEAD ? 0 : 1;

@@ -110,13 +110,15 @@ static void ph_report(void *arg, double silent_ms)
     int blocked;
     int n = tl_report(cycle, sizeof cycle, &blocked);
     lab_say("DEADLOCK detected: %d philosophers in the cycle, each holding one fork and waiting for the next", n);
-    lab_result("philosophers", "mode=%s philosophers=%d deadlocked=%d fed=%d blocked=%d cycle=%s lockdep=%d watchdog_ms=%.0f",
-               T.mode == PH_DEADLOCK ? "deadlock" : T.mode == PH_ORDERED ? "ordered" : "waiter", NPHIL, n > 0,
+    lab_result("philosophers=%d deadlocked=%d fed=%d blocked=%d cycle=%s lockdep=%d watchdog_ms=%.0f",
+               NPHIL, n > 0,
                fed_count(), blocked, cycle, tl_lockdep_reports(), lab_watchdog_timeout_ms(T.wd));
 }
 
-int run_philosophers(const char *mode)
+int run_philosophers(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     lab07_end_with_parent();
     memset(&T, 0, sizeof T);
     T.mode = strcmp(mode, "deadlock") == 0 ? PH_DEADLOCK : strcmp(mode, "ordered") == 0 ? PH_ORDERED : PH_WAITER;
@@ -157,12 +159,12 @@ int run_philosophers(const char *mode)
     bool ok = T.mode != PH_DEADLOCK && fed == NPHIL && meals == NPHIL * T.meals &&
               (T.mode != PH_WAITER || T.max_seated == NPHIL - 1);
     if (T.mode == PH_WAITER)
-        lab_result("philosophers", "mode=%s philosophers=%d deadlocked=0 fed=%d meals=%d max_seated=%d lockdep=%d "
-                   "breaks=circular_wait", mode,
+        lab_result("philosophers=%d deadlocked=0 fed=%d meals=%d max_seated=%d lockdep=%d "
+                   "breaks=circular_wait",
                    NPHIL, fed, meals, T.max_seated, tl_lockdep_reports());
     else
-        lab_result("philosophers", "mode=%s philosophers=%d deadlocked=0 fed=%d meals=%d lockdep=%d breaks=circular_wait",
-                   mode, NPHIL, fed,
+        lab_result("philosophers=%d deadlocked=0 fed=%d meals=%d lockdep=%d breaks=circular_wait",
+                   NPHIL, fed,
                    meals, tl_lockdep_reports());
     SYS_CHECK(sem_destroy(&T.waiter));
     for (int i = 0; i < NPHIL; i++)

@@ -7,6 +7,6 @@
 #define L08_BOUND_MS 20000.0
 
 /* proc_semaphore.c: a named POSIX semaphore (sem_open) shared by processes. */
-int l08_proc_semaphore(const char *mode);
+int l08_proc_semaphore(int mode_index);
 
 #endif

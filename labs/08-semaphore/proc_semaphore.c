@@ -128,8 +128,10 @@ static void shared_room_free(void)
     shr = NULL;
 }
 
-int l08_proc_semaphore(const char *mode)
+int l08_proc_semaphore(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     int procs = (int)lab_opt("procs");
     named_mode = strcmp(mode, "named") == 0;
     int limit = PROC_PERMITS < procs ? PROC_PERMITS : procs;
@@ -189,7 +191,7 @@ int l08_proc_semaphore(const char *mode)
                 (int)getpid(), peak, procs, PROC_PERMITS);
         status = completed == procs ? 0 : 1;
     }
-    lab_result("proc_semaphore", "mode=%s permits=%d procs=%d max_concurrent=%d completed=%d",
-               mode, PROC_PERMITS, procs, peak, completed);
+    lab_result("permits=%d procs=%d max_concurrent=%d completed=%d",
+               PROC_PERMITS, procs, peak, completed);
     return status;
 }

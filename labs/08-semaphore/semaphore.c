@@ -97,8 +97,10 @@ static void *task(void *arg)
     return NULL;
 }
 
-static int run_semaphore(const char *mode)
+static int run_semaphore(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     int permits = (int)lab_opt("permits"), threads = (int)lab_opt("threads");
     bool use_sem = strcmp(mode, "sem") == 0;
 
@@ -150,8 +152,8 @@ static int run_semaphore(const char *mode)
         printf("MainThread: %d were inside at once in a room for %d: nothing limited them\n", peak, permits);
         status = completed == threads ? 0 : 1;
     }
-    lab_result("semaphore", "mode=%s permits=%d threads=%d max_concurrent=%d completed=%d",
-               mode, permits, threads, peak, completed);
+    lab_result("permits=%d threads=%d max_concurrent=%d completed=%d",
+               permits, threads, peak, completed);
     return status;
 }
 
@@ -221,9 +223,9 @@ static int sem_value(sem_t *s)
     return v;
 }
 
-static int run_bounded(const char *mode)
+static int run_bounded(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     /* s = Semaphore(1); s.acquire(); s.release(); s.release()  # one too many */
     sem_t plain;
     if (sem_init(&plain, 0, 1) == -1)
@@ -258,7 +260,7 @@ static int run_bounded(const char *mode)
 
     bool ok = rc == 0 && plain_value == 2 && first == 0 && extra == EOVERFLOW && bounded_value == 1
               && bounded_admits == 1;
-    lab_result("bounded", "plain_over_release=%s plain_value=%d plain_admits=%d bounded_over_release=%s "
+    lab_result("plain_over_release=%s plain_value=%d plain_admits=%d bounded_over_release=%s "
                "bounded_value=%d bounded_admits=%d",
                rc == 0 ? "allowed" : "rejected", plain_value, plain_admits,
                extra == EOVERFLOW ? "rejected" : "allowed", bounded_value, bounded_admits);
@@ -292,9 +294,9 @@ static void *mutex_unlocker(void *arg)
     return NULL;
 }
 
-static int run_mutex_vs_semaphore(const char *mode)
+static int run_mutex_vs_semaphore(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     /* lock = Lock(); lock.acquire(); Thread(target=lock.release).start()  # allowed in Python */
     if (sem_init(&binary, 0, 1) == -1)
         die("sem_init:");
@@ -325,7 +327,7 @@ static int run_mutex_vs_semaphore(const char *mode)
     Pthread_mutex_destroy(&owned);
 
     bool ok = sem_post_rc == 0 && value == 1 && reacquired && unlock_rc == EPERM && owner_rc == 0;
-    lab_result("mutex_vs_semaphore", "sem_release_by_other=%s sem_value=%d mutex_unlock_by_other=%s mutex_unlock_by_owner=%s",
+    lab_result("sem_release_by_other=%s sem_value=%d mutex_unlock_by_other=%s mutex_unlock_by_owner=%s",
                sem_post_rc == 0 ? "allowed" : "error", value,
                unlock_rc == EPERM ? "EPERM" : unlock_rc == 0 ? "allowed" : "error", owner_rc == 0 ? "ok" : "error");
     return ok ? 0 : 1;
@@ -354,6 +356,11 @@ static struct lab_opt opts[] = {
 
 int main(int argc, char **argv)
 {
-    static const struct lab_program prog = { 8, "semaphores", scenarios, opts, NULL, NULL };
+    static const struct lab_program prog = {
+        .number = 8,
+        .title = "semaphores",
+        .scenarios = scenarios,
+        .opts = opts,
+    };
     return lab_main(&prog, argc, argv);
 }

@@ -181,9 +181,9 @@ static int want;
 static bool waiting_is(void *arg) { (void)arg; Pthread_mutex_lock(&lock); bool b = cond.waiting == want; Pthread_mutex_unlock(&lock); return b; }
 static bool notified_is(void *arg) { (void)arg; Pthread_mutex_lock(&lock); bool b = notified >= want; Pthread_mutex_unlock(&lock); return b; }
 
-int l09_condition(const char *mode)
+int l09_condition(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     int n = (int)lab_opt("waiters");
     cond_init(&cond, &lock);
     notified = 0;
@@ -245,7 +245,7 @@ int l09_condition(const char *mode)
     printf("MainThread: wait_for(lambda: items >= 100, timeout=1) -> %s after %.1f units\n",
            timeout_result ? "True" : "False", lab_elapsed_units(t0));
 
-    lab_result("condition", "waiters=%d after_notify2=%d still_waiting=%d after_notify_all=%d wait_for_value=%d "
+    lab_result("waiters=%d after_notify2=%d still_waiting=%d after_notify_all=%d wait_for_value=%d "
                "predicate_checks=%d wait_for_timeout=%d",
                n, after2, still, after_all, seen_items, checks, timeout_result);
     ok &= after2 == 2 && still == n - 2 && after_all == n && seen_items == 3 && checks == 4 && !timeout_result;
@@ -315,8 +315,10 @@ static bool wn_state(void *arg)
     return b;
 }
 
-int l09_wait_notify(const char *mode)
+int l09_wait_notify(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     use_while = strcmp(mode, "while") == 0;
     buffer_items = min_items = wn_waiting = woke = consumed = took_from_empty = 0;
     notify_gen = 0;
@@ -369,8 +371,8 @@ int l09_wait_notify(const char *mode)
     lab_thread_join(c2);
     Pthread_cond_destroy(&cv);
 
-    lab_result("wait_notify", "mode=%s consumers=2 broadcast_woke=%d took_from_empty=%d min_items=%d signal_woke=%d",
-               mode, broadcast_woke, took_from_empty, min_items, signal_woke);
+    lab_result("consumers=2 broadcast_woke=%d took_from_empty=%d min_items=%d signal_woke=%d",
+               broadcast_woke, took_from_empty, min_items, signal_woke);
     if (use_while)
         return ok && broadcast_woke == 2 && took_from_empty == 0 && min_items == 0 && signal_woke == 1 ? 0 : 1;
     return ok && broadcast_woke == 2 && took_from_empty == 1 ? 0 : 1;   /* the bug showed */

@@ -197,9 +197,9 @@ static void *car(void *arg)
     return NULL;
 }
 
-int l09_event_run(const char *mode)
+int l09_event_run(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     ncars = (int)lab_opt("cars");
     l09_event_init(&event);
     atomic_store(&green, false);
@@ -223,7 +223,7 @@ int l09_event_run(const char *mode)
 
     int w = atomic_load(&waited), g = atomic_load(&went), early = atomic_load(&went_before_green);
     printf("MainThread: %d cars waited at the red light, %d went, %d went before green\n", w, g, early);
-    lab_result("event", "cars=%d waited=%d went=%d went_before_green=%d", ncars, w, g, early);
+    lab_result("cars=%d waited=%d went=%d went_before_green=%d", ncars, w, g, early);
     return (!light_gave_up && w == ncars && g == ncars && early == 0) ? 0 : 1;
 }
 
@@ -265,8 +265,10 @@ static bool pulse_decided(void *arg)
     return a->outcome >= 0;
 }
 
-int l09_event_semantics(const char *mode)
+int l09_event_semantics(int mode_index)
 {
+    (void)mode_index;
+    const char *mode = lab_mode_name();
     naive = strcmp(mode, "naive") == 0;
     l09_event_init(&sem_ev);
     const char *label = naive ? "the naive loop: while (!flag) cond_wait" : "a generation counter: while (!flag && gen == g) cond_wait";
@@ -315,8 +317,8 @@ int l09_event_semantics(const char *mode)
     lab_thread_join(w);
     l09_event_destroy(&sem_ev);
 
-    lab_result("event_semantics", "mode=%s wait_set=%d wait_timeout=%d timeout_elapsed_units=%.1f pulse_woke=%d is_set_after_pulse=%d",
-               mode, wait_set, wait_timeout, waited_units, pulse_woke, is_set_after);
+    lab_result("wait_set=%d wait_timeout=%d timeout_elapsed_units=%.1f pulse_woke=%d is_set_after_pulse=%d",
+               wait_set, wait_timeout, waited_units, pulse_woke, is_set_after);
     bool basics = blocked && decided && wait_set && !wait_timeout && !is_set_after;
     if (naive)
         return basics ? 0 : 1;                 /* the lost pulse is the lesson */

@@ -39,7 +39,11 @@ static struct lab_opt opts[] = {
 
 int main(int argc, char **argv)
 {
-    static const struct lab_program prog = { 9, "Event, traffic light, Condition, Timer, thread states",
-                                             scenarios, opts, NULL, NULL };
+    static const struct lab_program prog = {
+        .number = 9,
+        .title = "Event, traffic light, Condition, Timer, thread states",
+        .scenarios = scenarios,
+        .opts = opts,
+    };
     return lab_main(&prog, argc, argv);
 }

@@ -47,12 +47,12 @@ int l09_event_waiting(struct l09_event *e);
 bool l09_until(bool (*pred)(void *arg), void *arg, double bound_ms);
 
 /* ==== the scenarios ==== */
-int l09_event_run(const char *mode);             /* event.c */
-int l09_event_semantics(const char *mode);       /* event.c */
-int l09_traffic(const char *mode);               /* traffic.c */
-int l09_condition(const char *mode);             /* condition.c */
-int l09_wait_notify(const char *mode);           /* condition.c */
-int l09_timer(const char *mode);                 /* timer.c */
-int l09_states(const char *mode);                /* states.c */
+int l09_event_run(int mode_index);             /* event.c */
+int l09_event_semantics(int mode_index);       /* event.c */
+int l09_traffic(int mode_index);               /* traffic.c */
+int l09_condition(int mode_index);             /* condition.c */
+int l09_wait_notify(int mode_index);           /* condition.c */
+int l09_timer(int mode_index);                 /* timer.c */
+int l09_states(int mode_index);                /* states.c */
 
 #endif

@@ -70,9 +70,9 @@ static void hello_cancelled(void)
     printf("%s: hello from the cancelled timer (this must not happen)\n", lab_thread_name(lab_current_thread()));
 }
 
-int l09_timer(const char *mode)
+int l09_timer(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     /* t = Timer(1, hello); t.start()  # after 1 seconds, "hello, world" will be printed */
     struct l09_timer t;
     timer_init(&t, 1, hello);
@@ -98,6 +98,6 @@ int l09_timer(const char *mode)
            cancelled_fired ? "it fired anyway" : "it never fired");
     l09_event_destroy(&t2.finished);
 
-    lab_result("timer", "interval=1 fired=%d elapsed_units=%.2f cancelled_fired=%d", fired, elapsed, cancelled_fired);
+    lab_result("interval=1 fired=%d elapsed_units=%.2f cancelled_fired=%d", fired, elapsed, cancelled_fired);
     return fired && elapsed >= 1.0 && !cancelled_fired ? 0 : 1;
 }

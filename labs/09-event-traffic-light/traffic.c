@@ -103,9 +103,9 @@ static bool car_resumed_all(void *arg) { (void)arg; return atomic_load(&car_resu
 
 static bool light_started(void *arg) { (void)arg; return l09_event_is_set(&ev); }
 
-int l09_traffic(const char *mode)
+int l09_traffic(int mode_index)
 {
-    (void)mode;
+    (void)mode_index;
     cycles = (long)lab_opt("cycles");
     l09_event_init(&ev);
     l09_event_init(&stop);
@@ -138,7 +138,7 @@ int l09_traffic(const char *mode)
     int w = atomic_load(&car_waits), res = atomic_load(&car_resumes);
     printf("MainThread: %ld cycles: %d green lines, %d red lines; the car waited %d times and resumed %d times\n",
            cycles, g, r, w, res);
-    lab_result("traffic", "cycles=%ld green_lines=%d red_lines=%d car_waits=%d car_resumes=%d", cycles, g, r, w, res);
+    lab_result("cycles=%ld green_lines=%d red_lines=%d car_waits=%d car_resumes=%d", cycles, g, r, w, res);
     bool ok = started && resumed && !atomic_load(&light_gave_up) && g == 6 + 5 * (int)(cycles - 1)
               && r == 5 * (int)cycles && w == cycles && res == cycles;
     return ok ? 0 : 1;
