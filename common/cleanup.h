@@ -1,4 +1,4 @@
-/* common/cleanup.h - nothing left behind, also after Ctrl-C (LABS.md, Hygiene).
+/* common/cleanup.h - nothing left behind, also after Ctrl-C (the lab contract: no leftovers).
  *
  * A lab that creates a named kernel object (/dev/shm, /dev/mqueue, System V IPC, a FIFO, a temp
  * file or directory) registers how to remove it right after creating it:

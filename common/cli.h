@@ -1,4 +1,4 @@
-/* common/cli.h - the command line of every lab (LABS.md of the design): the top floor of common/.
+/* common/cli.h - the command line of every lab (the lab contract): the top floor of common/.
  *
  * A lab describes itself with one table and hands it to lab_main(), in its main.c:
  *

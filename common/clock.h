@@ -1,7 +1,7 @@
 /* common/clock.h - the lab's time: one "second" of the course notes lasts LAB_SECOND_MS ms.
  *
  * Every time.sleep(x) of the notes becomes lab_sleep(x): x * LAB_SECOND_MS milliseconds on the
- * monotonic clock, restarted after signal handlers (PARITY 0.2.2).  Elapsed times are measured on
+ * monotonic clock, restarted after signal handlers.  Elapsed times are measured on
  * CLOCK_MONOTONIC and reported in the same units, so a test can run a 6-"second" demo in 120 ms and
  * still compare 6.0 against 3.0.
  */

@@ -1,6 +1,6 @@
 /* common/out.h - what a lab prints: whole lines, the RESULT line, colours, banners.
  *
- * Output discipline (PARITY 0.2.4): stdout is line-buffered (lab_main sets it), every line is
+ * Output discipline: stdout is line-buffered (lab_main sets it), every line is
  * printed by one call, never assembled from pieces.  Across processes, and from daemon threads
  * that may be cut off at exit, lab_say() writes each line with a single write(2), which is atomic
  * on a pipe up to PIPE_BUF bytes, so lines from different processes never tear.

@@ -13,7 +13,7 @@
  *     lab_pq_destroy(q);                              // after the children are reaped
  *
  * Python's Queue is a pipe + a feeder thread + locks, so full()/empty()/qsize() are approximate
- * (empty() is True right after a put, PARITY P12).  Here every call takes the mutex and reads the
+ * (empty() is True right after a put).  Here every call takes the mutex and reads the
  * exact state: qsize() is the number of messages in the queue at that instant.
  * A put waits for two things: fewer than maxsize messages, and room in the ring for the message.
  * full() answers the first (Python's qsize() >= maxsize); a message that could never fit in the

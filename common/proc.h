@@ -5,11 +5,11 @@
  *     lab_proc_join(&p);                  // waitpid
  *     lab_proc_exitcode(&p);              // 0..255, or -signal when killed (Python's convention)
  *
- * start() flushes stdout before fork (otherwise buffered text is printed twice, PARITY P5); the
+ * start() flushes stdout before fork (otherwise buffered text is printed twice); the
  * child leaves with _exit, never exit, so the parent's atexit handlers do not run in it.
  * is_alive() polls with WNOHANG and keeps the status it collects, as CPython's poll() does
  * (kill(pid, 0) is no liveness test: it succeeds on a zombie).
- * Daemon children follow Python, not Unix (PARITY P3): the daemon flag must be set before start
+ * Daemon children follow Python, not Unix: the daemon flag must be set before start
  * (EINVAL after: "process has already started"); when the main code ends (lab_main returns, or
  * exit() is called in the main process) every live daemon child is sent SIGTERM and reaped, then
  * every other child is waited for.  On SIGINT/SIGTERM every child is terminated and reaped.

@@ -12,7 +12,7 @@
 
 #include <stdbool.h>
 
-/* The exit statuses of the lab contract (LABS.md). */
+/* The exit statuses of the lab contract (every lab, every scenario). */
 enum lab_exit {
     LAB_EXIT_OK = 0,         /* the scenario behaved as the lesson says (a race demo showed its race) */
     LAB_EXIT_BROKEN = 1,     /* an invariant the scenario promises was broken */

@@ -1,7 +1,7 @@
 /* common/thread.h - Python's view of threads on top of pthreads (threading.Thread).
  *
  * C threads have no names, no registry and no daemon flag, and returning from main() kills them
- * all (PARITY P2).  This module gives each thread a registry entry so that a lab can show what
+ * all.  This module gives each thread a registry entry so that a lab can show what
  * Python shows:
  *   - names: "Thread-N (target)" for a thread made from a function (Python 3.10+), "Thread-N" for
  *     one made without a target name (a "subclass"); N counts across the whole process;
