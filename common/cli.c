@@ -78,10 +78,29 @@ long long lab_opt(const char *name)
     return o->given ? o->value : o->def;
 }
 
+static struct lab_text_opt *find_text_opt(const char *name, size_t len)
+{
+    for (struct lab_text_opt *o = prog->text_opts; o && o->name; o++)
+        if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+            return o;
+    return NULL;
+}
+
+const char *lab_opt_text(const char *name)
+{
+    struct lab_text_opt *o = find_text_opt(name, strlen(name));
+    if (o == NULL) {
+        fprintf(stderr, "%s: bug: no text option '%s' in the lab's table\n", lab_prog_name(), name);
+        abort();
+    }
+    return o->given ? o->value : o->def;
+}
+
 bool lab_opt_given(const char *name)
 {
     struct lab_opt *o = find_opt(name, strlen(name));
-    return o && o->given;
+    struct lab_text_opt *t = find_text_opt(name, strlen(name));
+    return (o && o->given) || (t && t->given);
 }
 
 static bool is_flag(const struct lab_opt *o) { return o->min == 1 && o->max == 1 && o->def == 0; }
@@ -173,6 +192,14 @@ static void print_help(void)
             snprintf(left, sizeof left, "--%s=N", o->name);
             printf("  %-22s %s (default %lld, %lld..%lld)\n", left, o->help, o->def, o->min, o->max);
         }
+    }
+    for (struct lab_text_opt *o = prog->text_opts; o && o->name; o++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s=TEXT", o->name);
+        if (*o->def)
+            printf("  %-22s %s (default %s)\n", left, o->help, o->def);
+        else
+            printf("  %-22s %s\n", left, o->help);
     }
     printf("\nEnvironment:\n");
     printf("  %-22s %s (default %d)\n", "LAB_SECOND_MS", "milliseconds one second of the course notes lasts", LAB_SECOND_MS_DEFAULT);
@@ -337,6 +364,19 @@ int lab_main(const struct lab_program *p, int argc, char **argv)
                 mode = val;
                 continue;
             }
+            struct lab_text_opt *t = find_text_opt(name, len);
+            if (t) {
+                if (!val) {
+                    if (i + 1 >= argc)
+                        lab_usage_error("option '--%s' needs a value", t->name);
+                    val = argv[++i];
+                }
+                if (*val == '\0')
+                    lab_usage_error("option '--%s' needs a value", t->name);
+                t->value = val;
+                t->given = true;
+                continue;
+            }
             struct lab_opt *o = find_opt(name, len);
             if (o == NULL)
                 lab_usage_error("unknown option '--%.*s'", (int)len, name);
@@ -384,6 +424,9 @@ int lab_main(const struct lab_program *p, int argc, char **argv)
             lab_usage_error("unknown mode '%s' for scenario '%s' (modes: %s)", mode, s->name, s->modes);
     }
     for (struct lab_opt *o = p->opts; o && o->name; o++)
+        if (o->given && !in_list(s->opts, o->name, strlen(o->name)))
+            lab_usage_error("option '--%s' does not apply to scenario '%s'", o->name, s->name);
+    for (struct lab_text_opt *o = p->text_opts; o && o->name; o++)
         if (o->given && !in_list(s->opts, o->name, strlen(o->name)))
             lab_usage_error("option '--%s' does not apply to scenario '%s'", o->name, s->name);
     return run_one(s, k);

@@ -71,11 +71,23 @@ struct lab_opt {
     bool given;
 };
 
+/* A text option (--algo=rr, --jobs=7,4,1): the lab checks the text itself and calls
+ * lab_usage_error() when it is wrong. */
+struct lab_text_opt {
+    const char *name;      /* --name */
+    const char *help;
+    const char *def;       /* default value ("" for none) */
+    /* set by the parser: */
+    const char *value;
+    bool given;
+};
+
 struct lab_program {
     int number;                              /* 1 → build/lab01, RESULT l1.* */
     const char *title;                       /* "processes", for the banner and --help */
     const struct lab_scenario *scenarios;    /* terminated by { 0 } */
     struct lab_opt *opts;                    /* terminated by { 0 }, or NULL */
+    struct lab_text_opt *text_opts;          /* terminated by { 0 }, or NULL */
     /* Optional: the lab's benchmark table (`labNN --bench`, run by `make bench`; report only). */
     int (*bench)(void);
 };
@@ -86,7 +98,9 @@ int lab_main(const struct lab_program *prog, int argc, char **argv);
 /* The value of an option of this lab's table (its default unless given).  Aborts on a name that
  * is not in the table: that is a bug in the lab, not a user error. */
 long long lab_opt(const char *name);
-/* Whether the option was given on the command line. */
+/* The value of a text option (its default unless given).  Aborts on a name not in the table. */
+const char *lab_opt_text(const char *name);
+/* Whether the option (number or text) was given on the command line. */
 bool lab_opt_given(const char *name);
 
 /* True while the guided demo runs (a scenario may show more there, say a picture). */
