@@ -60,15 +60,15 @@ define LAB_RULES
 $(BUILD)/lab$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(2)/*.c)) $(LIB)
 	$$(call say,LD,$$@)
 	$(Q)$$(CC) $$(LAB_LDFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LAB_LDLIBS) $$(LDLIBS)
-.PHONY: lab-$(1) lab-$(patsubst 0%,%,$(1)) test-lab-$(1) test-lab-$(patsubst 0%,%,$(1)) grade-lab-$(1) grade-lab-$(patsubst 0%,%,$(1))
-lab-$(1) lab-$(patsubst 0%,%,$(1)): $(BUILD)/lab$(1)
+.PHONY: $(sort lab-$(1) lab-$(patsubst 0%,%,$(1)) test-lab-$(1) test-lab-$(patsubst 0%,%,$(1)) grade-lab-$(1) grade-lab-$(patsubst 0%,%,$(1)))
+$(sort lab-$(1) lab-$(patsubst 0%,%,$(1))): $(BUILD)/lab$(1)
 	$(Q)./$(BUILD)/lab$(1) $$(ARGS)
-test-lab-$(1) test-lab-$(patsubst 0%,%,$(1)):
+$(sort test-lab-$(1) test-lab-$(patsubst 0%,%,$(1))):
 	$(Q)scripts/deps
 	$(Q)$$(MAKE) --no-print-directory $(BUILD)/lab$(1) $(UNIT)
 	$(Q)$$(MAKE) --no-print-directory $$(TSAN_VARS) build/tsan/lab$(1)
 	$(Q)scripts/test --lab $(1)
-grade-lab-$(1) grade-lab-$(patsubst 0%,%,$(1)):
+$(sort grade-lab-$(1) grade-lab-$(patsubst 0%,%,$(1))):
 	$(Q)scripts/deps
 	$(Q)$$(MAKE) --no-print-directory $(BUILD)/lab$(1) $(UNIT)
 	$(Q)$$(MAKE) --no-print-directory $$(TSAN_VARS) build/tsan/lab$(1)

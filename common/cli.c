@@ -429,5 +429,7 @@ int lab_main(const struct lab_program *p, int argc, char **argv)
     for (struct lab_text_opt *o = p->text_opts; o && o->name; o++)
         if (o->given && !in_list(s->opts, o->name, strlen(o->name)))
             lab_usage_error("option '--%s' does not apply to scenario '%s'", o->name, s->name);
+    if (s->check)
+        s->check();
     return run_one(s, k);
 }

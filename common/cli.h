@@ -56,6 +56,9 @@ struct lab_scenario {
      * (a deadlock demo that the watchdog ends: LAB_EXIT_WATCHDOG).  Such scenarios are run in a
      * child process by the guided demo, so the tour goes on.  NULL: every mode must return 0. */
     int (*demo_status)(int mode);
+    /* Optional: check the scenario's options before anything is printed (a bad combination, a
+     * malformed text option): call lab_usage_error(), which exits 2 with stdout still empty. */
+    void (*check)(void);
     /* Optional: run this scenario in a forked child in the guided demo (it ends its process the
      * way a whole program would: daemon threads cut off, exit status collected). */
     bool demo_in_child;
