@@ -226,7 +226,7 @@ TRACE
     # waiting counts READY ticks only, not the IO waits: A 1, B 3, C 3.
     assert_field total_waiting 7
     assert_line 'PROC A finish=7 turnaround=7 waiting=1 response=0'
-    assert_line --regexp '^  A +##~~~\.#$''
+    assert_line --regexp '^  A +##~~~\.#$'
 }
 
 @test "lab13 schedule: --jobs, --quantum, --levels/--quanta, --boost change the schedule as the rules say" {
