@@ -13,9 +13,10 @@
  * --mode=double (default) does the above; --mode=single does what daemon(3) does: the caller
  * forks and exits, the child calls setsid() and is the daemon, a session leader (sid == pid).
  *
- * The lab starts one in a private temporary directory (lab_private_dir), checks each property from a report the
- * daemon sends back over a pipe, stops it with SIGTERM through a pidfd (so the signal cannot hit
- * a recycled pid), confirms it is gone and removes the pidfile and the directory.  The daemon is
+ * The lab starts one in a private temporary directory (lab_private_dir), checks each property
+ * from a report the daemon sends back over a pipe, stops it with SIGTERM through a pidfd (so the
+ * signal cannot hit a recycled pid), confirms it is gone and removes the pidfile and the
+ * directory (the stop signals are held back while it starts: lab_stop_signals_block).  The daemon is
  * in another session, so Ctrl-C at the terminal does not reach it: the lab registers a cleanup
  * that sends it SIGTERM if the lab itself is interrupted.
  *
@@ -426,7 +427,10 @@ int run_unix_daemon(int mode)
     /* Every field is a failure value when the daemon never reported. */
     int ppid_not_lab = reported && r.ppid != getpid();
     /* Double fork: sid = pgid = the first child's pid; daemon(3): sid = pgid = its own pid. */
-    const char *sid_is = !reported ? "none" : r.sid == r.pid ? "own" : r.sid == r.first_child ? "first_child" : "other";
+    const char *sid_is = !reported                 ? "none"
+                         : r.sid == r.pid          ? "own"
+                         : r.sid == r.first_child  ? "first_child"
+                                                   : "other";
     int sid_ok = reported && r.pgid == r.sid
                  && (double_fork ? r.sid == r.first_child && !r.session_leader : r.sid == r.pid && r.session_leader);
     int pidfile_ok = reported && r.pidfile_ok && from_file == r.pid;
