@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# Lab 2 - join and daemon (PARITY L2.1-L2.6).  Runs at LAB_SECOND_MS=10 (test_helper).
+# tests/02-join-daemon.bats - lab 2: join (serial vs concurrent), Python's daemon process, a Unix
+# daemon, thread join, daemon threads, the timing transcripts.  Runs at LAB_SECOND_MS=10 (test_helper).
 
 load test_helper
 LAB=02
@@ -15,20 +16,10 @@ thread_text() {
     printf '%s\n' "$output" | sed -n -E 's/^(MainThread|T1|Thread-[0-9]+( \([a-z_]+\))?): //p'
 }
 
-# The named objects and temp entries of this lab (other labs' tests may run at the same time).
-my_snapshot() { ipc_snapshot | grep lab02 || true; }
-
-
-# ge A B - A >= B for decimals.
-ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 
 @test "--list names every scenario, 'name  description'" {
     run lab 02 --list
-    assert_success
-    [ "${#lines[@]}" -eq 8 ]
-    for s in join serial concurrent daemon_proc unix_daemon thread_join daemon_thread timing; do
-        assert_line --regexp "^$s  [^ ].+"
-    done
+    assert_scenario_list join serial concurrent daemon_proc unix_daemon thread_join daemon_thread timing
 }
 
 @test "--help exits 0 and shows the options" {
@@ -44,7 +35,7 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
     assert_result join
     assert_field order_ok 1
     assert_field exitcode 0
-    ge "$(field elapsed_units)" 3.0
+    assert_field_at_least elapsed_units 3.0
     [ "$(proc_text)" = "$(printf '%s\n' 'zhao is running' 'zhao is over' '主进程')" ]
 }
 
@@ -56,7 +47,7 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
     assert_field max_running 1
     assert_field children 3
     assert_field expected_units 6
-    ge "$(field elapsed_units)" 5.7
+    assert_field_at_least elapsed_units 5.7
     run_text="$(proc_text | head -n 6)"
     [ "$run_text" = "$(printf '%s\n' '子进程1 is running' '子进程1 is over' '子进程2 is running' '子进程2 is over' '子进程3 is running' '子进程3 is over')" ]
     proc_text | sed -n 7p | grep -Eq '^主 [0-9]+\.[0-9]$'
@@ -70,8 +61,8 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
     assert_result concurrent
     assert_field order_ok 1
     assert_field expected_units 3
-    ge "$(field elapsed_units)" 2.85
-    ge "$(field max_running)" 2
+    assert_field_at_least elapsed_units 2.85
+    assert_field_at_least max_running 2
     text="$(proc_text)"
     for i in 1 2 3; do
         r=$(printf '%s\n' "$text" | grep -n "^子进程$i is running$" | cut -d: -f1)
@@ -91,8 +82,8 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
     LAB_SECOND_MS=50 run lab 02 concurrent
     assert_success
     concurrent="$(field elapsed_units concurrent)"
-    ge "$serial" 5.7
-    ge "$concurrent" 2.85
+    at_least "$serial" 5.7
+    at_least "$concurrent" 2.85
     awk -v c="$concurrent" -v s="$serial" 'BEGIN { exit !(c < 0.8 * s) }'
 }
 
@@ -101,7 +92,7 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
     assert_success
     assert_field expected_units 15
     assert_field children 5
-    ge "$(field elapsed_units)" 14.25
+    assert_field_at_least elapsed_units 14.25
     run lab 02 concurrent --children 1
     assert_success
     assert_field expected_units 1
@@ -138,7 +129,7 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 }
 
 @test "unix_daemon: double fork, setsid, chdir /, umask 0, closed fds, pidfile; stopped and gone" {
-    before="$(my_snapshot)"
+    before="$(named_snapshot)"
     run lab 02 unix_daemon
     assert_success
     assert_result unix_daemon
@@ -162,7 +153,7 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
         state=$(sed -E 's/^.*\) (.).*$/\1/' "/proc/$pid/stat" 2>/dev/null || echo X)
         [[ "$state" == [ZX] || -z "$state" ]]
     fi
-    [ "$(my_snapshot)" = "$before" ]
+    [ "$(named_snapshot)" = "$before" ]
     settle_lab_processes
     no_lab_processes
 }
@@ -189,11 +180,22 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
     assert_result thread_join
     assert_field order_ok 1
     assert_field loops 10
-    ge "$(field elapsed_units)" 10
+    assert_field_at_least elapsed_units 10
     [ "$(thread_text)" = "$(printf '%s\n' 'T1 start' 'T1 finished' 'all done')" ]
     run lab 02 thread_join --loops=2
     assert_success
-    ge "$(field elapsed_units)" 2
+    assert_field_at_least elapsed_units 2
+}
+
+@test "thread_join: a slower LAB_SECOND_MS makes it longer (5 units at 200 ms: >= 1000 ms)" {
+    # Above the default pace (100), so a program that ignored LAB_SECOND_MS (500 ms) fails too.
+    local t0 t1
+    t0=$(date +%s%N)
+    LAB_SECOND_MS=200 run lab 02 thread_join --loops=5
+    t1=$(date +%s%N)
+    assert_success
+    assert_field loops 5
+    at_least $(( (t1 - t0) / 1000000 )) 1000
 }
 
 @test "daemon_thread: zhao is cut off; 132/456/主 then end123, end465; errors after start" {
@@ -224,11 +226,11 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
     assert_success
     assert_result timing
     assert_field run_n_text_ok 1
-    ge "$(field sorry_serial_units)" 4.75
-    ge "$(field sorry_threads_units)" 0.95
-    ge "$(field two_procs_units)" 1.9
-    ge "$(field two_threads_units)" 1.9
-    ge "$(field run_n_units)" 3.8
+    assert_field_at_least sorry_serial_units 4.75
+    assert_field_at_least sorry_threads_units 0.95
+    assert_field_at_least two_procs_units 1.9
+    assert_field_at_least two_threads_units 1.9
+    assert_field_at_least run_n_units 3.8
     [ "$(thread_text | grep -c '^Sorry$')" -eq 10 ]
     [ "$(printf '%s\n' "$output" | grep -c '结果: 1152921504606846976$')" -eq 4 ]
     countdown="$(printf '%s\n' "$output" | sed -n -E 's/^Thread-[0-9]+ \(run\): //p')"
@@ -241,7 +243,7 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 }
 
 @test "guided demo: exit 0, every scenario's RESULT, concurrent < 0.8 x serial, nothing left" {
-    before="$(my_snapshot)"
+    before="$(named_snapshot)"
     # 30 ms a unit: the speed-up check below keeps a margin of tens of ms on a loaded machine.
     LAB_SECOND_MS=30 run lab 02
     assert_success
@@ -250,7 +252,7 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
     done
     assert_line --index -1 --partial "every one behaved as the lesson says"
     awk -v c="$(field elapsed_units concurrent)" -v s="$(field elapsed_units serial)" 'BEGIN { exit !(c < 0.8 * s) }'
-    [ "$(my_snapshot)" = "$before" ]
+    [ "$(named_snapshot)" = "$before" ]
     settle_lab_processes
     no_lab_processes
 }
@@ -264,7 +266,7 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 }
 
 @test "SIGINT while the Unix daemon runs: the lab stops it and removes its directory" {
-    before="$(my_snapshot)"
+    before="$(named_snapshot)"
     out="$BATS_TEST_TMPDIR/out"
     LAB_SECOND_MS=2000 signal_on_line INT '^lab: the pidfile says [0-9]+$' "$out" unix_daemon
     [ "$sig_status" -eq 130 ]
@@ -276,14 +278,11 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
         state=$(sed -E 's/^.*\) (.).*$/\1/' "/proc/$pid/stat" 2>/dev/null || echo X)
         [[ "$state" == [ZX] || -z "$state" ]]
     fi
-    [ "$(my_snapshot)" = "$before" ]
+    [ "$(named_snapshot)" = "$before" ]
 }
 
-@test "usage errors: unknown scenario, option, mode, bad and out-of-range numbers, LAB_SECOND_MS" {
-    run --separate-stderr lab 02 nosuch
-    assert_usage_error "unknown scenario 'nosuch'"
-    run --separate-stderr lab 02 serial --nosuch=1
-    assert_usage_error "unknown option '--nosuch'"
+@test "usage errors of this lab: a mode, an option of another scenario, bad and out-of-range numbers" {
+    # (unknown scenarios and options, LAB_SECOND_MS and LAB_SEED: tests/00-project.bats)
     run --separate-stderr lab 02 join --mode=fast
     assert_usage_error "has no modes"
     run --separate-stderr lab 02 unix_daemon --mode=triple
@@ -292,20 +291,14 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
     assert_usage_error "bad value for --children: 'abc' is not a whole number"
     run --separate-stderr lab 02 serial --children=9
     assert_usage_error "bad value for --children: 9 is out of range"
+    run --separate-stderr lab 02 concurrent --children=0
+    assert_usage_error "bad value for --children: 0 is out of range"
     run --separate-stderr lab 02 thread_join --loops=0
+    assert_usage_error "out of range"
+    run --separate-stderr lab 02 thread_join --loops=61
     assert_usage_error "out of range"
     run --separate-stderr lab 02 join --children=2
     assert_usage_error "does not apply to scenario 'join'"
-    LAB_SECOND_MS=0 run --separate-stderr lab 02 join
-    assert_usage_error "bad LAB_SECOND_MS"
-    LAB_SECOND_MS=fast run --separate-stderr lab 02 join
-    assert_usage_error "bad LAB_SECOND_MS"
-    LAB_SEED=-1 run --separate-stderr lab 02 join
-    assert_usage_error "bad LAB_SEED: -1 is out of range"
-    run --separate-stderr lab 02 join --mode=x
-    assert_usage_error "has no modes"
-    run --separate-stderr lab 02 concurrent --children=0
-    assert_usage_error "bad value for --children: 0 is out of range"
 }
 
 @test "README commands run as shown" {

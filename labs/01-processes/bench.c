@@ -114,5 +114,5 @@ int l01_bench(void)
     for (int i = 0; i < 4; i++)
         printf("%-30s %12d %14.1f %10.1f\n", rows[i], reps[i], us[i], us[0] > 0 ? us[i] / us[0] : 0.0);
     lab_result("thread_us=%.1f fork_us=%.1f fork_big_us=%.1f spawn_us=%.1f", us[0], us[1], us[2], us[3]);
-    return 0;
+    return LAB_EXIT_OK;
 }

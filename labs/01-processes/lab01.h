@@ -16,21 +16,25 @@
 #include <sys/types.h>
 
 /* ==== Scenarios ==== */
-int l01_start(int mode_index);
-int l01_terminate(int mode_index);
-int l01_subclass(int mode_index);
-int l01_spawn_vs_fork(int mode_index);
-int l01_join_all(int mode_index);
-int l01_pids(int mode_index);
-int l01_zombie(int mode_index);
-int l01_orphan(int mode_index);
-int l01_thread_create(int mode_index);
-int l01_isolation(int mode_index);
-int l01_thread_share(int mode_index);
-int l01_threads(int mode_index);
-int l01_same_api(int mode_index);
-int l01_thread_results(int mode_index);
-int l01_cost(int mode_index);
+/* No scenario of lab 1 has modes: `mode` is always 0.  processes.c: */
+int run_start(int mode);
+int run_terminate(int mode);
+int run_subclass(int mode);
+int run_join_all(int mode);
+int run_pids(int mode);
+int run_isolation(int mode);
+/* spawn.c: */
+int run_spawn_vs_fork(int mode);
+/* lifecycle.c: */
+int run_zombie(int mode);
+int run_orphan(int mode);
+/* threads.c: */
+int run_thread_create(int mode);
+int run_thread_share(int mode);
+int run_threads(int mode);
+int run_same_api(int mode);
+int run_thread_results(int mode);
+int run_cost(int mode);
 /* `lab01 --bench` (bench.c): the cost of creating threads and processes, report only. */
 int l01_bench(void);
 
@@ -74,10 +78,11 @@ int l01_write_all(int fd, const void *buf, size_t len);
 /* pipe(2) with O_CLOEXEC, dying on error. */
 void l01_pipe(int fds[2]);
 
-/* How long any handshake of this lab may take before it gives up (real milliseconds). */
-#define L01_HANDSHAKE_MS 10000.0
+/* How long any handshake of this lab may take before it gives up (real milliseconds): the safety
+ * bound of common/clock.h for a step that takes no notes-seconds of its own. */
+#define L01_HANDSHAKE_MS lab_bound_ms(0)
 
-/* The global of the money examples (S2 L238-251 and L764-780). */
+/* The global of the money examples (data isolation between processes, sharing between threads). */
 extern int l01_money;
 
 #endif

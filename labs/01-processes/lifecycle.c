@@ -54,9 +54,9 @@ static char wait_state(pid_t pid, char want)
     return st;
 }
 
-int l01_zombie(int mode_index)
+int run_zombie(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     pid_t me = getpid();
 
     /* Part 1: a child exits, the parent does not wait. */
@@ -109,9 +109,9 @@ int l01_zombie(int mode_index)
 
     lab_result("state_before_wait=%c reaped=%d exit=%d proc_entry_after=%d kill0_on_zombie=%d "
                "sigign_waitpid=%s sigign_proc_entry=%d sigchld_restored=%d",
-               st, p.reaped, code, entry_after, kill0, echild ? "ECHILD" : "other", ign_entry, restored);
+               st, p.reaped, code, entry_after, kill0, r < 0 ? lab_errno_name(err) : "OK", ign_entry, restored);
     bool ok = st == 'Z' && p.reaped && code == 7 && !entry_after && echild && !ign_entry && restored;
-    return ok ? 0 : 1;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
 /* ==== orphan ==== */
@@ -233,9 +233,9 @@ static int orphan_helper(struct lab_proc *self)
     return 0;
 }
 
-int l01_orphan(int mode_index)
+int run_orphan(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     pid_t me = getpid();
     int rep[2];
     l01_pipe(rep);
@@ -260,5 +260,5 @@ int l01_orphan(int mode_index)
                "reparented_to_subreaper=%d orphan_reaped=%d orphan_gone=%d main_subreaper=%d",
                (int)r.ppid_before, (int)r.ppid_after, (int)r.mid, (int)r.helper, (int)r.orphan, reparented,
                r.reaped, gone, main_subreaper);
-    return (reparented && r.reaped && gone && code == 0 && main_subreaper == 0) ? 0 : 1;
+    return (reparented && r.reaped && gone && code == 0 && main_subreaper == 0) ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }

@@ -32,7 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ==== start: start() is asynchronous (S2 L124-148) ==== */
+/* ==== start: start() is asynchronous (the notes' process chapter) ==== */
 
 struct start_arg {
     const char *name;
@@ -60,9 +60,9 @@ static int start_task(struct lab_proc *self)
     return 0;
 }
 
-int l01_start(int mode_index)
+int run_start(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     int word[2];
     l01_pipe(word);
     struct start_arg arg = { "zhao", l01_probe_new(), word[0], word[1] };
@@ -87,10 +87,10 @@ int l01_start(int mode_index)
     int lines = atomic_load(&probe->lines);
     l01_probe_free(probe);
     lab_result("child_exit=%d child_lines=%d start_returned_first=%d", code, lines, returned_first);
-    return (code == 0 && lines == 2 && returned_first) ? 0 : 1;
+    return (code == 0 && lines == 2 && returned_first) ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-/* ==== terminate: terminate / pid / ident / is_alive / exitcode (S0 L78-86, S2 L292) ==== */
+/* ==== terminate: terminate / pid / ident / is_alive / exitcode (the summary notes and the process chapter) ==== */
 
 struct term_arg {
     int ready_w, ready_r;   /* child → parent: "I am running" */
@@ -113,9 +113,9 @@ static int term_task(struct lab_proc *self)
     return 0;               /* only if the parent is gone */
 }
 
-int l01_terminate(int mode_index)
+int run_terminate(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     int ready[2], block[2];
     l01_pipe(ready);
     l01_pipe(block);
@@ -147,10 +147,10 @@ int l01_terminate(int mode_index)
     close(block[1]);
     lab_result("pid_eq_ident=%d exitcode=%d alive_before=%d alive_after_join=%d",
                p.pid == ident, code, alive_before, alive_after);
-    return (code == -SIGTERM && alive_before && !alive_after) ? 0 : 1;
+    return (code == -SIGTERM && alive_before && !alive_after) ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-/* ==== subclass: class MyProcess(Process): def run(self) (S0 L64-75, S2 L161-176) ==== */
+/* ==== subclass: class MyProcess(Process): def run(self) (开启进程的第二种方式) ==== */
 
 /* The "subclass": the base object first, so a struct lab_proc * is also a struct my_process *. */
 struct my_process {
@@ -170,9 +170,9 @@ static int my_process_run(struct lab_proc *self)
     return 0;
 }
 
-int l01_subclass(int mode_index)
+int run_subclass(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     struct my_process cp = { .base = LAB_PROC_INIT(my_process_run, NULL), .a = "a", .b = "b" };
     cp.probe = l01_probe_new();
     atomic_store(&cp.probe->child_pid, 0);
@@ -186,20 +186,31 @@ int l01_subclass(int mode_index)
     bool in_child = ran_in == (int)cp.base.pid;
     bool ne_parent = cp.base.pid != getpid() && ran_in != (int)getpid();
     lab_result("run_called_in_child=%d child_pid_ne_parent=%d exitcode=%d", in_child, ne_parent, code);
-    return (in_child && ne_parent && code == 0) ? 0 : 1;
+    return (in_child && ne_parent && code == 0) ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-/* ==== join_all: start ten, join all, then print (S0 L92-101) ==== */
+/* ==== join_all: start ten, join all, then print (the summary notes) ==== */
 
 struct join_arg {
     struct l01_probe *probe;
     int index;
+    bool last;              /* the last child started: it waits until the `index` others have printed */
 };
 
-/* def func(num): print(num) */
+/* def func(num): print(num)
+ * The last child started is made the last to end, on every run: it waits until every other child
+ * has printed, then one unit more.  A parent that forgot to join it would print its own line in
+ * that unit (and the RESULT's `reaped` would miss it), so the checks catch a missing join always,
+ * not only when the scheduler happens to be slow. */
 static int join_task(struct lab_proc *self)
 {
     struct join_arg *a = self->arg;
+    if (a->last) {
+        double end = lab_now_ms() + lab_bound_ms(0);
+        while (atomic_load(&a->probe->lines) < a->index && lab_now_ms() < end)
+            lab_sleep_ms(0.2);
+        lab_sleep(1);
+    }
     /* Take a sequence number and print under it: the number says when this line was printed. */
     int seq = atomic_fetch_add(&a->probe->seq, 1) + 1;
     atomic_store(&a->probe->order[a->index], seq);
@@ -208,21 +219,24 @@ static int join_task(struct lab_proc *self)
     return 0;
 }
 
-int l01_join_all(int mode_index)
+int run_join_all(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     int n = (int)lab_opt("children");
     struct l01_probe *probe = l01_probe_new();
     struct lab_proc *pl = xcalloc((size_t)n, sizeof *pl);
     struct join_arg *args = xcalloc((size_t)n, sizeof *args);
     for (int i = 0; i < n; i++) {          /* for i in range(10): p.start(); pl.append(p) */
-        args[i] = (struct join_arg){ probe, i };
+        args[i] = (struct join_arg){ probe, i, i == n - 1 };
         pl[i] = (struct lab_proc)LAB_PROC_INIT(join_task, &args[i]);
         lab_proc_start_or_die(&pl[i]);
     }
     int bad_exit = 0;
     for (int i = 0; i < n; i++)            /* for i in pl: i.join() */
         bad_exit += lab_proc_join(&pl[i]) != 0;
+    int reaped = 0;                         /* counted from the children's records, not the loop */
+    for (int i = 0; i < n; i++)
+        reaped += pl[i].reaped;
     int main_seq = atomic_fetch_add(&probe->seq, 1) + 1;
     lab_say("main %d: 666  (printed after every child was joined)", (int)getpid());
     int later = 0;                          /* children that printed after main: none can */
@@ -234,11 +248,11 @@ int l01_join_all(int mode_index)
     free(pl);
     free(args);
     l01_probe_free(probe);
-    lab_result("children=%d child_lines=%d main_last=%d", n, lines, main_last);
-    return (lines == n && main_last && bad_exit == 0) ? 0 : 1;
+    lab_result("children=%d child_lines=%d reaped=%d main_last=%d", n, lines, reaped, main_last);
+    return (lines == n && reaped == n && main_last && bad_exit == 0) ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-/* ==== pids: os.getpid / os.getppid, checked against /proc (S2 L257-297, S4 L107-129) ==== */
+/* ==== pids: os.getpid / os.getppid, checked against /proc (the process chapter, 进程线程理解) ==== */
 
 struct pids_arg {
     struct l01_probe *probe;
@@ -262,9 +276,9 @@ static int pids_task(struct lab_proc *self)
     return 0;
 }
 
-int l01_pids(int mode_index)
+int run_pids(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     pid_t me = getpid(), invoker = getppid();
     char comm[64], st = '?';
     pid_t proc_ppid = -1;
@@ -304,10 +318,10 @@ int l01_pids(int mode_index)
             (int)me, seen_ppid, (int)child_proc_ppid, (int)me, seen_pid, (int)p.pid);
     lab_result("child_ppid_eq_parent_pid=%d parent_ppid_eq_invoker=%d child_pid_eq_p_pid=%d invoker=%d",
                child_ok, parent_ok, seen_pid == (int)p.pid, (int)invoker);
-    return (child_ok && parent_ok && code == 0) ? 0 : 1;
+    return (child_ok && parent_ok && code == 0) ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-/* ==== isolation: money=100 in the parent, 666 in the child (S2 L238-251) ==== */
+/* ==== isolation: money=100 in the parent, 666 in the child (进程之间数据隔离) ==== */
 
 /* def task(): global money; money = 666 */
 static int isolation_task(struct lab_proc *self)
@@ -320,9 +334,9 @@ static int isolation_task(struct lab_proc *self)
     return 0;
 }
 
-int l01_isolation(int mode_index)
+int run_isolation(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     l01_money = 100;
     struct l01_probe *probe = l01_probe_new();
     struct lab_proc p = LAB_PROC_INIT(isolation_task, probe);
@@ -337,5 +351,5 @@ int l01_isolation(int mode_index)
             (int)getpid(), l01_money, child_money);
     l01_probe_free(probe);
     lab_result("parent_money=%d child_money=%d same_vaddr=%d", l01_money, child_money, same);
-    return (l01_money == 100 && child_money == 666 && same && code == 0) ? 0 : 1;
+    return (l01_money == 100 && child_money == 666 && same && code == 0) ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }

@@ -112,9 +112,9 @@ static void marker_pipe(int fds[2])
         die("setenv:");
 }
 
-int l01_spawn_vs_fork(int mode_index)
+int run_spawn_vs_fork(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     pid_t me = getpid();
     lab_say("main %d: the top level of main() ran %d time(s) in this process, when the program started", (int)me,
             toplevel_runs);
@@ -164,5 +164,5 @@ int l01_spawn_vs_fork(int mode_index)
                spawn_runs, others);
     bool ok = fork_runs == 1 && spawn_runs == 2 && others == 0 && fork_code == 0 && WIFEXITED(st)
               && WEXITSTATUS(st) == 0;
-    return ok ? 0 : 1;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }

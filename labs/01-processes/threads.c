@@ -33,7 +33,7 @@
 
 static const char *me_name(void) { return lab_thread_name(lab_current_thread()); }
 
-/* ==== thread_create (S2 L657-688, S1 L199-223) ==== */
+/* ==== thread_create (开启线程的两种方式) ==== */
 
 /* def task(name): print("%s is  running " % name) */
 static void *task(void *arg)
@@ -64,9 +64,9 @@ static void *my_thread_run(void *arg)
     return NULL;
 }
 
-int l01_thread_create(int mode_index)
+int run_thread_create(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     /* t = Thread(target=task, args=('zhao',)); t.start(); print('主') */
     struct lab_thread *t = LAB_THREAD(task, "zhao");
     lab_thread_start_or_die(t);       /* 创建线程的开销非常小: no copy of the process is made */
@@ -87,10 +87,10 @@ int l01_thread_create(int mode_index)
     lab_say("%s: %d lines, all from tid %d (%s): one thread printed five lines, not five threads at once",
             me_name(), mt.lines, (int)mt.tids[0], lab_thread_name(mt.base));
     lab_result("lines=%d distinct_threads=%d same_pid=%d", mt.lines, distinct, same_pid);
-    return (mt.lines == 5 && distinct == 1 && same_pid) ? 0 : 1;
+    return (mt.lines == 5 && distinct == 1 && same_pid) ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-/* ==== thread_share: money=100, a thread sets 666 (S2 L764-780) ==== */
+/* ==== thread_share: money=100, a thread sets 666 (同一个进程下的多个线程数据是共享的) ==== */
 
 struct share_seen {
     long addr;      /* &money as the thread saw it */
@@ -107,9 +107,9 @@ static void *share_task(void *arg)
     return NULL;
 }
 
-int l01_thread_share(int mode_index)
+int run_thread_share(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     l01_money = 100;
     struct share_seen seen = { 0, 0 };
     lab_say("%s: money=%d at address %p", me_name(), l01_money, (void *)&l01_money);
@@ -122,10 +122,10 @@ int l01_thread_share(int mode_index)
     int main_money = l01_money;
     l01_money = 100;                 /* leave the global as the notes start it */
     lab_result("thread_money=%d main_money=%d same_vaddr=%d", seen.money, main_money, same);
-    return (seen.money == 666 && main_money == 666 && same) ? 0 : 1;
+    return (seen.money == 666 && main_money == 666 && same) ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-/* ==== threads: enumerate / active_count / current_thread / ident (S0 L192-223, S2 L782-801) ==== */
+/* ==== threads: enumerate / active_count / current_thread / ident (线程对象的其他方法) ==== */
 
 #define MAX_PRODUCERS 20
 
@@ -176,9 +176,9 @@ static int count_distinct(const pid_t *v, int n)
     return d;
 }
 
-int l01_threads(int mode_index)
+int run_threads(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     int n = (int)lab_opt("threads");
     struct intro in = { .len = 0 };
     Pthread_mutex_init(&in.lock, NULL);
@@ -257,10 +257,10 @@ int l01_threads(int mode_index)
                cnt, active, list_len, dpids, dtids, in_task, names_ok == n, main_tid_eq_pid, after);
     bool ok = cnt == (size_t)n + 1 && active == (size_t)n + 1 && list_len == n && dpids == 1 && dtids == n
               && in_task == n && names_ok == n && main_tid_eq_pid && after == 1;
-    return ok ? 0 : 1;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-/* ==== same_api: job(1, 2) from a thread and from a process (S1 L350-368) ==== */
+/* ==== same_api: job(1, 2) from a thread and from a process (the notes' "same API" example) ==== */
 
 struct job_arg {
     int a, b;
@@ -289,9 +289,9 @@ static int job_in_process(struct lab_proc *self)
     return job(who, self->arg);
 }
 
-int l01_same_api(int mode_index)
+int run_same_api(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     struct job_arg j = { 1, 2, l01_probe_new() };
     struct lab_thread *t1 = LAB_THREAD(job_in_thread, &j);       /* td.Thread(target=job, args=(1, 2)) */
     struct lab_proc p1 = LAB_PROC_INIT(job_in_process, &j);      /* mp.Process(target=job, args=(1, 2)) */
@@ -303,10 +303,10 @@ int l01_same_api(int mode_index)
     l01_probe_free(j.probe);
     lab_say("%s: the thread returned %d through join; the process returned %d as its exit status", me_name(), tv, pv);
     lab_result("lines=%d thread_value=%d process_value=%d", lines, tv, pv);
-    return (lines == 2 && tv == 3 && pv == 3) ? 0 : 1;
+    return (lines == 2 && tv == 3 && pv == 3) ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-/* ==== thread_results: results through a queue (S1 L168-197) ==== */
+/* ==== thread_results: results through a queue (the notes' thread-results example) ==== */
 
 #define NLISTS 4
 
@@ -367,9 +367,9 @@ static void format_lists(char *buf, size_t len, int *const lists[NLISTS])
         snprintf(buf + off, len - off, "]");
 }
 
-int l01_thread_results(int mode_index)
+int run_thread_results(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     int data[NLISTS][3] = { { 1, 2, 3 }, { 3, 4, 5 }, { 4, 4, 4 }, { 5, 5, 5 } };
     struct result_queue q = { .head = 0 };
     Pthread_mutex_init(&q.lock, NULL);
@@ -404,16 +404,16 @@ int l01_thread_results(int mode_index)
     Pthread_mutex_destroy(&q.lock);
     bool same = strcmp(value, joined) == 0;
     lab_result("value=%s join_value_same=%d", value, same);
-    return (strcmp(value, "[[1,4,9],[9,16,25],[16,16,16],[25,25,25]]") == 0 && same) ? 0 : 1;
+    return (strcmp(value, "[[1,4,9],[9,16,25],[16,16,16],[25,25,25]]") == 0 && same) ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-/* ==== cost: fork vs pthread_create (L1.14, report only) ==== */
+/* ==== cost: fork vs pthread_create (开设线程的开销远远小于进程, report only) ==== */
 
 static void *nothing(void *arg) { return arg; }
 
-int l01_cost(int mode_index)
+int run_cost(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     int n = (int)lab_opt("count");
     /* The raw calls on purpose: this measures the kernel's work, not the helpers'. */
     fflush(stdout);
@@ -447,5 +447,5 @@ int l01_cost(int mode_index)
     lab_say("%s: 进程是资源单位, 线程是执行单位: a process owns memory and files, a thread only runs in them",
             me_name());
     lab_result("count=%d fork_us=%.1f thread_us=%.1f", n, fork_us, thread_us);
-    return 0;
+    return LAB_EXIT_OK;
 }

@@ -1,8 +1,9 @@
 /* labs/01-processes/util.c - small tools shared by the scenarios of lab 1.
  *
  * Nothing here is the lesson; these are the instruments that let the lab *show* it:
- *   - a probe page shared with forked children (mmap MAP_SHARED|MAP_ANONYMOUS), so the parent can
- *     count the lines a child printed or learn the pid a child saw, after the child is gone;
+ *   - a probe page shared with forked children (lab_shared_alloc of common/shm.h: an anonymous
+ *     MAP_SHARED mapping), so the parent can count the lines a child printed or learn the pid a
+ *     child saw, after the child is gone;
  *   - /proc/PID/stat, the file `ps` reads: the state letter (R, S, Z...) and the ppid;
  *   - pipe reads bounded by a deadline, so that a handshake with a child that died can never hang.
  * See also: lab01.h.

@@ -10,7 +10,7 @@
  * lets it end the way a program ends, with exit(): common/proc.c's exit hook does what Python's
  * does.  The lab (the grandparent) reads the outcome from shared memory.
  *
- * Python (S2 L325-340, S0 L120-130) ↔ C:
+ * Python (the notes' 守护进程, in the process chapter and the summary notes) ↔ C:
  *   p.daemon = True (before start)    ↔ lab_proc_set_daemon(&p, true) → 0
  *   p.daemon = True after p.start()   ↔ EINVAL   (Python: AssertionError: process has already started)
  *   p.start() twice                   ↔ EINVAL   (Python: AssertionError: cannot start a process twice)
@@ -65,7 +65,7 @@ static int zhangsan(struct lab_proc *self)
      * machine (Valgrind, a loaded CI box) ending can take longer than 2 units of a fast pace.  So
      * the daemon also waits at a gate nobody opens: only a broken exit rule (no SIGTERM) lets it
      * through, after 20 units, and then the line below shows the bug on every run. */
-    wait_flag(&dp->never, 20.0 * (double)lab_second_ms());
+    l02_wait_flag(&dp->never, lab_units_ms(20));
     atomic_store(&dp->daemon_final, 1);
     lab_say("child %d (daemon): %s总管正常死亡", (int)getpid(), name);
     return 0;
@@ -79,7 +79,7 @@ static int worker(struct lab_proc *self)
     /* In Python the main code ends microseconds after this start, long before the 3 units are up;
      * a loaded machine can stall the main program for more than that at a fast pace, so the job
      * starts once the main code has ended: "main code ended" comes before "finished" on any run. */
-    wait_flag(&dp->main_ended, 20.0 * (double)lab_second_ms() + 5000);
+    l02_wait_flag(&dp->main_ended, lab_bound_ms(20));
     lab_sleep(3);
     atomic_store(&dp->nondaemon_finished, 1);
     lab_say("child %d (non-daemon): %s finished", (int)getpid(), name);
@@ -122,16 +122,16 @@ static int main_program(struct lab_proc *self)
             (int)getpid(), dp->start_twice == EINVAL ? "EINVAL" : "accepted?!");
 
     /* Python prints 主进程 right away, and the daemon's first line shows up in some runs only
-     * (2 of 5 in PARITY's runs).  Waiting for it here makes every run show a daemon that was
+     * (2 runs of 5 when we ran the notes' code).  Waiting for it here makes every run show a daemon that was
      * alive and then cut off; delete this wait to see the race. */
-    wait_flag(&dp->daemon_first, 5000);
+    l02_wait_flag(&dp->daemon_first, lab_bound_ms(0));
     lab_say("main program %d: 主进程", (int)getpid());
     exit(0);   /* the end of the main code: the exit hooks apply the daemon rule */
 }
 
-int run_daemon_proc(int mode_index)
+int run_daemon_proc(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     dp = lab_shared_alloc(sizeof *dp);
     lab_say("p.daemon = True; p.start()   (zhangsan: alive, sleep 2, dies normally)");
     lab_say("q.start()                     (a non-daemon child with a 3-unit job)");
@@ -141,7 +141,7 @@ int run_daemon_proc(int mode_index)
     double start = lab_now_ms();
     lab_proc_start_or_die(&prog);
     /* Bounded: the main program needs about 3 units. */
-    if (!lab_proc_join_ms(&prog, 10 * lab_second_ms() + 10000)) {
+    if (!lab_proc_join_ms(&prog, lab_bound_ms(30))) {
         lab_say("the main program did not end in time; killing it");
         lab_proc_kill(&prog);
         lab_proc_join(&prog);
@@ -158,10 +158,10 @@ int run_daemon_proc(int mode_index)
     lab_result("daemon_first_line=%d daemon_final_line=%d daemon_term_signal=%d nondaemon_finished=%d "
                "set_after_start=%s start_twice=%s",
                atomic_load(&dp->daemon_first), final_line, term_signal, finished,
-               dp->set_after_start == EINVAL ? "EINVAL" : "0", dp->start_twice == EINVAL ? "EINVAL" : "0");
+               l02_err_value(dp->set_after_start), l02_err_value(dp->start_twice));
     int ok = prog_code == 0 && atomic_load(&dp->recorded) && final_line == 0 && term_signal == SIGTERM
              && finished && dp->set_after_start == EINVAL && dp->start_twice == EINVAL;
     lab_shared_free(dp, sizeof *dp);
     dp = NULL;
-    return ok ? 0 : 1;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }

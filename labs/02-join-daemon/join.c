@@ -5,12 +5,12 @@
  * `serial` puts p.join() inside the start loop, so child 2 is not even forked before child 1 has
  * ended: 1+2+3 = 6 units.  `concurrent` starts all three, then joins them: max(1,2,3) = 3 units.
  *
- * Python (S2 L189-233) ↔ C:
+ * Python (the notes' 进程对象的join方法) ↔ C:
  *   p = Process(target=task, args=('子进程%s' % i, i))  ↔ LAB_PROC_INIT(task, &args[i])
  *   p.start(); p.join()                                 ↔ lab_proc_start(); lab_proc_join() (waitpid)
  *   print('主', time.time() - start_time)              ↔ lab_elapsed_units(start)
  * The notes' loop is range(3), i = 0, 1, 2, which would sleep 0+1+2 = 3 s; the comments "耗时6秒多"
- * and "耗时3秒多一点" only fit i = 1, 2, 3, so that is what this lab runs (PARITY L2.2).
+ * and "耗时3秒多一点" only fit i = 1, 2, 3, so that is what this lab runs.
  *
  * Usage: lab02 join | lab02 serial [--children=3] | lab02 concurrent [--children=3]
  * What to watch for: serial prints running/over pairs and 6.0; concurrent prints three "running"
@@ -38,7 +38,7 @@ struct task_arg {
 
 /* Shared with the children (MAP_SHARED). */
 struct join_shared {
-    struct ev_log log;
+    struct l02_ev_log log;
     atomic_int running;    /* children between "running" and "over" right now */
     atomic_int max_running;
 };
@@ -52,20 +52,20 @@ static int task(struct lab_proc *self)
     int seen = atomic_load(&sh->max_running);
     while (now > seen && !atomic_compare_exchange_weak(&sh->max_running, &seen, now))
         ;
-    ev_add(&sh->log, EV_RUNNING(a->index));
+    l02_ev_add(&sh->log, EV_RUNNING(a->index));
     lab_say("child %d: %s is running", (int)getpid(), a->name);
     lab_sleep(a->sleep_units);
     atomic_fetch_sub(&sh->running, 1);
-    ev_add(&sh->log, EV_OVER(a->index));
+    l02_ev_add(&sh->log, EV_OVER(a->index));
     lab_say("child %d: %s is over", (int)getpid(), a->name);
     return 0;
 }
 
 /* ==== join: the parent waits ==== */
 
-int run_join(int mode_index)
+int run_join(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     struct join_shared *sh = lab_shared_alloc(sizeof *sh);
     struct task_arg arg = { "zhao", 1, 3, sh };
     struct lab_proc p = LAB_PROC_INIT(task, &arg);
@@ -75,16 +75,16 @@ int run_join(int mode_index)
     lab_proc_start_or_die(&p);          /* "only tells the OS to create a process" */
     int code = lab_proc_join(&p);       /* waitpid: the parent sleeps until the child has ended */
     double waited = lab_elapsed_units(start);
-    ev_add(&sh->log, EV_MAIN);
+    l02_ev_add(&sh->log, EV_MAIN);
     lab_say("main %d: 主进程", (int)getpid());
 
     /* The promise of join(): the child's two lines, in order, before the parent's. */
-    int order_ok = ev_count(&sh->log) == 3 && sh->log.ev[0] == EV_RUNNING(1)
+    int order_ok = l02_ev_count(&sh->log) == 3 && sh->log.ev[0] == EV_RUNNING(1)
                    && sh->log.ev[1] == EV_OVER(1) && sh->log.ev[2] == EV_MAIN;
     lab_say("the parent waited %.1f units in join() for the child's 3-unit sleep", waited);
-    lab_result("order_ok=%d exitcode=%d elapsed_units=%.1f", order_ok, code, round1(waited));
+    lab_result("order_ok=%d exitcode=%d elapsed_units=%.1f", order_ok, code, l02_round1(waited));
     lab_shared_free(sh, sizeof *sh);
-    return order_ok && code == 0 ? 0 : 1;
+    return order_ok && code == 0 ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
 /* ==== serial and concurrent: join inside or after the loop ==== */
@@ -119,9 +119,9 @@ static int join_loop(bool serial)
     /* Check what the lesson promises.  Serial: the exact transcript running1, over1, running2, ...
      * Concurrent: each child's own two lines in order (the order between children is the
      * scheduler's business, so it is not checked). */
-    int order_ok = ev_count(&sh->log) == 2 * n;
+    int order_ok = l02_ev_count(&sh->log) == 2 * n;
     for (int i = 1; i <= n && order_ok; i++) {
-        int r = ev_index(&sh->log, EV_RUNNING(i)), o = ev_index(&sh->log, EV_OVER(i));
+        int r = l02_ev_index(&sh->log, EV_RUNNING(i)), o = l02_ev_index(&sh->log, EV_OVER(i));
         if (serial)
             order_ok = r == 2 * (i - 1) && o == 2 * (i - 1) + 1;
         else
@@ -132,21 +132,21 @@ static int join_loop(bool serial)
             serial ? "serial" : "concurrent", elapsed, expect,
             serial ? "each join() waits before the next start()" : "the children sleep side by side", max_running);
     lab_result("elapsed_units=%.1f expected_units=%d children=%d max_running=%d order_ok=%d",
-               round1(elapsed), expect, n, max_running, order_ok);
+               l02_round1(elapsed), expect, n, max_running, order_ok);
     lab_shared_free(sh, sizeof *sh);
     if (serial && max_running != 1)
-        return 1;
-    return order_ok && !bad_exit ? 0 : 1;
+        return LAB_EXIT_BROKEN;
+    return order_ok && !bad_exit ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-int run_serial(int mode_index)
+int run_serial(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     return join_loop(true);
 }
 
-int run_concurrent(int mode_index)
+int run_concurrent(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     return join_loop(false);
 }

@@ -1,6 +1,7 @@
 /* labs/02-join-daemon/timing.c - the timing transcripts of the notes, measured.
  *
- * Five small programs from S1 and S4, run one after the other with their elapsed time:
+ * Five small programs from the notes (多线程和多进程, 进程线程理解), run one after the other with
+ * their elapsed time:
  *   sorry x5 in a loop (sleep 1 each)       -> 5 units: one after the other
  *   sorry x5, one thread each               -> 1 unit: the five sleeps overlap ("并发")
  *   long_time_task in two processes         -> 2 units (both sleep 2 side by side)
@@ -11,7 +12,7 @@
  *                                              loaded machine), so line 3 on is always the same
  * Sleeping needs no CPU, so the threads (and processes) overlap even on one core.
  *
- * Python (S1 L87-122, S4 L60-102, L296-375) ↔ C:
+ * Python (多线程和多进程, 进程线程理解) ↔ C:
  *   threading.Thread(target=sorry).start()  ↔ lab_thread_start(LAB_THREAD(sorry, NULL))
  *   the program waits for its threads       ↔ lab_thread_join_nondaemon() (Python's shutdown rule)
  *   Process(target=long_time_task, args=(1,)) ↔ LAB_PROC_INIT(long_time_task_proc, 1)
@@ -186,9 +187,9 @@ static double run_n(int *text_ok)
     return units;
 }
 
-int run_timing(int mode_index)
+int run_timing(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     double serial = sorry_serial();
     lab_say("   %.1f units", serial);
     double threads = sorry_threads();
@@ -199,8 +200,8 @@ int run_timing(int mode_index)
     double countdown = run_n(&text_ok);
     lab_result("sorry_serial_units=%.1f sorry_threads_units=%.1f two_procs_units=%.1f "
                "two_threads_units=%.1f run_n_units=%.1f run_n_text_ok=%d",
-               round1(serial), round1(threads), round1(procs), round1(thr2), round1(countdown), text_ok);
+               l02_round1(serial), l02_round1(threads), l02_round1(procs), l02_round1(thr2), l02_round1(countdown), text_ok);
     /* The sleeps bound every time from below, so those cannot fail; the countdown's text is
      * forced by the barrier in run(), so a different text is a broken promise. */
-    return text_ok ? 0 : 1;
+    return text_ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }

@@ -13,9 +13,10 @@
  * --mode=double (default) does the above; --mode=single does what daemon(3) does: the caller
  * forks and exits, the child calls setsid() and is the daemon, a session leader (sid == pid).
  *
- * The lab starts one in a private temporary directory, checks each property from a report the
- * daemon sends back over a pipe, stops it with SIGTERM through a pidfd (so the signal cannot hit
- * a recycled pid), confirms it is gone and removes the pidfile and the directory.  The daemon is
+ * The lab starts one in a private temporary directory (lab_private_dir), checks each property
+ * from a report the daemon sends back over a pipe, stops it with SIGTERM through a pidfd (so the
+ * signal cannot hit a recycled pid), confirms it is gone and removes the pidfile and the
+ * directory (the stop signals are held back while it starts: lab_stop_signals_block).  The daemon is
  * in another session, so Ctrl-C at the terminal does not reach it: the lab registers a cleanup
  * that sends it SIGTERM if the lab itself is interrupted.
  *
@@ -297,18 +298,51 @@ static bool read_bounded(int fd, void *buf, size_t len, double ms)
     return true;
 }
 
-int run_unix_daemon(int mode_index)
+/* Describe the daemon from its report, let it run alone for a unit, then stop it with SIGTERM
+ * through its pidfd and wait until it has ended.  Sets what it found out. */
+static void watch_and_stop(const struct daemon_report *r, bool double_fork, pid_t *from_file, bool *ran_alone,
+                           bool *stopped)
 {
-    (void)mode_index;
-    const char *mode = lab_mode_name();
-    bool double_fork = strcmp(mode, "double") == 0;
-    const char *tmp = getenv("TMPDIR");
-    int len = snprintf(dir_path, sizeof dir_path, "%s/lab02-daemon-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (len < 0 || (size_t)len >= sizeof dir_path)
-        lab_usage_error("TMPDIR is too long");
-    if (mkdtemp(dir_path) == NULL)
-        die("mkdtemp(%s):", dir_path);
-    int dir_id = lab_cleanup_add(lab_cleanup_rmdir, dir_path);
+    int pidfd = pidfd_open_(r->pid);
+    pid_t lab = getpid();
+    lab_say("daemon %d: ppid=%d (the lab is %d: %s)", (int)r->pid, (int)r->ppid, (int)lab,
+            r->ppid != lab ? "adopted by someone else" : "still ours?!");
+    if (double_fork)
+        lab_say("daemon %d: sid=%d pgid=%d (the first child %d led the session, then exited: session leader? %s)",
+                (int)r->pid, (int)r->sid, (int)r->pgid, (int)r->first_child, r->session_leader ? "yes" : "no");
+    else
+        lab_say("daemon %d: sid=%d pgid=%d (its own session: session leader? %s - opening a terminal without "
+                "O_NOCTTY could give it a controlling terminal again)",
+                (int)r->pid, (int)r->sid, (int)r->pgid, r->session_leader ? "yes" : "no");
+    lab_say("daemon %d: controlling terminal: %s; cwd: %s; umask: %03o; open fds: %d (%s)", (int)r->pid,
+            r->has_ctty ? "yes" : "none", r->cwd_root ? "/" : "not /", r->umask_now, r->fds_open,
+            r->fds_only_std ? "0,1,2 on /dev/null + the report pipe" : "others too");
+    *from_file = read_pidfile(pidfile_path);
+    lab_say("lab: the pidfile says %d", (int)*from_file);
+
+    /* Let it run on its own for a moment, as a daemon does (interrupt the lab now with Ctrl-C:
+     * the cleanup stops the daemon, since the terminal's signal cannot reach it). */
+    lab_sleep(1);
+    *ran_alone = !proc_ended(r->pid);
+    lab_say("lab: after 1 unit the daemon %d is %s", (int)r->pid, *ran_alone ? "still running on its own" : "gone?!");
+
+    /* Stop it: SIGTERM through the pidfd, then wait until it has ended (bounded). */
+    int rc = pidfd_kill(pidfd, r->pid, SIGTERM);
+    *stopped = rc == 0 && wait_ended(pidfd, r->pid, lab_bound_ms(0));
+    if (!*stopped) {
+        pidfd_kill(pidfd, r->pid, SIGKILL);
+        wait_ended(pidfd, r->pid, lab_bound_ms(0));
+    }
+    if (pidfd >= 0)
+        close(pidfd);
+}
+
+int run_unix_daemon(int mode)
+{
+    bool double_fork = mode == L02_DAEMON_DOUBLE;
+    /* A private directory for the pidfile, removed at the end and on Ctrl-C; the pidfile's removal
+     * is registered after it, so it runs first. */
+    int dir_id = lab_private_dir(dir_path, sizeof dir_path, "lab02-daemon-");
     snprintf(pidfile_path, sizeof pidfile_path, "%s/lab02.pid", dir_path);
     int pidfile_id = lab_cleanup_add(lab_cleanup_unlink, pidfile_path);
 
@@ -322,12 +356,8 @@ int run_unix_daemon(int mode_index)
     /* Until the daemon has reported (its pidfile written, its pid known), hold back Ctrl-C and
      * friends: a signal in the middle of the start could not find the daemon to stop it.  They
      * are delivered (and the cleanups run) as soon as the mask is restored below. */
-    sigset_t stop_sigs, old_mask;
-    sigemptyset(&stop_sigs);
-    sigaddset(&stop_sigs, SIGINT);
-    sigaddset(&stop_sigs, SIGTERM);
-    sigaddset(&stop_sigs, SIGHUP);
-    sigprocmask(SIG_BLOCK, &stop_sigs, &old_mask);
+    sigset_t old_mask;
+    lab_stop_signals_block(&old_mask);
 
     fflush(stdout);
     pid_t first = fork();
@@ -362,80 +392,53 @@ int run_unix_daemon(int mode_index)
     close(pfd[1]);
     /* The first child is ours: reap it (it exits at once). */
     int st;
-    if (lab_waitpid_ms(first, &st, 10000) != first)
+    if (lab_waitpid_ms(first, &st, lab_bound_ms(0)) != first)
         die("the first child did not exit");
 
     struct daemon_report r;
-    bool reported = read_bounded(pfd[0], &r, sizeof r, 10000);
+    memset(&r, 0, sizeof r);
+    bool reported = read_bounded(pfd[0], &r, sizeof r, lab_bound_ms(0));
     close(pfd[0]);
     if (reported)
         daemon_pid = r.pid;
     int kill_id = lab_cleanup_add(kill_daemon, NULL);
-    sigprocmask(SIG_SETMASK, &old_mask, NULL);   /* a pending Ctrl-C is delivered here */
-    if (!reported) {
-        lab_say("the daemon did not report (it gives up by itself after 30 s)");
-        lab_result("reported=0");
-        lab_cleanup_forget(kill_id);
-        lab_cleanup_run(pidfile_id);
-        lab_cleanup_run(dir_id);
-        return 1;
-    }
-    int pidfd = pidfd_open_(r.pid);
+    lab_stop_signals_restore(&old_mask);   /* a pending Ctrl-C is delivered here */
 
-    pid_t lab = getpid();
-    lab_say("daemon %d: ppid=%d (the lab is %d: %s)", (int)r.pid, (int)r.ppid, (int)lab,
-            r.ppid != lab ? "adopted by someone else" : "still ours?!");
-    if (double_fork)
-        lab_say("daemon %d: sid=%d pgid=%d (the first child %d led the session, then exited: session leader? %s)",
-                (int)r.pid, (int)r.sid, (int)r.pgid, (int)r.first_child, r.session_leader ? "yes" : "no");
+    pid_t from_file = 0;
+    bool ran_alone = false, stopped = false;
+    if (reported)
+        watch_and_stop(&r, double_fork, &from_file, &ran_alone, &stopped);
     else
-        lab_say("daemon %d: sid=%d pgid=%d (its own session: session leader? %s - opening a terminal without "
-                "O_NOCTTY could give it a controlling terminal again)",
-                (int)r.pid, (int)r.sid, (int)r.pgid, r.session_leader ? "yes" : "no");
-    lab_say("daemon %d: controlling terminal: %s; cwd: %s; umask: %03o; open fds: %d (%s)", (int)r.pid,
-            r.has_ctty ? "yes" : "none", r.cwd_root ? "/" : "not /", r.umask_now, r.fds_open,
-            r.fds_only_std ? "0,1,2 on /dev/null + the report pipe" : "others too");
-    pid_t from_file = read_pidfile(pidfile_path);
-    lab_say("lab: the pidfile says %d", (int)from_file);
-
-    /* Let it run on its own for a moment, as a daemon does (interrupt the lab now with Ctrl-C:
-     * the cleanup stops the daemon, since the terminal's signal cannot reach it). */
-    lab_sleep(1);
-    bool ran_alone = !proc_ended(r.pid);
-    lab_say("lab: after 1 unit the daemon %d is %s", (int)r.pid, ran_alone ? "still running on its own" : "gone?!");
-
-    /* Stop it: SIGTERM through the pidfd, then wait until it has ended (bounded). */
-    int rc = pidfd_kill(pidfd, r.pid, SIGTERM);
-    bool stopped = rc == 0 && wait_ended(pidfd, r.pid, 10000);
-    if (!stopped) {
-        pidfd_kill(pidfd, r.pid, SIGKILL);
-        wait_ended(pidfd, r.pid, 5000);
-    }
-    if (pidfd >= 0)
-        close(pidfd);
+        lab_say("the daemon did not report (it gives up by itself after 30 s)");
     daemon_pid = 0;
     lab_cleanup_forget(kill_id);
     /* It removed its pidfile on SIGTERM; the lab removes whatever is left, and the directory. */
-    bool pidfile_removed = access(pidfile_path, F_OK) == -1 && errno == ENOENT;
+    bool pidfile_removed = reported && access(pidfile_path, F_OK) == -1 && errno == ENOENT;
     lab_cleanup_run(pidfile_id);
     lab_cleanup_run(dir_id);
     bool leftovers = access(dir_path, F_OK) == 0;
-    lab_say("lab: SIGTERM -> daemon %d %s; pidfile %s; temp dir %s", (int)r.pid,
-            stopped ? "has ended" : "did not stop (SIGKILL)", pidfile_removed ? "removed by the daemon" : "still there",
-            leftovers ? "still there" : "removed");
-    lab_say("(its zombie is reaped by the process that adopted it, not by the lab: it is not our child)");
+    if (reported) {
+        lab_say("lab: SIGTERM -> daemon %d %s; pidfile %s; temp dir %s", (int)r.pid,
+                stopped ? "has ended" : "did not stop (SIGKILL)",
+                pidfile_removed ? "removed by the daemon" : "still there", leftovers ? "still there" : "removed");
+        lab_say("(its zombie is reaped by the process that adopted it, not by the lab: it is not our child)");
+    }
 
-    int ppid_not_lab = r.ppid != lab;
+    /* Every field is a failure value when the daemon never reported. */
+    int ppid_not_lab = reported && r.ppid != getpid();
     /* Double fork: sid = pgid = the first child's pid; daemon(3): sid = pgid = its own pid. */
-    const char *sid_is = r.sid == r.pid ? "own" : r.sid == r.first_child ? "first_child" : "other";
-    int sid_ok = r.pgid == r.sid && (double_fork ? r.sid == r.first_child && !r.session_leader
-                                                 : r.sid == r.pid && r.session_leader);
-    int pidfile_ok = r.pidfile_ok && from_file == r.pid;
+    const char *sid_is = !reported                 ? "none"
+                         : r.sid == r.pid          ? "own"
+                         : r.sid == r.first_child  ? "first_child"
+                                                   : "other";
+    int sid_ok = reported && r.pgid == r.sid
+                 && (double_fork ? r.sid == r.first_child && !r.session_leader : r.sid == r.pid && r.session_leader);
+    int pidfile_ok = reported && r.pidfile_ok && from_file == r.pid;
     lab_result("ppid_not_lab=%d session_leader=%d sid=%s ctty=%d cwd_root=%d "
                "umask=%03o fds_only_std=%d pidfile_ok=%d ran_alone=%d stopped=%d pidfile_removed=%d leftovers=%d",
                ppid_not_lab, r.session_leader, sid_is, r.has_ctty, r.cwd_root, r.umask_now, r.fds_only_std,
                pidfile_ok, ran_alone, stopped, pidfile_removed, leftovers);
-    return ppid_not_lab && sid_ok && !r.has_ctty && r.cwd_root && r.umask_now == 0
-                   && r.fds_only_std && pidfile_ok && ran_alone && stopped && pidfile_removed && !leftovers
-               ? 0 : 1;
+    bool ok = ppid_not_lab && sid_ok && !r.has_ctty && r.cwd_root && r.umask_now == 0 && r.fds_only_std
+              && pidfile_ok && ran_alone && stopped && pidfile_removed && !leftovers;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
