@@ -14,9 +14,6 @@ elapsed_ms() {
     elapsed=$(((t1 - t0) / 1000000))
 }
 
-# ge A B - A >= B for decimals.
-ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
-
 # ==== deadlock ====
 
 @test "deadlock: deadlocks every run, the watchdog prints the wait-for report and RESULT, exit 3" {
@@ -79,7 +76,7 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
     assert_field deadlock 0
     assert_field breaks second_resource
     # serialised by the one lock: at least threads x hold (10 x 0.5)
-    ge "$(field elapsed_units)" 5.0
+    assert_field_at_least elapsed_units 5.0
     assert_line --regexp '^Thread-1 抢到B锁   <locked RLock owner=Thread-1 count=2>$'
     assert_line 'MainThread: acquire(); acquire()   <locked RLock owner=MainThread count=2>'
 }
@@ -94,7 +91,7 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
     assert_field lockdep 0
     assert_field deadlock 0
     assert_field breaks circular_wait
-    ge "$(field elapsed_units)" 5.0
+    assert_field_at_least elapsed_units 5.0
 }
 
 @test "backoff: trylock + release + retry: everyone finishes, at least one retry" {
@@ -106,7 +103,7 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
     assert_field lockdep 0
     assert_field deadlock 0
     assert_field breaks hold_and_wait
-    [ "$(field retries)" -ge 1 ]
+    assert_field_at_least retries 1
     # Thread-2's first try always meets Thread-1 holding B; it gets both locks on a later try.
     assert_line --regexp '^Thread-2 抢不到B锁: 放开A锁, 退避 '
     assert_line --regexp '^Thread-2 抢到A锁 \(after [0-9]+ back-offs?\)$'
@@ -126,8 +123,8 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
     assert_field completed 2
     assert_field deadlock 0
     assert_field breaks hold_and_wait
-    ge "$(field waited_units)" 0.2
-    [ "$(field timeouts)" -ge 1 ]
+    assert_field_at_least waited_units 0.2
+    assert_field_at_least timeouts 1
 }
 
 @test "watchdog_restart: deadlock, watchdog, exec itself in ordered mode (same pid), completes" {
@@ -183,16 +180,22 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 
 @test "self_deadlock: plain hangs (timed: ETIMEDOUT), errorcheck EDEADLK, recursive counts to 2" {
     run -0 lab 07 self_deadlock --mode=plain
+    assert_field mode plain
     assert_field second_lock ETIMEDOUT
     assert_field hung 1
     assert_field count_max 1
+    assert_field extra_unlock -
     run -0 lab 07 self_deadlock --mode=errorcheck
+    assert_field mode errorcheck
     assert_field second_lock EDEADLK
+    assert_field count_max 1
     assert_field extra_unlock EPERM
     assert_field nonowner_unlock EPERM
     assert_field hung 0
     run -0 lab 07 self_deadlock --mode=recursive
+    assert_field mode recursive
     assert_field second_lock OK
+    assert_field hung 0
     assert_field count_max 2
     assert_field extra_unlock EPERM
     assert_result self_deadlock
@@ -201,15 +204,20 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 @test "forgot_unlock: a timed lock detects the dead holder; a robust mutex recovers" {
     run -0 lab 07 forgot_unlock --mode=plain
     assert_result forgot_unlock
+    assert_field mode plain
     assert_field detected 1
     assert_field holder_alive 0
     assert_field err ETIMEDOUT
     assert_field unlock_by_other EPERM
     assert_field recovered 0
     run -0 lab 07 forgot_unlock --mode=robust
+    assert_field mode robust
     assert_field detected 1
+    assert_field holder_alive 0
     assert_field err EOWNERDEAD
+    assert_field unlock_by_other -
     assert_field recovered 1
+    assert_line 'MainThread: lock() again -> OK: the lock is usable again'
 }
 
 # ==== philosophers ====
@@ -217,27 +225,49 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 @test "philosophers --mode=deadlock: all five hold a fork, the watchdog reports the 5-cycle, exit 3" {
     run -3 lab 07 philosophers --mode=deadlock --watchdog-ms=100
     assert_result philosophers
+    assert_field mode deadlock
+    assert_field philosophers 5
     assert_field deadlocked 1
     assert_field fed 0
     assert_field blocked 5
     assert_field cycle 'fork0->fork1->fork2->fork3->fork4->fork0'
     assert_field watchdog_ms 100
+    assert_field lockdep 1
     assert_line --regexp '^  philosopher-4 +BLOCKED +holds fork4 +waits for fork0 \(held by philosopher-0\)$'
 }
 
 @test "philosophers: ordered forks and the waiter feed everyone" {
     run -0 lab 07 philosophers --mode=ordered
+    assert_result philosophers
+    assert_field mode ordered
+    assert_field philosophers 5
     assert_field fed 5
     assert_field meals 15
     assert_field deadlocked 0
     assert_field lockdep 0
     assert_field breaks circular_wait
     run -0 lab 07 philosophers --mode=waiter --meals=2
+    assert_field mode waiter
+    assert_field philosophers 5
+    assert_field deadlocked 0
+    assert_field breaks circular_wait
     assert_field fed 5
     assert_field meals 10
     assert_field max_seated 4
     # lockdep cannot see the waiter: it still sees the fork order cycle
     assert_field lockdep 1
+}
+
+# ==== the pace ====
+
+@test "pace: a slower LAB_SECOND_MS makes the holds take longer (ordered, 2 threads x 0.5 notes-seconds)" {
+    # Both func2s hold mutexA for --hold=5 (0.5 notes-seconds) one after the other: at least
+    # 1 notes-second, 200 ms at LAB_SECOND_MS=200 (a program that ignored it would take 10 or 100).
+    LAB_SECOND_MS=200 elapsed_ms lab 07 ordered --threads=2 --hold=5
+    [ "$status" -eq 0 ]
+    assert_field completed 2
+    assert_field_at_least elapsed_units 1.0
+    at_least "$elapsed" 200
 }
 
 # ==== Helgrind ====
@@ -332,11 +362,7 @@ helgrind() {
     assert_output 0
 }
 
-@test "usage errors: exit 2 with one line and a hint" {
-    run --separate-stderr lab 07 nosuch
-    assert_usage_error "unknown scenario 'nosuch'"
-    run --separate-stderr lab 07 deadlock --bogus
-    assert_usage_error "unknown option '--bogus'"
+@test "usage errors of lab 7's modes and options: exit 2 with one line and a hint" {
     run --separate-stderr lab 07 lockdep --mode=unlucky
     assert_usage_error "unknown mode 'unlucky'"
     run --separate-stderr lab 07 deadlock --mode=ordered
@@ -355,10 +381,8 @@ helgrind() {
     assert_usage_error "out of range"
     run --separate-stderr lab 07 deadlock --meals=2
     assert_usage_error "does not apply"
-    LAB_SECOND_MS=0 run --separate-stderr lab 07 deadlock
-    assert_usage_error "LAB_SECOND_MS"
-    LAB_SEED=x run --separate-stderr lab 07 backoff
-    assert_usage_error "LAB_SEED"
+    run --separate-stderr lab 07 philosophers --threads=5
+    assert_usage_error "does not apply"
 }
 
 @test "README: every command shown runs as documented" {

@@ -12,14 +12,13 @@
  *            pause: no hold-and-wait;
  *   watchdog_restart  deadlock, the watchdog fires, and the program re-executes itself in ordered
  *            mode (the notes' "通过重启自身恢复到正常状态").
- * And lockdep: a lucky run (Thread-1 finishes before Thread-2 starts) never hangs, yet the checker
- * reports the inverted order the first time it sees it.
+ * (The lockdep scenario, a lucky run of the two orders that cannot hang, is in lockdep.c.)
  *
  * Python ↔ C: mutexA.acquire() ↔ tl_lock(&mutexA) (a pthread mutex with its owner on the books);
  * RLock ↔ PTHREAD_MUTEX_RECURSIVE; time.sleep(2) ↔ lab_sleep(--hold / 10).
  * Watch: Thread-1 抢到A锁 / Thread-1 抢到B锁 / Thread-1 抢到B锁 / Thread-2 抢到A锁, then silence,
  *        then the watchdog's wait-for report and its cycle mutexA->mutexB->mutexA.
- * See also: tlock.c, main.c, README.md.
+ * See also: tlock.c, schedule.c (the forced schedule), lockdep.c, main.c, README.md.
  */
 #include "lab07.h"
 
@@ -29,14 +28,14 @@
 #include <string.h>
 #include <unistd.h>
 
+/* How the ten threads take their locks in one run (not a scenario's mode list: several scenarios
+ * run the same threads in one of these ways). */
 enum abba_mode { AB_DEADLOCK, AB_RLOCK, AB_ORDERED, AB_BACKOFF };
-
 
 #define LOG_MAX 256
 
 struct abba {
     enum abba_mode mode;
-    const char *scenario;        /* for the RESULT line: "deadlock", "watchdog_restart", ... */
     int threads;
     double hold;                 /* notes-seconds func2 holds its first lock */
     struct tlock lock_a, lock_b;
@@ -113,14 +112,15 @@ static int read_count(const int *field)
  * for B), then let the others in and wait until they are stuck too. */
 static void force_schedule(void)
 {
+    double bound = lab_bound_ms(0);   /* settling takes no notes-time: this only bounds a bug */
     tl_gate_open(2);
-    bool ok = tl_wait_quiet(10000);
+    bool ok = tl_wait_quiet(bound);
     lab_watchdog_kick(G.wd);   /* setting up the schedule is progress too (slow under Valgrind) */
     tl_gate_open(G.threads);
-    ok = tl_wait_quiet(10000) && ok;
+    ok = tl_wait_quiet(bound) && ok;
     lab_watchdog_kick(G.wd);
     if (!ok)
-        lab_say("(forced schedule: the other threads did not settle within 10 s; going on anyway)");
+        lab_say("(forced schedule: the other threads did not settle within %.0f s; going on anyway)", bound / 1000);
 }
 
 /* The two locks of a pair in address order: the notes' "按照对象id升序" (CPython's id() is the
@@ -272,12 +272,11 @@ static void abba_report(void *arg, double silent_ms)
 
 /* ==== One run of the ten threads ==== */
 
-static void abba_run(enum abba_mode mode, const char *scenario, bool restart)
+static void abba_run(enum abba_mode mode, bool restart)
 {
     memset(&G, 0, sizeof G);
-    Pthread_mutex_init(&G.log_lock, NULL);
+    lab_mutex_init(&G.log_lock, 0);
     G.mode = mode;
-    G.scenario = scenario;
     G.restart = restart;
     G.threads = (int)lab_opt("threads");
     G.hold = lab07_hold_units();
@@ -325,17 +324,17 @@ static void abba_done(void)
 
 /* ==== Scenarios ==== */
 
-int run_deadlock(int mode_index)
+int run_deadlock(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     lab07_end_with_parent();
-    abba_run(AB_DEADLOCK, "deadlock", false);
+    abba_run(AB_DEADLOCK, false);
     /* Not reached when the deadlock happened: the watchdog ended the process with status 3. */
     lab_say("no deadlock this time?");
     lab_result("threads=%d deadlocked=0 lock_lines=%d blocked=0 cycle=- lockdep=%d watchdog_ms=%.0f",
                G.threads, lock_lines(), tl_lockdep_reports(), lab07_watchdog_ms());
     abba_done();
-    return 1;
+    return LAB_EXIT_BROKEN;
 }
 
 /* Per-thread letter sequences: how many threads printed exactly A,B,B,A; and whether the log
@@ -390,18 +389,18 @@ static struct rl_probe probe(struct tlock *l, bool try_unlock)
     tl_describe(l, desc, sizeof desc);
     if (try_unlock)
         lab_say("%s: release() -> %s (not the owner: Python raises RuntimeError), acquire(False) -> %s   %s",
-                lab_thread_name(t), lab07_errname(p.unlock_rc), p.trylock_rc == 0 ? "True" : "False", desc);
+                lab_thread_name(t), lab_errno_name(p.unlock_rc), p.trylock_rc == 0 ? "True" : "False", desc);
     else
         lab_say("%s: acquire(False) -> %s (%s)   %s", lab_thread_name(t), p.trylock_rc == 0 ? "True" : "False",
-                lab07_errname(p.trylock_rc), desc);
+                lab_errno_name(p.trylock_rc), desc);
     return p;
 }
 
-int run_rlock(int mode_index)
+int run_rlock(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     double t0 = lab_now_ms();
-    abba_run(AB_RLOCK, "rlock", false);
+    abba_run(AB_RLOCK, false);
     double elapsed = lab_elapsed_units(t0);
     int abba_threads, adjacent;
     check_log(&abba_threads, &adjacent);
@@ -424,7 +423,7 @@ int run_rlock(int mode_index)
     lab_say("MainThread: release()   %s", desc);
     struct rl_probe p3 = probe(rl, false);
     int over = tl_unlock(rl);
-    lab_say("MainThread: release() once more -> %s (cannot release un-acquired lock)", lab07_errname(over));
+    lab_say("MainThread: release() once more -> %s (cannot release un-acquired lock)", lab_errno_name(over));
 
     int lines = lock_lines(), completed = read_count(&G.completed);
     bool ok = completed == G.threads && lines == 4 * G.threads && abba_threads == G.threads && adjacent &&
@@ -433,17 +432,17 @@ int run_rlock(int mode_index)
     lab_result("threads=%d completed=%d lock_lines=%d per_thread_ABBA=%d pairs_adjacent=%d owner_count_max=%d "
                "nonowner_release=%s nonowner_acquire=%s over_release=%s lockdep=%d deadlock=0 breaks=second_resource "
                "elapsed_units=%.1f",
-               G.threads, completed, lines, abba_threads, adjacent, tl_count_max(rl), lab07_errname(p1.unlock_rc),
-               lab07_errname(p1.trylock_rc), lab07_errname(over), tl_lockdep_reports(), elapsed);
+               G.threads, completed, lines, abba_threads, adjacent, tl_count_max(rl), lab_errno_name(p1.unlock_rc),
+               lab_errno_name(p1.trylock_rc), lab_errno_name(over), tl_lockdep_reports(), elapsed);
     abba_done();
-    return ok ? 0 : 1;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-int run_ordered(int mode_index)
+int run_ordered(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     double t0 = lab_now_ms();
-    abba_run(AB_ORDERED, "ordered", false);
+    abba_run(AB_ORDERED, false);
     double elapsed = lab_elapsed_units(t0);
     int lines = lock_lines(), completed = read_count(&G.completed);
     bool ok = completed == G.threads && lines == 4 * G.threads && tl_lockdep_reports() == 0;
@@ -452,96 +451,44 @@ int run_ordered(int mode_index)
                G.threads, completed, lines, (uintptr_t)G.A < (uintptr_t)G.B ? "mutexA" : "mutexB",
                tl_lockdep_reports(), elapsed);
     abba_done();
-    return ok ? 0 : 1;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-int run_backoff(int mode_index)
+int run_backoff(int mode)
 {
-    (void)mode_index;
-    abba_run(AB_BACKOFF, "backoff", false);
+    (void)mode;   /* no modes */
+    abba_run(AB_BACKOFF, false);
     int completed = read_count(&G.completed), pairs = read_count(&G.pairs), retries = read_count(&G.retries);
     bool ok = completed == G.threads && pairs == 2 * G.threads && retries >= 1;
     lab_result("threads=%d completed=%d pairs=%d retries=%d lockdep=%d deadlock=0 breaks=hold_and_wait",
                G.threads, completed,
                pairs, retries, tl_lockdep_reports());
     abba_done();
-    return ok ? 0 : 1;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-int run_watchdog_restart(int mode_index)
+int run_watchdog_restart(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     lab07_end_with_parent();
     if (lab_opt("generation") == 0) {
         lab_say("generation 0 (pid %d): the notes' program; when the watchdog fires it restarts the program",
                 (int)getpid());
-        abba_run(AB_DEADLOCK, "watchdog_restart", true);
+        abba_run(AB_DEADLOCK, true);
         /* Only reached if the forced deadlock did not happen. */
         lab_result("generation=0 restarts=0 final_mode=deadlock completed=%d lock_lines=%d deadlock=0",
                    read_count(&G.completed), lock_lines());
         abba_done();
-        return 1;
+        return LAB_EXIT_BROKEN;
     }
     lab_say("generation 1 (pid %d, the same process after exec, fresh memory): ordered mode this time",
             (int)getpid());
-    abba_run(AB_ORDERED, "watchdog_restart", false);
+    abba_run(AB_ORDERED, false);
     int lines = lock_lines(), completed = read_count(&G.completed);
     bool ok = completed == G.threads && lines == 4 * G.threads;
     lab_result("generation=1 restarts=1 final_mode=ordered completed=%d lock_lines=%d deadlock=0 "
                "breaks=no_preemption",
                completed, lines);
     abba_done();
-    return ok ? 0 : 1;
-}
-
-/* ==== lockdep: the lucky run ==== */
-
-struct ld_arg {
-    struct tlock *first, *second;
-};
-
-static void *ld_thread(void *p)
-{
-    struct ld_arg *a = p;
-    tl_lock(a->first);
-    printf("%s 抢到%s\n", lab07_me(), a->first->name);
-    tl_lock(a->second);
-    printf("%s 抢到%s\n", lab07_me(), a->second->name);
-    tl_unlock(a->second);
-    tl_unlock(a->first);
-    return NULL;
-}
-
-int run_lockdep(int mode_index)
-{
-    (void)mode_index;
-    const char *mode = lab_mode_name();
-    bool lucky = strcmp(mode, "lucky") == 0;
-    struct tlock a, b;
-    tl_reset();
-    tl_init(&a, "mutexA", TL_PLAIN);
-    tl_init(&b, "mutexB", TL_PLAIN);
-    struct ld_arg one = { &a, &b };
-    struct ld_arg two = lucky ? (struct ld_arg){ &b, &a } : (struct ld_arg){ &a, &b };
-    lab_say("first thread: mutexA then mutexB (func1); second thread: %s (%s); the second starts only after the first "
-            "has finished, so this run cannot deadlock", lucky ? "mutexB then mutexA" : "mutexA then mutexB",
-            lucky ? "func2's order" : "the same order");
-    struct lab_thread *t1 = LAB_THREAD(ld_thread, &one);
-    lab_thread_start_or_die(t1);
-    lab_thread_join(t1);
-    struct lab_thread *t2 = LAB_THREAD(ld_thread, &two);
-    lab_thread_start_or_die(t2);
-    lab_thread_join(t2);
-    int reports = tl_lockdep_reports();
-    char seen[64], inverted[64];
-    tl_lockdep_orders(seen, inverted, sizeof seen);
-    if (reports)
-        lab_say("both threads finished (no deadlock this time), but the order graph has a cycle: a different timing "
-                "would hang");
-    else
-        lab_say("both threads finished and the order graph has no cycle: no timing can make these two deadlock");
-    lab_result("deadlocked=0 reports=%d seen=%s inverted=%s", reports, seen, inverted);
-    tl_destroy(&a);
-    tl_destroy(&b);
-    return reports == (lucky ? 1 : 0) ? 0 : 1;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }

@@ -1,7 +1,13 @@
 /* labs/07-deadlock-rlock/lab07.h - what the files of lab 7 share.
  *
- * tlock.c: "tracked" locks.  A struct tlock is a pthread mutex plus what the lab wants to show about
- * it: its name, its owner, its recursion count.  Every thread that uses tracked locks has a record
+ * The files: main.c (the scenario table), abba.c (the notes' mutexA/mutexB threads: deadlock,
+ * rlock, ordered, backoff, watchdog_restart), mutexes.c (timeout, self_deadlock,
+ * forgot_unlock), philosophers.c, util.c (small helpers), and the tracked locks: tlock.c (the
+ * books and the wait-for report), lockdep.c (the lock-order checker, and the lockdep scenario),
+ * schedule.c (the forced schedules); tlock_internal.h is what those three share and nobody else needs.
+ *
+ * Tracked locks: a struct tlock is a pthread mutex plus what the lab wants to show about it: its
+ * name, its owner, its recursion count.  Every thread that uses tracked locks has a record
  * (what it holds, what it is blocked on), so that a watchdog can print the wait-for graph and find
  * the cycle, and so that a lockdep-style checker can record "lock X was held while lock Y was
  * taken" and warn about an order inversion the first time it appears.  The record lives in one
@@ -72,8 +78,15 @@ int tl_count_max(struct tlock *l);
  * what a TL_BLOCKED thread waits for when it is not a tracked lock ("the waiter semaphore"). */
 void tl_set_state(enum tl_state s, const char *what);
 
-/* Forced schedules.  A worker calls tl_gate_wait() first: only workers with index <= the gate go
- * on (the gate starts at 1).  tl_gate_open(n) lets workers 1..n in.  tl_wait_quiet(ms) waits until
+/* The wait-for report: one line per worker (holds / waits for / held by), then the cycle if there
+ * is one.  Returns the number of threads in a cycle (0: none) and writes the cycle of locks
+ * ("mutexA->mutexB->mutexA") into cycle.  blocked: how many workers are blocked. */
+int tl_report(char *cycle, size_t len, int *blocked);
+
+/* ==== Forced schedules (schedule.c) ==== */
+
+/* A worker calls tl_gate_wait() first: only workers with index <= the gate go on (the gate starts
+ * at 1).  tl_gate_open(n) lets workers 1..n in.  tl_wait_quiet(ms) waits until
  * every other registered worker is blocked, backing off, paused, gated or done: "everyone else is
  * stuck or finished", the moment the notes' time.sleep(2) hopes for.  tl_rendezvous(n, ms): wait
  * until n workers are all at the rendezvous or otherwise not running, then everyone there goes on
@@ -83,40 +96,47 @@ void tl_gate_open(int upto);
 bool tl_wait_quiet(double ms);
 bool tl_rendezvous(int n, double ms);
 
-/* The wait-for report: one line per worker (holds / waits for / held by), then the cycle if there
- * is one.  Returns the number of threads in a cycle (0: none) and writes the cycle of locks
- * ("mutexA->mutexB->mutexA") into cycle.  blocked: how many workers are blocked. */
-int tl_report(char *cycle, size_t len, int *blocked);
+/* ==== Lockdep (lockdep.c) ==== */
 
-/* Lockdep: on by default after tl_reset.  reports: how many warnings (at most 1 per run: like the
+/* On by default after tl_reset.  reports: how many warnings (at most 1 per run: like the
  * kernel, it turns itself off after the first).  The orders it saw: "mutexA->mutexB" (first seen)
  * and the inverted one being attempted. */
 int tl_lockdep_reports(void);
 void tl_lockdep_orders(char *seen, char *inverted, size_t len);
 
-/* ==== Shared helpers (main.c) ==== */
+/* ==== Shared helpers (util.c) ==== */
 
 /* --watchdog-ms, or the automatic value when it is 0: 3 notes-seconds plus the hold, at least 300 ms. */
 double lab07_watchdog_ms(void);
 /* --hold in notes-seconds (the option is in tenths). */
 double lab07_hold_units(void);
-/* A name for an errno value: "EPERM", "ETIMEDOUT", "OK" for 0. */
-const char *lab07_errname(int e);
 /* The calling thread's name. */
 const char *lab07_me(void);
 /* Scenarios the guided demo runs in a child: end (SIGTERM) when the parent process ends. */
 void lab07_end_with_parent(void);
 
 /* ==== Scenarios ==== */
-int run_deadlock(int mode_index);
-int run_rlock(int mode_index);
-int run_ordered(int mode_index);
-int run_backoff(int mode_index);
-int run_watchdog_restart(int mode_index);
-int run_lockdep(int mode_index);
-int run_timeout(int mode_index);
-int run_self_deadlock(int mode_index);
-int run_forgot_unlock(int mode_index);
-int run_philosophers(int mode_index);
+
+/* The modes of the scenarios that have some: each enum is in the order of that scenario's .modes
+ * string in main.c (run() gets the index), so keep the two in step. */
+enum lockdep_mode { LOCKDEP_LUCKY, LOCKDEP_ORDERED };                           /* "lucky,ordered" */
+enum self_deadlock_mode { SELF_PLAIN, SELF_ERRORCHECK, SELF_RECURSIVE };        /* "plain,errorcheck,recursive" */
+enum forgot_unlock_mode { FORGOT_PLAIN, FORGOT_ROBUST };                        /* "plain,robust" */
+enum philosophers_mode { PHIL_DEADLOCK, PHIL_ORDERED, PHIL_WAITER };            /* "deadlock,ordered,waiter" */
+
+/* abba.c */
+int run_deadlock(int mode);
+int run_rlock(int mode);
+int run_ordered(int mode);
+int run_backoff(int mode);
+int run_watchdog_restart(int mode);
+/* lockdep.c */
+int run_lockdep(int mode);   /* enum lockdep_mode */
+/* mutexes.c */
+int run_timeout(int mode);
+int run_self_deadlock(int mode);   /* enum self_deadlock_mode */
+int run_forgot_unlock(int mode);   /* enum forgot_unlock_mode */
+/* philosophers.c */
+int run_philosophers(int mode);   /* enum philosophers_mode */
 
 #endif

@@ -12,8 +12,8 @@
  *                  nobody can ever release it; the next acquirer would hang.  A timed lock detects
  *                  it; a robust mutex (PTHREAD_MUTEX_ROBUST) tells the next owner EOWNERDEAD and
  *                  lets it repair the state (pthread_mutex_consistent).
- * Python ↔ C: Lock ↔ a NORMAL mutex, RLock ↔ RECURSIVE; Python has no EDEADLK (its Lock is not
- * owned, PARITY P4) and no robust lock (a multiprocessing.Lock whose holder died hangs, S1 L491).
+ * Python ↔ C: Lock ↔ a NORMAL mutex, RLock ↔ RECURSIVE; Python has no EDEADLK (its Lock has no
+ * owner) and no robust lock (the notes' multiprocessing.Lock whose holder died hangs the next one).
  * Watch: the waited time (at least the timeout), and which error each mutex type answers.
  * See also: abba.c (the two-lock deadlock), README.md.
  */
@@ -24,24 +24,11 @@
 #include <stdio.h>
 #include <string.h>
 
-static pthread_mutex_t make_mutex(int type, bool robust)
-{
-    pthread_mutex_t m;
-    pthread_mutexattr_t ma;
-    PT_CHECK(pthread_mutexattr_init(&ma));
-    PT_CHECK(pthread_mutexattr_settype(&ma, type));
-    if (robust)
-        PT_CHECK(pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST));
-    Pthread_mutex_init(&m, &ma);
-    PT_CHECK(pthread_mutexattr_destroy(&ma));
-    return m;
-}
-
 /* A timed lock: 0 or an error, and how long it waited (notes-seconds). */
 static int clocklock_units(pthread_mutex_t *m, double units, double *waited)
 {
     double t0 = lab_now_ms();
-    struct timespec deadline = lab_deadline_ms(units * (double)lab_second_ms());
+    struct timespec deadline = lab_deadline_ms(lab_units_ms(units));
     int rc = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &deadline);
     *waited = lab_elapsed_units(t0);
     return rc;
@@ -90,7 +77,7 @@ static void *tp_thread(void *p)
         printf("%s 抢到%s\n", lab07_me(), a->first->name);
         if (attempt == 0)
             Pthread_barrier_wait(&TP.both_hold);   /* both hold their first lock: the deadlock shape */
-        int rc = tl_timedlock(a->second, timeout * (double)lab_second_ms());
+        int rc = tl_timedlock(a->second, lab_units_ms(timeout));
         if (rc == 0) {
             printf("%s 抢到%s\n", lab07_me(), a->second->name);
             tl_unlock(a->second);
@@ -99,7 +86,7 @@ static void *tp_thread(void *p)
         }
         double pause = (double)lab_randint(1, 10) / 20.0;
         printf("%s: %s.acquire(timeout=%.1f) -> False (%s): 放开%s, 退避 %.2f s 后重试\n", lab07_me(), a->second->name,
-               timeout, lab07_errname(rc), a->first->name, pause);
+               timeout, lab_errno_name(rc), a->first->name, pause);
         tl_unlock(a->first);
         Pthread_mutex_lock(&TP.count_lock);
         TP.timeouts++;
@@ -128,11 +115,12 @@ static void tp_report(void *arg, double silent_ms)
     Pthread_mutex_unlock(&TP.count_lock);
 }
 
-int run_timeout(int mode_index)
+int run_timeout(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     /* Part 1: the API.  Another thread holds the lock. */
-    pthread_mutex_t m = make_mutex(PTHREAD_MUTEX_NORMAL, false);
+    pthread_mutex_t m;
+    lab_mutex_init(&m, 0);
     struct holder h = { .m = &m };
     SYS_CHECK(sem_init(&h.held, 0, 0));
     SYS_CHECK(sem_init(&h.release, 0, 0));
@@ -141,11 +129,11 @@ int run_timeout(int mode_index)
     Sem_wait(&h.held);
     int try_rc = pthread_mutex_trylock(&m);
     lab_say("MainThread: lock.acquire(False) -> %s (trylock: %s)", try_rc == 0 ? "True" : "False",
-            lab07_errname(try_rc));
+            lab_errno_name(try_rc));
     double waited;
     int rc = clocklock_units(&m, 0.2, &waited);
     lab_say("MainThread: lock.acquire(timeout=0.2) -> %s after %.2f s (pthread_mutex_clocklock: %s)",
-            rc == 0 ? "True" : "False", waited, lab07_errname(rc));
+            rc == 0 ? "True" : "False", waited, lab_errno_name(rc));
     if (try_rc == 0)
         Pthread_mutex_unlock(&m);
     if (rc == 0)
@@ -163,7 +151,7 @@ int run_timeout(int mode_index)
     tl_init(&TP.a, "mutexA", TL_PLAIN);
     tl_init(&TP.b, "mutexB", TL_PLAIN);
     Pthread_barrier_init(&TP.both_hold, NULL, 2);
-    Pthread_mutex_init(&TP.count_lock, NULL);
+    lab_mutex_init(&TP.count_lock, 0);
     TP.wd = lab_watchdog_start(lab07_watchdog_ms(), tp_report, NULL);
     struct tp_arg a1 = { &TP.a, &TP.b }, a2 = { &TP.b, &TP.a };
     struct lab_thread *t1 = lab_thread_new(tp_thread, &a1, NULL), *t2 = lab_thread_new(tp_thread, &a2, NULL);
@@ -181,8 +169,8 @@ int run_timeout(int mode_index)
     bool ok = try_rc == EBUSY && rc == ETIMEDOUT && waited >= 0.2 && completed == 2 && timeouts >= 1;
     lab_result("acquired=%d err=%s waited_units=%.1f trylock=%s completed=%d timeouts=%d deadlock=0 "
                "breaks=hold_and_wait",
-               rc == 0, lab07_errname(rc), waited, lab07_errname(try_rc), completed, timeouts);
-    return ok ? 0 : 1;
+               rc == 0, lab_errno_name(rc), waited, lab_errno_name(try_rc), completed, timeouts);
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
 /* ==== self_deadlock ==== */
@@ -199,12 +187,11 @@ static void *unlock_from_other(void *p)
     return NULL;
 }
 
-int run_self_deadlock(int mode_index)
+int run_self_deadlock(int mode)
 {
-    (void)mode_index;
-    const char *mode = lab_mode_name();
-    if (strcmp(mode, "plain") == 0) {
-        pthread_mutex_t m = make_mutex(PTHREAD_MUTEX_NORMAL, false);
+    pthread_mutex_t m;
+    if (mode == SELF_PLAIN) {
+        lab_mutex_init(&m, 0);
         Pthread_mutex_lock(&m);
         lab_say("MainThread: lock.acquire() -> True");
         lab_say("MainThread: lock.acquire() again: a plain Lock waits for itself, forever; "
@@ -212,36 +199,36 @@ int run_self_deadlock(int mode_index)
         double waited;
         int rc = clocklock_units(&m, 0.2, &waited);
         lab_say("MainThread: second acquire -> %s after %.2f s: the thread would have hung here",
-                lab07_errname(rc), waited);
+                lab_errno_name(rc), waited);
         Pthread_mutex_unlock(&m);
         Pthread_mutex_destroy(&m);
-        lab_result("second_lock=%s count_max=1 extra_unlock=- hung=%d", lab07_errname(rc),
+        lab_result("second_lock=%s count_max=1 extra_unlock=- hung=%d", lab_errno_name(rc),
                    rc == ETIMEDOUT);
-        return rc == ETIMEDOUT && waited >= 0.2 ? 0 : 1;
+        return rc == ETIMEDOUT && waited >= 0.2 ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
     }
-    if (strcmp(mode, "errorcheck") == 0) {
-        pthread_mutex_t m = make_mutex(PTHREAD_MUTEX_ERRORCHECK, false);
+    if (mode == SELF_ERRORCHECK) {
+        lab_mutex_init(&m, LAB_MUTEX_ERRORCHECK);
         Pthread_mutex_lock(&m);
         lab_say("MainThread: lock() -> OK (PTHREAD_MUTEX_ERRORCHECK)");
         int rc = pthread_mutex_lock(&m);
         lab_say("MainThread: lock() again -> %s: the mutex knows its owner and refuses instead of hanging",
-                lab07_errname(rc));
+                lab_errno_name(rc));
         struct poke k = { &m, 0 };
         struct lab_thread *t = LAB_THREAD(unlock_from_other, &k);
         lab_thread_start_or_die(t);
         lab_thread_join(t);
         lab_say("%s: unlock() of MainThread's mutex -> %s (Python's plain Lock would allow it)", lab_thread_name(t),
-                lab07_errname(k.rc));
+                lab_errno_name(k.rc));
         Pthread_mutex_unlock(&m);
         int extra = pthread_mutex_unlock(&m);
-        lab_say("MainThread: unlock() once more -> %s", lab07_errname(extra));
+        lab_say("MainThread: unlock() once more -> %s", lab_errno_name(extra));
         Pthread_mutex_destroy(&m);
         lab_result("second_lock=%s count_max=1 extra_unlock=%s nonowner_unlock=%s hung=0",
-                   lab07_errname(rc), lab07_errname(extra), lab07_errname(k.rc));
-        return rc == EDEADLK && extra == EPERM && k.rc == EPERM ? 0 : 1;
+                   lab_errno_name(rc), lab_errno_name(extra), lab_errno_name(k.rc));
+        return rc == EDEADLK && extra == EPERM && k.rc == EPERM ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
     }
-    /* recursive: the count is kept on the side (POSIX has no call to read it), as CPython does. */
-    pthread_mutex_t m = make_mutex(PTHREAD_MUTEX_RECURSIVE, false);
+    /* SELF_RECURSIVE: the count is kept on the side (POSIX has no call to read it), as CPython does. */
+    lab_mutex_init(&m, LAB_MUTEX_RECURSIVE);
     int count = 0, count_max = 0;
     Pthread_mutex_lock(&m);
     count++;
@@ -250,7 +237,7 @@ int run_self_deadlock(int mode_index)
     if (rc == 0)
         count++;
     count_max = count;
-    lab_say("MainThread: acquire() again -> %s   <locked RLock owner=MainThread count=%d>", lab07_errname(rc), count);
+    lab_say("MainThread: acquire() again -> %s   <locked RLock owner=MainThread count=%d>", lab_errno_name(rc), count);
     Pthread_mutex_unlock(&m);
     count--;
     lab_say("MainThread: release()   <locked RLock owner=MainThread count=%d>: still held", count);
@@ -259,11 +246,11 @@ int run_self_deadlock(int mode_index)
     lab_say("MainThread: release()   <unlocked RLock owner=- count=%d>", count);
     int extra = pthread_mutex_unlock(&m);
     lab_say("MainThread: release() once more -> %s (Python: RuntimeError: cannot release un-acquired lock)",
-            lab07_errname(extra));
+            lab_errno_name(extra));
     Pthread_mutex_destroy(&m);
-    lab_result("second_lock=%s count_max=%d extra_unlock=%s hung=0", lab07_errname(rc),
-               count_max, lab07_errname(extra));
-    return rc == 0 && count_max == 2 && extra == EPERM ? 0 : 1;
+    lab_result("second_lock=%s count_max=%d extra_unlock=%s hung=0", lab_errno_name(rc),
+               count_max, lab_errno_name(extra));
+    return rc == 0 && count_max == 2 && extra == EPERM ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
 /* ==== forgot_unlock ==== */
@@ -283,12 +270,11 @@ static void *forgetful_main(void *p)
     return NULL;
 }
 
-int run_forgot_unlock(int mode_index)
+int run_forgot_unlock(int mode)
 {
-    (void)mode_index;
-    const char *mode = lab_mode_name();
-    bool robust = strcmp(mode, "robust") == 0;
-    pthread_mutex_t m = make_mutex(PTHREAD_MUTEX_ERRORCHECK, robust);
+    bool robust = mode == FORGOT_ROBUST;
+    pthread_mutex_t m;
+    lab_mutex_init(&m, LAB_MUTEX_ERRORCHECK | (robust ? LAB_MUTEX_ROBUST : 0));
     struct forgetful f = { .m = &m };
     struct lab_thread *t = LAB_THREAD(forgetful_main, &f);
     lab_thread_start_or_die(t);
@@ -303,10 +289,10 @@ int run_forgot_unlock(int mode_index)
     if (rc == ETIMEDOUT) {
         detected = true;
         lab_say("DETECTED: acquire(timeout=0.5) -> %s after %.2f s: the lock is still held by %s, which has ended; "
-                "nobody can ever release it", lab07_errname(rc), waited, f.name);
+                "nobody can ever release it", lab_errno_name(rc), waited, f.name);
         other_unlock = pthread_mutex_unlock(&m);
         lab_say("MainThread: unlock() of it -> %s (an error-checking mutex only lets its owner unlock)",
-                lab07_errname(other_unlock));
+                lab_errno_name(other_unlock));
     } else if (rc == EOWNERDEAD) {
         detected = true;
         lab_say("DETECTED: lock() -> EOWNERDEAD at once: the owner died holding it; MainThread owns it now and "
@@ -315,7 +301,7 @@ int run_forgot_unlock(int mode_index)
         lab_say("MainThread: pthread_mutex_consistent(); unlock()");
         Pthread_mutex_unlock(&m);
         int again = pthread_mutex_trylock(&m);
-        lab_say("MainThread: lock() again -> %s: the lock is usable again", lab07_errname(again));
+        lab_say("MainThread: lock() again -> %s: the lock is usable again", lab_errno_name(again));
         if (again == 0) {
             recovered = 1;
             Pthread_mutex_unlock(&m);
@@ -324,13 +310,13 @@ int run_forgot_unlock(int mode_index)
         Pthread_mutex_unlock(&m);
     }
     if (!(robust && rc == EOWNERDEAD) && rc != 0 && rc != ETIMEDOUT)
-        lab_say("unexpected: %s", lab07_errname(rc));
+        lab_say("unexpected: %s", lab_errno_name(rc));
     /* A plain mutex still held by a dead thread cannot be destroyed cleanly (EBUSY): leave it. */
     if (recovered)
         Pthread_mutex_destroy(&m);
-    lab_result("detected=%d holder_alive=%d err=%s unlock_by_other=%s recovered=%d", 
-               detected, alive, lab07_errname(rc), robust ? "-" : lab07_errname(other_unlock), recovered);
+    lab_result("detected=%d holder_alive=%d err=%s unlock_by_other=%s recovered=%d",
+               detected, alive, lab_errno_name(rc), robust ? "-" : lab_errno_name(other_unlock), recovered);
     if (robust)
-        return detected && recovered && rc == EOWNERDEAD ? 0 : 1;
-    return detected && rc == ETIMEDOUT && other_unlock == EPERM ? 0 : 1;
+        return detected && recovered && rc == EOWNERDEAD ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
+    return detected && rc == ETIMEDOUT && other_unlock == EPERM ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }

@@ -24,10 +24,8 @@
 
 #define NPHIL 5
 
-enum ph_mode { PH_DEADLOCK, PH_ORDERED, PH_WAITER };
-
 struct table {
-    enum ph_mode mode;
+    enum philosophers_mode mode;
     int meals;
     struct tlock fork[NPHIL];
     char fork_name[NPHIL][16];
@@ -64,7 +62,7 @@ static void *philosopher(void *arg)
     int i = (int)(intptr_t)arg;
     struct tlock *left = &T.fork[i], *right = &T.fork[(i + 1) % NPHIL];
     struct tlock *first = left, *second = right;
-    if (T.mode == PH_ORDERED && (i + 1) % NPHIL < i) {
+    if (T.mode == PHIL_ORDERED && (i + 1) % NPHIL < i) {
         first = right;   /* the lower-numbered fork first */
         second = left;
     }
@@ -72,7 +70,7 @@ static void *philosopher(void *arg)
     for (int meal = 0; meal < T.meals; meal++) {
         if (meal > 0)
             lab_sleep(0.1);   /* think */
-        if (T.mode == PH_WAITER) {
+        if (T.mode == PHIL_WAITER) {
             tl_set_state(TL_BLOCKED, "the waiter (semaphore of 4 seats)");
             Sem_wait(&T.waiter);
             tl_set_state(TL_RUNNING, NULL);
@@ -81,7 +79,8 @@ static void *philosopher(void *arg)
         tl_lock(first);
         printf("%s picks up %s\n", lab07_me(), first->name);
         if (meal == 0) {
-            tl_rendezvous(NPHIL, 10000);   /* forced: everyone holds (or waits for) a first fork */
+            /* forced: everyone holds (or waits for) a first fork; settling takes no notes-time */
+            tl_rendezvous(NPHIL, lab_bound_ms(0));
             lab_watchdog_kick(T.wd);
         }
         tl_lock(second);   /* deadlock mode: the cycle closes here */
@@ -93,7 +92,7 @@ static void *philosopher(void *arg)
         lab_watchdog_kick(T.wd);
         tl_unlock(second);
         tl_unlock(first);
-        if (T.mode == PH_WAITER) {
+        if (T.mode == PHIL_WAITER) {
             seat(-1);
             Sem_post(&T.waiter);
         }
@@ -115,15 +114,13 @@ static void ph_report(void *arg, double silent_ms)
                fed_count(), blocked, cycle, tl_lockdep_reports(), lab_watchdog_timeout_ms(T.wd));
 }
 
-int run_philosophers(int mode_index)
+int run_philosophers(int mode)
 {
-    (void)mode_index;
-    const char *mode = lab_mode_name();
     lab07_end_with_parent();
     memset(&T, 0, sizeof T);
-    T.mode = strcmp(mode, "deadlock") == 0 ? PH_DEADLOCK : strcmp(mode, "ordered") == 0 ? PH_ORDERED : PH_WAITER;
+    T.mode = mode;
     T.meals = (int)lab_opt("meals");
-    Pthread_mutex_init(&T.count_lock, NULL);
+    lab_mutex_init(&T.count_lock, 0);
     tl_reset();
     for (int i = 0; i < NPHIL; i++) {
         snprintf(T.fork_name[i], sizeof T.fork_name[i], "fork%d", i);
@@ -131,9 +128,9 @@ int run_philosophers(int mode_index)
     }
     SYS_CHECK(sem_init(&T.waiter, 0, NPHIL - 1));
     tl_gate_open(NPHIL);
-    if (T.mode == PH_DEADLOCK)
+    if (T.mode == PHIL_DEADLOCK)
         lab_say("everyone picks up the left fork first, and nobody reaches for the right one until all have one");
-    else if (T.mode == PH_ORDERED)
+    else if (T.mode == PHIL_ORDERED)
         lab_say("everyone picks up the lower-numbered fork first: philosopher-4 takes fork0 before fork4");
     else
         lab_say("a waiter (a semaphore of %d) lets at most %d philosophers sit at once", NPHIL - 1, NPHIL - 1);
@@ -156,9 +153,9 @@ int run_philosophers(int mode_index)
     for (int i = 0; i < NPHIL; i++)
         meals += T.eaten[i];
     int fed = fed_count();
-    bool ok = T.mode != PH_DEADLOCK && fed == NPHIL && meals == NPHIL * T.meals &&
-              (T.mode != PH_WAITER || T.max_seated == NPHIL - 1);
-    if (T.mode == PH_WAITER)
+    bool ok = T.mode != PHIL_DEADLOCK && fed == NPHIL && meals == NPHIL * T.meals &&
+              (T.mode != PHIL_WAITER || T.max_seated == NPHIL - 1);
+    if (T.mode == PHIL_WAITER)
         lab_result("philosophers=%d deadlocked=0 fed=%d meals=%d max_seated=%d lockdep=%d "
                    "breaks=circular_wait",
                    NPHIL, fed, meals, T.max_seated, tl_lockdep_reports());
@@ -170,5 +167,5 @@ int run_philosophers(int mode_index)
     for (int i = 0; i < NPHIL; i++)
         tl_destroy(&T.fork[i]);
     Pthread_mutex_destroy(&T.count_lock);
-    return ok ? 0 : 1;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
