@@ -300,7 +300,7 @@ static void abba_run(enum abba_mode mode, bool restart)
         snprintf(others, sizeof others, ", then the %d other%s", G.threads - 2, G.threads == 3 ? "" : "s");
     lab_say("forced schedule: the first thread runs func1 and takes its first lock in func2; only then may the second "
             "run%s; then the first sleeps %.1f s and wants its second lock", others, G.hold);
-    G.wd = lab_watchdog_start(lab07_watchdog_ms(), abba_report, NULL);
+    G.wd = lab_watchdog_start(lab07_watchdog_ms(mode == AB_DEADLOCK), abba_report, NULL);
 
     struct lab_thread *t[32];
     for (int i = 0; i < G.threads; i++) {
@@ -332,7 +332,7 @@ int run_deadlock(int mode)
     /* Not reached when the deadlock happened: the watchdog ended the process with status 3. */
     lab_say("no deadlock this time?");
     lab_result("threads=%d deadlocked=0 lock_lines=%d blocked=0 cycle=- lockdep=%d watchdog_ms=%.0f",
-               G.threads, lock_lines(), tl_lockdep_reports(), lab07_watchdog_ms());
+               G.threads, lock_lines(), tl_lockdep_reports(), lab07_watchdog_ms(true));
     abba_done();
     return LAB_EXIT_BROKEN;
 }

@@ -107,7 +107,7 @@ void tl_lockdep_orders(char *seen, char *inverted, size_t len);
 /* ==== Shared helpers (util.c) ==== */
 
 /* --watchdog-ms, or the automatic value when it is 0: 3 notes-seconds plus the hold, at least 300 ms. */
-double lab07_watchdog_ms(void);
+double lab07_watchdog_ms(bool expect_deadlock);
 /* --hold in notes-seconds (the option is in tenths). */
 double lab07_hold_units(void);
 /* The calling thread's name. */

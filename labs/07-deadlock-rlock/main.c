@@ -30,7 +30,7 @@ static struct lab_opt opts[] = {
     { .name = "hold", .help = "tenths of a notes-second func2 holds its first lock (the notes: time.sleep(2) = 20)",
       .def = 5, .min = 0, .max = 100 },
     { .name = "watchdog-ms",
-      .help = "ms without progress before the watchdog fires (0: auto, 3 notes-seconds + hold, >= 300)", .def = 0,
+      .help = "ms without progress before the watchdog fires (0: auto: 3 notes-seconds + hold, >= 300; >= 2000 in a cure)", .def = 0,
       .min = 0, .max = 600000 },
     { .name = "meals", .help = "meals each philosopher eats", .def = 3, .min = 1, .max = 100 },
     { .name = "generation", .help = "restart generation (set by the watchdog when it re-executes the program)",

@@ -152,7 +152,7 @@ int run_timeout(int mode)
     tl_init(&TP.b, "mutexB", TL_PLAIN);
     Pthread_barrier_init(&TP.both_hold, NULL, 2);
     lab_mutex_init(&TP.count_lock, 0);
-    TP.wd = lab_watchdog_start(lab07_watchdog_ms(), tp_report, NULL);
+    TP.wd = lab_watchdog_start(lab07_watchdog_ms(false), tp_report, NULL);
     struct tp_arg a1 = { &TP.a, &TP.b }, a2 = { &TP.b, &TP.a };
     struct lab_thread *t1 = lab_thread_new(tp_thread, &a1, NULL), *t2 = lab_thread_new(tp_thread, &a2, NULL);
     lab_thread_start_or_die(t1);

@@ -134,7 +134,7 @@ int run_philosophers(int mode)
         lab_say("everyone picks up the lower-numbered fork first: philosopher-4 takes fork0 before fork4");
     else
         lab_say("a waiter (a semaphore of %d) lets at most %d philosophers sit at once", NPHIL - 1, NPHIL - 1);
-    T.wd = lab_watchdog_start(lab07_watchdog_ms(), ph_report, NULL);
+    T.wd = lab_watchdog_start(lab07_watchdog_ms(T.mode == PHIL_DEADLOCK), ph_report, NULL);
 
     struct lab_thread *t[NPHIL];
     for (int i = 0; i < NPHIL; i++) {
