@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # tests/06-gil.bats - lab 6: the GIL built in C.  Checksums, exact results, max_inside=1 under a
-# GIL, forced counts; never speedups or upper time bounds (PARITY 0.2.8, P10).
+# GIL, forced counts; never speedups or upper time bounds.
 load test_helper
 LAB=06
 
@@ -199,7 +199,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
     assert_field user_lock 1
     assert_field final 0
     assert_field max_inside 1
-    # The user lock's acquire blocked with the GIL released (P20): no deadlock, and it happened.
+    # The user lock's acquire blocked with the GIL released: no deadlock, and it happened.
     [ "$(field blocked_acquires)" -gt 0 ]
     # 100 x sleep(0.1) in a row: at least 10 units.
     awk -v u="$(field elapsed_units)" 'BEGIN { exit !(u >= 10.0) }'
