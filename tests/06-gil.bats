@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # tests/06-gil.bats - lab 6: the GIL built in C.  Checksums, exact results, max_inside=1 under a
-# GIL, forced counts; never speedups or upper time bounds (PARITY 0.2.8, P10).
+# GIL, forced counts; never speedups or upper time bounds.
 load test_helper
 LAB=06
 
@@ -8,10 +8,27 @@ LAB=06
 # CPU threads plus 6 * the same over range(20000) from the IO thread (computed in Python).
 GIL_SUM=32400203992090599760000
 NOTES_RESULT=499999666667166666000000
+# The CPUs this process may use (nproc without the OpenMP variables it honours); convoy pins one
+# thread to each of the first two.
+ALLOWED_CPUS=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
+CONVOY_CPUS=$(( ALLOWED_CPUS < 2 ? ALLOWED_CPUS : 2 ))
 
-# cpu_line VARIANT / bound_line KIND [VARIANT]: the RESULT line of one part.
+# cpu_line VARIANT: the RESULT line of one variant of `cpu`; part_field LINE KEY: a field of it.
 cpu_line() { printf '%s\n' "$output" | grep -E "^RESULT l6\.cpu variant=$1 "; }
 part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# convoy_invariants: what the GIL's counters promise in any run of `convoy` (py2 or py3).
+convoy_invariants() {
+    local drops contested retakes
+    drops="$(field drops)" contested="$(field contested)" retakes="$(field retakes)"
+    # contested: drops at a check while another thread waited; retakes: of those, taken back.
+    [ "$contested" -le "$drops" ]
+    [ "$retakes" -le "$contested" ]
+    assert_field retake_pct "$(awk -v r="$retakes" -v c="$contested" 'BEGIN { print c ? int(100 * r / c + 0.5) : 0 }')"
+    # Every contested drop that was not taken back gave the GIL to the other thread: a hand-off.
+    at_least "$(field handoffs)" $((contested - retakes))
+    assert_field_at_least handoffs 1
+}
 
 @test "gil: the same checksum in every mode, and at most one thread inside under py2 and py3" {
     for mode in none py2 py3; do
@@ -20,13 +37,26 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
         assert_result gil
         assert_field mode $mode
         assert_field threads 3
+        assert_field cpu_threads 2
+        assert_field io_threads 1
+        assert_field work 300000
+        assert_field interval_us 5000
+        assert_field check_interval 100
         assert_field checksum $GIL_SUM
+        # The same bytecodes whoever runs them: 2 x 300000 rounds + 6 x 20000, 15 a round.
+        assert_field instructions 10800081
+        # The IO thread sleeps 6 x 0.02 units (LAB_SECOND_MS=10): a lower bound only.
+        assert_field_at_least elapsed_ms 1.2
         if [ $mode != none ]; then
             assert_field max_inside 1
             # Every thread takes the GIL at least once, so the holder changes: forced.
-            [ "$(field handoffs)" -ge 2 ]
+            assert_field_at_least handoffs 2
         else
-            [ "$(field max_inside)" -ge 1 ]
+            assert_field_at_least max_inside 1
+            # No GIL: nothing to hand off, drop or ask for.
+            assert_field handoffs 0
+            assert_field drops 0
+            assert_field drop_requests 0
         fi
     done
 }
@@ -49,8 +79,8 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
     assert_success
     assert_field max_inside 1
     assert_field interval_us 1000
-    [ "$(field drop_requests)" -gt 0 ]
-    [ "$(field drops)" -gt 0 ]
+    assert_field_at_least drop_requests 1
+    assert_field_at_least drops 1
     assert_field checksum $GIL_SUM
 }
 
@@ -58,7 +88,11 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
     run lab 06 gil --mode=py3 --threads 4 --io 0 --work 1000
     assert_success
     assert_field threads 4
+    assert_field cpu_threads 4
+    assert_field io_threads 0
+    assert_field work 1000
     assert_field checksum 63989337332000
+    assert_field instructions $((4 * (6 + 15 * 1000 + 3)))
     assert_field max_inside 1
 }
 
@@ -97,7 +131,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
         [ "$(part_field "$line" result)" = 49999666671666600000 ]
         [ "$(part_field "$line" n)" = 100000 ]
         [ "$(part_field "$line" workers)" = 2 ]
-        [ -n "$(part_field "$line" elapsed_ms)" ]
+        at_least "$(part_field "$line" elapsed_ms)" 0
     done
 }
 
@@ -126,16 +160,21 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
     assert_result bound
     cpu_tg="$(printf '%s\n' "$output" | grep '^RESULT l6.bound kind=cpu variant=threads-gil ')"
     cpu_p="$(printf '%s\n' "$output" | grep '^RESULT l6.bound kind=cpu variant=procs ')"
-    [ "$(part_field "$cpu_tg" checksum)" = 49999666671666600000 ]
-    [ "$(part_field "$cpu_p" checksum)" = 49999666671666600000 ]
+    for line in "$cpu_tg" "$cpu_p"; do
+        [ "$(part_field "$line" checksum)" = 49999666671666600000 ]
+        [ "$(part_field "$line" workers)" = 2 ]
+        [ "$(part_field "$line" n)" = 100000 ]
+        at_least "$(part_field "$line" elapsed_ms)" 0
+    done
     assert_field kind io bound
+    assert_field variant threads-gil bound
     assert_field workers 400 bound
     assert_field created 400 bound
     assert_field failed 0 bound
     assert_field stack_kib 64 bound
     assert_field max_inside 1 bound
     # Each thread sleeps 2 units: a lower bound only.
-    awk -v u="$(field elapsed_units bound)" 'BEGIN { exit !(u >= 2.0) }'
+    assert_field_at_least elapsed_units 2.0 bound
     no_lab_processes
 }
 
@@ -144,7 +183,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
     assert_success
     assert_field created 2000
     assert_field failed 0
-    awk -v u="$(field elapsed_units)" 'BEGIN { exit !(u >= 2.0) }'
+    assert_field_at_least elapsed_units 2.0
 }
 
 @test "bound: thread creation failures are reported, not crashed on" {
@@ -152,7 +191,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
     run timeout -k 5 30 prlimit --as=150000000 "$BUILD/lab06" bound --io-threads 4000 --n 1000
     assert_success
     assert_result bound
-    [ "$(field failed)" -gt 0 ]
+    assert_field_at_least failed 1
     [ $(( $(field created) + $(field failed) )) -eq 4000 ]
     assert_output --partial "could not be created"
 }
@@ -162,25 +201,36 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
     assert_success
     assert_result convoy
     assert_field mode py2
+    assert_field cpus "$CONVOY_CPUS"
+    assert_field threads 2
     assert_field checksum 32399964000089999800000
     assert_field instructions 9000018
     assert_field drops 90000
     assert_field drop_requests 0
+    convoy_invariants
     run lab 06 convoy --mode=py3
     assert_success
     assert_field mode py3
+    assert_field cpus "$CONVOY_CPUS"
+    assert_field threads 2
     assert_field checksum 32399964000089999800000
+    assert_field instructions 9000018
     assert_field retakes 0
     assert_field retake_pct 0
+    # py3 drops only on a request, which a waiting thread makes: every drop is contested.
+    assert_field contested "$(field drops)"
+    convoy_invariants
 }
 
 @test "convoy py3: forced drops happen (short interval), and none is retaken" {
     run lab 06 convoy --mode=py3 --interval-us 1000 --work 600000
     assert_success
     assert_field checksum 518399712000359999600000
-    [ "$(field drops)" -gt 0 ]
-    [ "$(field drop_requests)" -gt 0 ]
+    assert_field_at_least drops 1
+    assert_field_at_least drop_requests 1
     assert_field retakes 0
+    assert_field contested "$(field drops)"
+    convoy_invariants
 }
 
 @test "gil_money: 99 without a user lock (forced), 0 with one" {
@@ -193,26 +243,59 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
     assert_field threads 100
     assert_field final 99
     assert_field max_inside 1
+    assert_field blocked_acquires 0
+    # Every thread sleeps 0.1 units (all at once): a lower bound only.
+    assert_field_at_least elapsed_units 0.1
     run lab 06 gil_money --mode=lock
     assert_success
     assert_field mode lock
+    assert_field gil py3
     assert_field user_lock 1
+    assert_field threads 100
     assert_field final 0
     assert_field max_inside 1
-    # The user lock's acquire blocked with the GIL released (P20): no deadlock, and it happened.
-    [ "$(field blocked_acquires)" -gt 0 ]
+    # The user lock's acquire blocked with the GIL released: no deadlock, and it happened.
+    assert_field_at_least blocked_acquires 1
     # 100 x sleep(0.1) in a row: at least 10 units.
-    awk -v u="$(field elapsed_units)" 'BEGIN { exit !(u >= 10.0) }'
+    assert_field_at_least elapsed_units 10.0
 }
 
 @test "gil_money --money-threads 10: still 99 without the lock, 90 with it" {
     run lab 06 gil_money --mode=nolock --money-threads 10
     assert_success
+    assert_field threads 10
     assert_field final 99
     run lab 06 gil_money --mode=lock --money-threads 10 --timeline
     assert_success
+    assert_field threads 10
     assert_field final 90
+    assert_field_at_least blocked_acquires 1
+    assert_field_at_least elapsed_units 1.0
     assert_line --regexp '^task-1 +\|'
+}
+
+@test "LAB_SECOND_MS paces the sleeps: 20 x sleep(0.1) in a row take at least 2 x 200 ms" {
+    local t0 t1
+    t0=$(date +%s%N)
+    LAB_SECOND_MS=200 run lab 06 gil_money --mode=lock --money-threads 20
+    t1=$(date +%s%N)
+    assert_success
+    assert_field final 80
+    assert_field_at_least elapsed_units 2.0
+    # At the default pace (100 ms) it would take about 200 ms: a lower bound only.
+    at_least $(((t1 - t0) / 1000000)) 400
+}
+
+# affinity_invariants CPUS: the ratio is the CPU time over the wall time, and CPUS cores cannot give
+# more CPU time than CPUS x the wall time (an upper bound of the kernel, not a speedup).
+affinity_invariants() {
+    local wall cpu ratio
+    wall="$(field wall_ms)" cpu="$(field cpu_ms)" ratio="$(field cpu_per_wall)"
+    at_least "$wall" 0.1
+    at_least "$cpu" 0.1
+    awk -v w="$wall" -v c="$cpu" -v r="$ratio" -v n="$1" 'BEGIN {
+        d = c / w - r; if (d < 0) d = -d
+        exit !(d <= 0.02 && r <= n + 0.2) }' || { echo "cpu_per_wall=$ratio: cpu_ms=$cpu wall_ms=$wall on $1 CPU(s)"; return 1; }
 }
 
 @test "affinity: two threads pinned to one core, then free (report only)" {
@@ -223,12 +306,14 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
     assert_field cpus 1
     assert_field threads 2
     assert_field result 312499958333345833330000000
-    [ -n "$(field cpu_per_wall)" ]
+    affinity_invariants 1
     run lab 06 affinity --mode=free
     assert_success
     assert_field mode free
-    [ "$(field cpus)" -ge 1 ]
+    assert_field cpus "$ALLOWED_CPUS"
+    assert_field threads 2
     assert_field result 312499958333345833330000000
+    affinity_invariants "$ALLOWED_CPUS"
 }
 
 @test "--list names every scenario, in the guided demo's order" {
@@ -271,11 +356,7 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
     [ "$(printf '%s\n' "$output" | grep -c " $NOTES_RESULT\$")" -eq 4 ]
 }
 
-@test "usage errors: exit 2, one line and a hint" {
-    run --separate-stderr lab 06 nosuch
-    assert_usage_error "unknown scenario 'nosuch'"
-    run --separate-stderr lab 06 gil --nosuch
-    assert_usage_error "unknown option '--nosuch'"
+@test "usage errors of lab 6: bad modes, values and options of other scenarios exit 2" {
     run --separate-stderr lab 06 gil --mode=py4
     assert_usage_error "unknown mode 'py4'"
     run --separate-stderr lab 06 cpu --mode=py3
@@ -292,8 +373,10 @@ part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
     assert_usage_error "option '--timeline' does not apply to scenario 'cpu'"
     run --separate-stderr lab 06 gil --timeline=1
     assert_usage_error "takes no value"
-    run --separate-stderr env LAB_SECOND_MS=fast "$BUILD/lab06" gil
-    assert_usage_error "bad LAB_SECOND_MS"
+    run --separate-stderr lab 06 gil_money --money-threads 1
+    assert_usage_error "bad value for --money-threads: 1 is out of range"
+    run --separate-stderr lab 06 affinity --mode=py3
+    assert_usage_error "unknown mode 'py3'"
 }
 
 @test "README commands run as shown" {

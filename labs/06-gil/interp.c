@@ -10,11 +10,11 @@
  * LOAD_FAST res, LOAD_FAST i, LOAD_FAST i, LOAD_CONST 2, BINARY_OP **, BINARY_OP +, LOAD_FAST i,
  * LOAD_CONST 3, BINARY_OP **, BINARY_OP +, BINARY_OP +=, STORE_FAST res, JUMP_BACKWARD: the same
  * 15 instructions a round here (code_cpu_job).
- * Values are unsigned __int128 (Python ints are unbounded; 64 bits overflow at n = 1e6, P9).
+ * Values are unsigned __int128 (Python ints are unbounded; 64 bits overflow at n = 1e6).
  *
  * Usage: code_cpu_job(&c, 0, 1000000); u128 r = interp_run(&c, &gil_thread, &shared, &count);
  * What to watch for: every instruction runs with the GIL held (mode py2/py3), except the blocking
- * ones, which give it back while they wait — remove that and gil_money deadlocks (P20).
+ * ones, which give it back while they wait — remove that and gil_money deadlocks.
  * See also: minigil.c (the lock), gil.c (the scenarios).
  */
 #include "interp.h"
@@ -23,6 +23,9 @@
 
 #include <errno.h>
 #include <string.h>
+
+/* The shortest bound on a blocked mutex.acquire() (a lost wake-up or a model deadlock ends). */
+#define USER_LOCK_BOUND_MS 30000.0
 
 /* Local slots of the programs below. */
 enum { L_IT, L_STOP, L_I, L_RES, L_TMP, L_IT2, L_STOP2, L_K, L_MAX };
@@ -87,12 +90,6 @@ void code_cpu_job(struct code *c, unsigned long lo, unsigned long hi)
     emit(c, OP_RETURN_VALUE, 0, 0);
 }
 
-unsigned long code_cpu_instructions(unsigned long lo, unsigned long hi)
-{
-    /* 6 set-up, 15 a round, the last FOR_RANGE, LOAD_FAST + RETURN_VALUE */
-    return 6 + 15 * (hi > lo ? hi - lo : 0) + 1 + 2;
-}
-
 void code_io_job(struct code *c, unsigned long rounds, double units, unsigned long chunk)
 {
     memset(c, 0, sizeof *c);
@@ -138,13 +135,9 @@ void code_money(struct code *c, bool user_lock, bool force_race, double units)
 void interp_shared_init(struct interp_shared *sh, int parties)
 {
     memset(sh, 0, sizeof *sh);
-    Pthread_mutex_init(&sh->user_lock, NULL);
-    Pthread_mutex_init(&sh->bar_mu, NULL);
-    pthread_condattr_t ca;
-    PT_CHECK(pthread_condattr_init(&ca));
-    PT_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
-    Pthread_cond_init(&sh->bar_cond, &ca);
-    PT_CHECK(pthread_condattr_destroy(&ca));
+    lab_mutex_init(&sh->user_lock, 0);
+    lab_mutex_init(&sh->bar_mu, 0);
+    lab_cond_init(&sh->bar_cond, 0);
     sh->bar_parties = parties;
 }
 
@@ -158,7 +151,7 @@ void interp_shared_destroy(struct interp_shared *sh)
 /* Wait until every party arrived; give up after 10 s (a missing thread must not hang the lab). */
 static void barrier_wait(struct interp_shared *sh)
 {
-    double give_up = lab_now_ms() + 10000;
+    double give_up = lab_now_ms() + lab_bound_ms(0);   /* no notes-time to wait for: the slack */
     Pthread_mutex_lock(&sh->bar_mu);
     if (++sh->bar_count >= sh->bar_parties)
         Pthread_cond_broadcast(&sh->bar_cond);
@@ -175,7 +168,7 @@ static void barrier_wait(struct interp_shared *sh)
 
 /* mutex.acquire(): try first; if it is taken, block with the GIL released (CPython's
  * Lock.acquire does the same).  Blocking while holding the GIL would deadlock the model: the
- * lock's holder sleeps without the GIL and needs it back to release the lock (P20). */
+ * lock's holder sleeps without the GIL and needs it back to release the lock. */
 static void user_lock_acquire(struct interp_shared *sh, struct gil_thread *t)
 {
     int rc = pthread_mutex_trylock(&sh->user_lock);
@@ -184,10 +177,14 @@ static void user_lock_acquire(struct interp_shared *sh, struct gil_thread *t)
     if (rc != EBUSY)
         die_en(rc, "pthread_mutex_trylock");
     gil_io_begin(t);
-    struct timespec deadline = lab_deadline_ms(30000);
+    /* Every other party may hold the lock once before us: bounded by their turns, at least 30 s. */
+    double bound = lab_bound_ms(sh->lock_hold_units * sh->bar_parties);
+    if (bound < USER_LOCK_BOUND_MS)
+        bound = USER_LOCK_BOUND_MS;
+    struct timespec deadline = lab_deadline_ms(bound);
     rc = pthread_mutex_clocklock(&sh->user_lock, CLOCK_MONOTONIC, &deadline);
     if (rc != 0)
-        die_en(rc, "mutex.acquire() (waited 30 s)");
+        die_en(rc, "mutex.acquire() (waited %.0f s)", bound / 1000.0);
     __atomic_fetch_add(&sh->blocked_acquires, 1, __ATOMIC_RELAXED);
     gil_io_end(t);
 }
@@ -258,7 +255,7 @@ out:
 
 /* ==== exact arithmetic ==== */
 
-u128 cpu_expected(unsigned long n)
+u128 l06_cpu_expected(unsigned long n)
 {
     if (n == 0)
         return 0;
@@ -269,7 +266,7 @@ u128 cpu_expected(unsigned long n)
     return s1 + s2 + s3;
 }
 
-const char *u128_str(u128 v, char *buf)
+const char *l06_u128_str(u128 v, char *buf)
 {
     char tmp[48];
     int n = 0;

@@ -1,7 +1,7 @@
 /* interp.h - a tiny bytecode interpreter whose threads must hold the GIL to run (lab 6).
  *
  * Values are unsigned __int128: Python ints do not overflow, and the notes' benchmark result
- * 499999666667166666000000 does not fit in 64 bits (PARITY P9).
+ * 499999666667166666000000 does not fit in 64 bits.
  */
 #ifndef LAB06_INTERP_H
 #define LAB06_INTERP_H
@@ -21,7 +21,7 @@ enum op {
     OP_JUMP_BACKWARD,   /* a: target; the eval breaker is checked here (py3) */
     OP_SLEEP,           /* a: const index, milli-units: time.sleep(c/1000) releases the GIL */
     OP_BARRIER,         /* wait for every thread here (GIL released): forces a race */
-    OP_LOCK_ACQUIRE,    /* mutex.acquire(): releases the GIL while it blocks (PARITY P20) */
+    OP_LOCK_ACQUIRE,    /* mutex.acquire(): releases the GIL while it blocks */
     OP_LOCK_RELEASE,
     OP_RETURN_VALUE,
     OP_COUNT
@@ -43,6 +43,7 @@ struct interp_shared {
     u128 globals[2];
     pthread_mutex_t user_lock;
     unsigned long blocked_acquires;     /* acquires that had to wait (GIL released meanwhile) */
+    double lock_hold_units;             /* notes-seconds a party holds user_lock (bounds the wait) */
     /* A barrier with a bounded wait (pthread_barrier_wait cannot time out). */
     pthread_mutex_t bar_mu;
     pthread_cond_t bar_cond;
@@ -63,13 +64,10 @@ void code_money(struct code *c, bool user_lock, bool force_race, double units);
 /* Run code in the calling thread under t's GIL; counts executed bytecodes into *ninstr. */
 u128 interp_run(const struct code *c, struct gil_thread *t, struct interp_shared *sh, unsigned long *ninstr);
 
-/* Bytecodes one run of code executes (for the py2 tick arithmetic). */
-unsigned long code_cpu_instructions(unsigned long lo, unsigned long hi);
-
 /* The closed form of sum(i + i**2 + i**3 for i in range(n)): the expected result, exactly. */
-u128 cpu_expected(unsigned long n);
+u128 l06_cpu_expected(unsigned long n);
 
 /* Decimal text of a 128-bit number (printf has no conversion for it).  buf: at least 40 bytes. */
-const char *u128_str(u128 v, char *buf);
+const char *l06_u128_str(u128 v, char *buf);
 
 #endif

@@ -1,4 +1,5 @@
-/* lab06.h - what the files of lab 6 share: interpreter threads, a start gate, the scenarios. */
+/* lab06.h - what the files of lab 6 share: the modes, a start gate, interpreter threads (crew.c),
+ * the scenarios (gil.c, work.c). */
 #ifndef LAB06_LAB06_H
 #define LAB06_LAB06_H
 
@@ -10,20 +11,27 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The modes of the scenarios, in the order of their .modes string in main.c: run(mode) gets the
+ * index, which is the enum value.
+ *   gil        "none,py2,py3"   enum gil_mode (minigil.h): GIL_NONE, GIL_PY2, GIL_PY3 */
+enum convoy_mode { CONVOY_PY2, CONVOY_PY3 };            /* convoy     "py2,py3" */
+enum money_mode { MONEY_NOLOCK, MONEY_LOCK };           /* gil_money  "nolock,lock" */
+enum affinity_mode { AFFINITY_PINNED, AFFINITY_FREE };  /* affinity   "pinned,free" */
+
 /* Threads wait here until every one is created, then start together (bounded wait). */
 struct gate {
     pthread_mutex_t mu;
     pthread_cond_t cond;
     bool open;
 };
-void gate_init(struct gate *g);
-void gate_destroy(struct gate *g);
-void gate_wait(struct gate *g);
-void gate_open(struct gate *g);
+void l06_gate_init(struct gate *g);
+void l06_gate_destroy(struct gate *g);
+void l06_gate_wait(struct gate *g);
+void l06_gate_open(struct gate *g);
 
 /* One interpreter thread: its program, its GIL state, its result. */
 struct worker {
-    struct lab_thread *th;  /* from the thread registry (workers_start) */
+    struct lab_thread *th;  /* from the thread registry (crew_run) */
     pthread_t pt;           /* or a bare pthread (the IO horde of `bound`) */
     struct gil_thread gt;
     struct code code;
@@ -35,12 +43,10 @@ struct worker {
     unsigned long ninstr;
 };
 /* Interpreter threads need little stack; a small one also spares Valgrind from marking 8 MiB
- * per thread (P18). */
+ * per thread. */
 #define WORKER_STACK (128 * 1024)
-/* Start n workers (stack_size 0: the default); returns how many could not be created. */
-size_t workers_start(struct worker *w, size_t n, size_t stack_size);
-void workers_join(struct worker *w, size_t n);
-void *worker_main(void *arg);
+/* A worker's thread: pin it (w->cpu >= 0), wait at the gate, run its program. */
+void *l06_worker_main(void *arg);
 
 /* A crew: n interpreter threads under one GIL, held at a gate until every one has started, so
  * that the run measures the work and not thread creation.  The scenario fills in each worker's
@@ -69,17 +75,21 @@ void crew_destroy(struct crew *c);
 #define TL_EVENTS 16384
 
 /* The CPUs this process may run on (sched_getaffinity), lowest first; returns how many. */
-int allowed_cpus(int *cpus, int max);
+int l06_allowed_cpus(int *cpus, int max);
 /* Pin the calling thread to one CPU: 0, or an errno value. */
-int pin_self(int cpu);
+int l06_pin_self(int cpu);
 
-/* Timeline on: --timeline, or the guided demo's gil py2/py3. */
-bool timeline_on(void);
+/* --timeline given (the guided demo also draws gil py2/py3). */
+bool l06_timeline_on(void);
 
-/* Scenarios in work.c. */
-int run_cpu(int mode_index);
-int run_bound(int mode_index);
-int run_affinity(int mode_index);
-int bench(void);
+/* Scenarios in gil.c. */
+int run_gil(int mode);
+int run_convoy(int mode);
+int run_gil_money(int mode);
+/* Scenarios in work.c, and the benchmark table of `lab06 --bench`. */
+int run_cpu(int mode);
+int run_bound(int mode);
+int run_affinity(int mode);
+int l06_bench(void);
 
 #endif

@@ -30,15 +30,6 @@ const char *gil_mode_name(enum gil_mode m)
     return m == GIL_NONE ? "none" : m == GIL_PY2 ? "py2" : "py3";
 }
 
-enum gil_mode gil_mode_parse(const char *s)
-{
-    if (s && strcmp(s, "none") == 0)
-        return GIL_NONE;
-    if (s && strcmp(s, "py2") == 0)
-        return GIL_PY2;
-    return GIL_PY3;
-}
-
 void gil_init(struct gil *g, enum gil_mode mode, long interval_us, long check_interval, bool record)
 {
     memset(g, 0, sizeof *g);
@@ -51,15 +42,11 @@ void gil_init(struct gil *g, enum gil_mode mode, long interval_us, long check_in
         g->caplog = 1 << 16;
         g->log = xcalloc(g->caplog, sizeof *g->log);
     }
-    Pthread_mutex_init(&g->mu, NULL);
-    Pthread_mutex_init(&g->switch_mu, NULL);
-    /* The timed wait of py3 runs on the monotonic clock (PARITY P15), as CPython's does. */
-    pthread_condattr_t ca;
-    PT_CHECK(pthread_condattr_init(&ca));
-    PT_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
-    Pthread_cond_init(&g->cond, &ca);
-    Pthread_cond_init(&g->switch_cond, &ca);
-    PT_CHECK(pthread_condattr_destroy(&ca));
+    lab_mutex_init(&g->mu, 0);
+    lab_mutex_init(&g->switch_mu, 0);
+    /* The timed wait of py3 runs on the monotonic clock, as CPython's does. */
+    lab_cond_init(&g->cond, 0);
+    lab_cond_init(&g->switch_cond, 0);
     atomic_init(&g->drop_request, 0);
     atomic_init(&g->inside, 0);
     atomic_init(&g->max_inside, 0);

@@ -1,6 +1,6 @@
 /* minigil.h - a global interpreter lock for C, built the way CPython builds its own.
  *
- * C threads have no GIL (PARITY P1): this is one, so that the lab can switch it on and off.
+ * C threads have no GIL: this is one, so that the lab can switch it on and off.
  *   GIL_NONE  no lock at all: the threads of the tiny interpreter run truly in parallel.
  *   GIL_PY2   Python 2: the holder gives the lock up every `check_interval` bytecodes ("ticks",
  *             sys.setcheckinterval, default 100) and immediately competes for it again, and on
@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* In the order of the `gil` scenario's modes "none,py2,py3" (main.c): its mode index is this enum. */
 enum gil_mode { GIL_NONE, GIL_PY2, GIL_PY3 };
 
 /* What a thread is doing, for the timeline. */
@@ -95,8 +96,8 @@ struct gil {
     atomic_ulong io_releases;   /* releases around blocking calls */
 };
 
+/* "none", "py2", "py3" (for the timeline's title and the convoy line). */
 const char *gil_mode_name(enum gil_mode m);
-enum gil_mode gil_mode_parse(const char *s);   /* "none", "py2", "py3" (anything else: GIL_PY3) */
 
 void gil_init(struct gil *g, enum gil_mode mode, long interval_us, long check_interval, bool record);
 void gil_destroy(struct gil *g);
