@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "die.h"
+#include "loop.h"
 #include "out.h"
 #include "pqueue.h"
 #include "proc.h"

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -545,6 +546,78 @@ static void t_private_dir(void)
     unsetenv("TMPDIR");
 }
 
+/* ---- the event loop, on each backend ---- */
+struct loop_probe {
+    int order[8], n;            /* what ran: 1..3 timers, 10 readable */
+    int reads;
+};
+
+static double probe_timer(struct lab_loop *l, long long id, void *arg)
+{
+    (void)l;
+    struct loop_probe *p = arg;
+    p->order[p->n++] = (int)id;
+    return LAB_LOOP_NOMORE;
+}
+
+static double write_timer(struct lab_loop *l, long long id, void *arg)
+{
+    (void)l;
+    (void)id;
+    CHECK(write(*(int *)arg, "x", 1) == 1);
+    return LAB_LOOP_NOMORE;
+}
+
+static void probe_readable(struct lab_loop *l, int fd, void *arg, int mask)
+{
+    struct loop_probe *p = arg;
+    CHECK(mask & LAB_LOOP_READABLE);
+    p->order[p->n++] = 10;
+    if (++p->reads == 2) {         /* level-triggered: the unread byte is reported again */
+        char c;
+        CHECK(read(fd, &c, 1) == 1);
+        lab_loop_del(l, fd, LAB_LOOP_READABLE);
+        lab_loop_stop(l);
+    }
+}
+
+static void t_loop(void)
+{
+    static const char *const names[] = { "select", "poll", "epoll" };
+    for (int b = 0; b < 3; b++) {
+        struct lab_loop *l = lab_loop_new(names[b], 64);
+        CHECK(l != NULL && strcmp(lab_loop_backend(l), names[b]) == 0);
+        struct loop_probe p = { .n = 0 };
+        /* three timers due at the same time run in the order they were added */
+        long long ids[3];
+        for (int i = 0; i < 3; i++)
+            ids[i] = lab_loop_timer_add(l, 5, probe_timer, &p);
+        long long gone = lab_loop_timer_add(l, 5, probe_timer, &p);
+        CHECK(lab_loop_timer_del(l, gone) == 0 && lab_loop_timer_del(l, gone) == -1 && errno == ENOENT);
+        int fds[2];
+        CHECK(pipe(fds) == 0);
+        CHECK(lab_loop_add(l, fds[0], LAB_LOOP_READABLE, probe_readable, &p) == 0);
+        CHECK(lab_loop_mask(l, fds[0]) == LAB_LOOP_READABLE && lab_loop_nfiles(l) == 1);
+        lab_loop_timer_add(l, 20, write_timer, &fds[1]);
+        double t0 = lab_now_ms();
+        lab_loop_run(l);
+        CHECK(lab_elapsed_ms(t0) >= 19);
+        CHECK(p.n == 5 && p.order[0] == ids[0] && p.order[1] == ids[1] && p.order[2] == ids[2]);
+        CHECK(p.order[3] == 10 && p.order[4] == 10 && lab_loop_nfiles(l) == 0);
+        CHECK(lab_loop_add(l, 64, LAB_LOOP_READABLE, probe_readable, &p) == -1 && errno == ERANGE);
+        CHECK((lab_loop_set_edge(l, true) == 0) == (b == 2));
+        close(fds[0]);
+        close(fds[1]);
+        lab_loop_free(l);
+    }
+    errno = 0;
+    CHECK(lab_loop_new("select", FD_SETSIZE + 1) == NULL && errno == ERANGE);   /* never past the bitmap */
+    CHECK(lab_loop_new("kqueue", 16) == NULL && errno == EINVAL);
+    struct lab_loop *best = lab_loop_new(NULL, 16);
+    CHECK(best && strcmp(lab_loop_backend(best), "epoll") == 0);
+    lab_loop_free(best);
+}
+
 struct test { const char *name; void (*fn)(void); };
 static const struct test tests[] = {
     { "prog_result", t_prog_result },
@@ -567,6 +640,7 @@ static const struct test tests[] = {
     { "shared_memory", t_shared_memory },
     { "watchdog", t_watchdog },
     { "colors", t_colors },
+    { "loop", t_loop },
     { 0 }
 };
 
