@@ -34,7 +34,10 @@ LIB_SRCS := $(wildcard common/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libcommon.a
 UNIT     := $(BUILD)/unit_common
-ALL_OBJS := $(LIB_OBJS) $(foreach d,$(LAB_DIRS),$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(d)/*.c))) \
+# A lab's sources: its .c files, and .S files (assembly, run through the C preprocessor).
+lab_srcs  = $(wildcard $(1)/*.c) $(wildcard $(1)/*.S)
+lab_objs  = $(patsubst %,$(BUILD)/obj/%.o,$(basename $(call lab_srcs,$(1))))
+ALL_OBJS := $(LIB_OBJS) $(foreach d,$(LAB_DIRS),$(call lab_objs,$(d))) \
             $(BUILD)/obj/tests/unit_common.o
 
 .PHONY: all help test memcheck grade bench tsan asan clean unit
@@ -47,6 +50,11 @@ $(BUILD)/obj/%.o: %.c
 	$(call say,CC,$@)
 	$(Q)$(CC) $(LAB_CPPFLAGS) $(CPPFLAGS) $(LAB_CFLAGS) $(CFLAGS) -c -o $@ $<
 
+$(BUILD)/obj/%.o: %.S
+	@mkdir -p $(@D)
+	$(call say,AS,$@)
+	$(Q)$(CC) $(LAB_CPPFLAGS) $(CPPFLAGS) $(SAN) -c -o $@ $<
+
 $(LIB): $(LIB_OBJS)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
@@ -57,7 +65,7 @@ $(UNIT): $(BUILD)/obj/tests/unit_common.o $(LIB)
 
 # One link rule and one set of convenience targets per lab directory.
 define LAB_RULES
-$(BUILD)/lab$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(2)/*.c)) $(LIB)
+$(BUILD)/lab$(1): $(call lab_objs,$(2)) $(LIB)
 	$$(call say,LD,$$@)
 	$(Q)$$(CC) $$(LAB_LDFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LAB_LDLIBS) $$(LDLIBS)
 .PHONY: $(sort lab-$(1) lab-$(patsubst 0%,%,$(1)) test-lab-$(1) test-lab-$(patsubst 0%,%,$(1)) grade-lab-$(1) grade-lab-$(patsubst 0%,%,$(1)))
