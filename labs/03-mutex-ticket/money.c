@@ -1,4 +1,4 @@
-/* money.c - 100 threads do tmp = money; sleep(0.1); money = tmp - 1 (线程互斥锁, S2 L867-897).
+/* money.c - 100 threads do tmp = money; sleep(0.1); money = tmp - 1 (线程互斥锁, the notes' threads chapter).
  *
  * Without a lock every thread reads money = 100 before any of them writes it back, so all 100
  * write 99: money ends at 99, not 0.  The sleep sits inside the read-modify-write window, and a
@@ -22,7 +22,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #define MONEY_INITIAL 100
 
@@ -56,21 +55,15 @@ static void *task(void *arg)
     return NULL;
 }
 
-int money_run(int mode_index)
+int run_money(int mode)
 {
-    (void)mode_index;
-    const char *mode = lab_mode_name();
     const int n = (int)lab_opt("threads");
-    money_use_lock = strcmp(mode, "lock") == 0;
+    money_use_lock = mode == MONEY_LOCK;
     atomic_store(&money, MONEY_INITIAL);
     money_locked = MONEY_INITIAL;
     atomic_store(&money_saw_initial, 0);
     /* ERRORCHECK: a relock or an unlock by a non-owner fails loudly instead of hanging. */
-    pthread_mutexattr_t ma;
-    PT_CHECK(pthread_mutexattr_init(&ma));
-    PT_CHECK(pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK));
-    Pthread_mutex_init(&money_mutex, &ma);
-    PT_CHECK(pthread_mutexattr_destroy(&ma));
+    lab_mutex_init(&money_mutex, LAB_MUTEX_ERRORCHECK);
     if (!money_use_lock)
         Pthread_barrier_init(&money_all_read, NULL, (unsigned)n);
 
@@ -103,6 +96,6 @@ int money_run(int mode_index)
         Pthread_barrier_destroy(&money_all_read);
     Pthread_mutex_destroy(&money_mutex);
     if (money_use_lock)
-        return final == expected ? 0 : 1;
-    return 0;                   /* nolock: the lost updates are the lesson */
+        return final == expected ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
+    return LAB_EXIT_OK;         /* nolock: the lost updates are the lesson */
 }
