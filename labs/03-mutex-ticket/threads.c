@@ -1,18 +1,20 @@
 /* threads.c - the notes' small thread-lock examples: lockflag, lockapi, jobs, shared_list.
  *
- * lockflag (the notes' threading chapter): five subclassed threads each do mutexFlag = mutex.acquire(), print the
- *   flag, num += 1, sleep(1), print "set num to", release.  Both prints are inside the lock, so
- *   each thread's pair of lines is never split by another thread's.
+ * lockflag (the notes' threading chapter): five subclassed threads each do mutexFlag =
+ *   mutex.acquire(), print the flag, num += 1, sleep(1), print "set num to", release.  Both
+ *   prints are inside the lock, so each thread's pair of lines is never split by another thread's.
  * lockapi (the notes' summary of Lock): what acquire/release mean in C.  Python's Lock is a token
  *   (锁其实不是锁住谁,而是一个令牌): acquire(False) on a held lock returns False, a second acquire
  *   in the same thread hangs forever, and any thread may release it.  A pthread mutex is *owned*:
  *   with PTHREAD_MUTEX_ERRORCHECK the relock fails with EDEADLK and an unlock by another thread
  *   with EPERM.  The exact Python semantics need a binary semaphore (sem_t at 1).
- * jobs (the notes' threading chapter): job1 adds 1 and job2 adds 10 to A, ten times each, under one lock: the
- *   output is two whole blocks of ten lines, and A = 110.  Which job goes first is not fixed.
- * shared_list (the notes' summary, and the outline's "线程不安全变量,list"): ten threads append to one array.  CPython's
- *   list.append is atomic under the GIL; a C array append (read len, store item, len+1) is not.
- *   nolock forces the race (every thread reads len before anyone appends): 9 items lost.
+ * jobs (the notes' threading chapter): job1 adds 1 and job2 adds 10 to A, ten times each, under
+ *   one lock: the output is two whole blocks of ten lines, and A = 110.  Which job goes first is
+ *   not fixed.
+ * shared_list (the notes' summary, the outline's "线程不安全变量,list"): ten threads append to one
+ *   array.  CPython's list.append is atomic under the GIL; a C array append (read len, store
+ *   item, len+1) is not.  nolock forces the race (every thread reads len before anyone appends):
+ *   9 items lost.
  *
  * Usage: lab03 lockflag | lockapi | jobs | shared_list [--mode=nolock|lock]
  * What to watch for: adjacent pairs (lockflag), EDEADLK/EPERM vs the semaphore (lockapi), two
