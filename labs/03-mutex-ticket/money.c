@@ -28,6 +28,7 @@
 static atomic_int money;                    /* nolock: relaxed loads and stores only */
 static int money_locked;                    /* lock: guarded by money_mutex */
 static pthread_mutex_t money_mutex;
+static pthread_barrier_t money_start;       /* every thread is running before any touches money */
 static pthread_barrier_t money_all_read;    /* nolock: every thread has read before any writes */
 static atomic_int money_saw_initial;        /* how many threads read MONEY_INITIAL */
 static bool money_use_lock;
@@ -36,6 +37,7 @@ static bool money_use_lock;
 static void *task(void *arg)
 {
     (void)arg;
+    Pthread_barrier_wait(&money_start);                /* all of them want money at the same moment */
     if (money_use_lock) {
         Pthread_mutex_lock(&money_mutex);              /* mutex.acquire() */
         int tmp = money_locked;                        /* tmp = money */
@@ -64,6 +66,7 @@ int run_money(int mode)
     atomic_store(&money_saw_initial, 0);
     /* ERRORCHECK: a relock or an unlock by a non-owner fails loudly instead of hanging. */
     lab_mutex_init(&money_mutex, LAB_MUTEX_ERRORCHECK);
+    Pthread_barrier_init(&money_start, NULL, (unsigned)n);
     if (!money_use_lock)
         Pthread_barrier_init(&money_all_read, NULL, (unsigned)n);
 
@@ -94,6 +97,7 @@ int run_money(int mode)
                n, MONEY_INITIAL, expected, final, final - expected, saw, units);
     if (!money_use_lock)
         Pthread_barrier_destroy(&money_all_read);
+    Pthread_barrier_destroy(&money_start);
     Pthread_mutex_destroy(&money_mutex);
     if (money_use_lock)
         return final == expected ? LAB_EXIT_OK : LAB_EXIT_BROKEN;

@@ -155,9 +155,11 @@ static pthread_mutex_t jobs_lock;
 static int jobs_A;                          /* guarded by jobs_lock */
 static int jobs_log[20];                    /* guarded: 1 or 2, which job printed each line */
 static int jobs_logged;                     /* guarded */
+static pthread_barrier_t jobs_start;        /* both jobs want the lock at the same moment */
 
 static void job(int which, int step)
 {
+    Pthread_barrier_wait(&jobs_start);
     Pthread_mutex_lock(&jobs_lock);         /* lock.acquire() */
     for (int i = 0; i < 10; i++) {
         jobs_A += step;
@@ -175,6 +177,7 @@ int run_jobs(int mode)
     (void)mode;                     /* no modes */
     lab_mutex_init(&jobs_lock, LAB_MUTEX_ERRORCHECK);
     jobs_A = jobs_logged = 0;
+    Pthread_barrier_init(&jobs_start, NULL, 2);
     struct lab_thread *t1 = LAB_THREAD(job1, NULL), *t2 = LAB_THREAD(job2, NULL);
     lab_thread_start_or_die(t1);
     lab_thread_start_or_die(t2);
@@ -187,6 +190,7 @@ int run_jobs(int mode)
     printf("A = %d: the lock made each job's ten lines one block\n", jobs_A);
     lab_result("final=%d blocks=%d first=job%d", jobs_A, blocks, jobs_log[0]);
     Pthread_mutex_destroy(&jobs_lock);
+    Pthread_barrier_destroy(&jobs_start);
     return jobs_A == 110 && blocks == 2 ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
@@ -199,6 +203,7 @@ int run_jobs(int mode)
 static atomic_int race_items[LIST_THREADS];
 static atomic_size_t race_len;
 static pthread_barrier_t race_all_read;
+static pthread_barrier_t list_start;        /* all ten threads are running before any appends */
 /* lock: a growing array, the C version of list.append. */
 static pthread_mutex_t list_lock;
 static int *list_items;                     /* guarded by list_lock */
@@ -208,6 +213,7 @@ static void *list_append_nolock(void *arg)
 {
     int me = lab_thread_number(lab_current_thread());
     (void)arg;
+    Pthread_barrier_wait(&list_start);
     size_t n = atomic_load_explicit(&race_len, memory_order_relaxed);   /* read len */
     Pthread_barrier_wait(&race_all_read);                                /* forcing: all have read len */
     atomic_store_explicit(&race_items[n], me, memory_order_relaxed);     /* items[len] = x */
@@ -219,6 +225,7 @@ static void *list_append_lock(void *arg)
 {
     int me = lab_thread_number(lab_current_thread());
     (void)arg;
+    Pthread_barrier_wait(&list_start);      /* all ten want the lock at the same moment */
     Pthread_mutex_lock(&list_lock);
     if (list_len == list_cap) {             /* grow: realloc may move the array */
         list_cap = list_cap ? 2 * list_cap : 1;
@@ -241,6 +248,7 @@ int run_shared_list(int mode)
     list_len = list_cap = 0;
     lab_mutex_init(&list_lock, LAB_MUTEX_ERRORCHECK);
     Pthread_barrier_init(&race_all_read, NULL, LIST_THREADS);
+    Pthread_barrier_init(&list_start, NULL, LIST_THREADS);
     printf("%d threads each append their number to one shared array%s\n", LIST_THREADS,
            locked ? " under a mutex" : ": n = len; items[n] = x; len = n + 1, no lock");
     for (int i = 0; i < LIST_THREADS; i++) {
@@ -261,6 +269,7 @@ int run_shared_list(int mode)
     free(list_items);
     list_items = NULL;
     Pthread_barrier_destroy(&race_all_read);
+    Pthread_barrier_destroy(&list_start);
     Pthread_mutex_destroy(&list_lock);
     if (locked)
         return len == LIST_THREADS ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
