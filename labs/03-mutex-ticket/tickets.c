@@ -1,4 +1,5 @@
-/* tickets.c - the ticket grab (模拟抢票, the notes' process chapter): buyer processes, one data file, one lock.
+/* tickets.c - the ticket grab (模拟抢票, the notes' process chapter): buyer processes, one data
+ * file, one lock.
  *
  * A data file holds {"ticket_num": 1}.  Nine buyer processes each search (read and print the
  * count), then buy: read the count, wait for the network (sleep), check that a ticket is left,
