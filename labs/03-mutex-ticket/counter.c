@@ -2,8 +2,8 @@
  *
  * counter++ is three steps (load, add, store).  When two threads interleave those steps, both
  * load the same value and one store overwrites the other: an update is lost.  The notes claim
- * "num永远为1，不会变成10" (S1 L228-238); CPython with its GIL in fact gives 20 (and 2000000 for
- * 2 x 1e6, PARITY L3.6), but C threads run truly in parallel and have no GIL (PARITY P1).
+ * "num永远为1，不会变成10" (the notes' threading chapter); CPython with its GIL in fact gives 20 (and
+ * 2000000 for 2 x 1e6), but C threads run truly in parallel and have no GIL.
  *
  * Modes (the two racy ones first, then the fixes):
  *   racy         a plain int: a *data race* (undefined behaviour; ThreadSanitizer and Helgrind
@@ -31,7 +31,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,8 +49,6 @@
 #endif
 
 /* ==== The counters ==== */
-
-enum counter_mode { CM_RACY, CM_RACY_ATOMIC, CM_MUTEX, CM_SPIN, CM_ATOMIC };
 
 /* racy: a plain int shared by both threads with no lock.  volatile only stops the compiler from
  * keeping it in a register for the whole loop (it would then load once and store once); it is
@@ -161,7 +158,7 @@ static void *counter_worker(void *arg)
     const long long n = job->iters;
     Pthread_barrier_wait(&counter_start);       /* both threads start counting together */
     switch (job->mode) {
-    case CM_RACY:
+    case COUNTER_RACY:
         for (long long i = 0; i < n; i++) {
             counter_sync(job);                  /* round starts: the last stores are done */
             int v = counter_plain;              /* load  (both threads read the same v) */
@@ -169,7 +166,7 @@ static void *counter_worker(void *arg)
             counter_plain = v + 1;              /* store (the two stores race: one is lost) */
         }
         break;
-    case CM_RACY_ATOMIC:
+    case COUNTER_RACY_ATOMIC:
         for (long long i = 0; i < n; i++) {
             counter_sync(job);
             int v = atomic_load_explicit(&counter_atomic, memory_order_relaxed);
@@ -177,35 +174,26 @@ static void *counter_worker(void *arg)
             atomic_store_explicit(&counter_atomic, v + 1, memory_order_relaxed);
         }
         break;
-    case CM_MUTEX:
+    case COUNTER_MUTEX:
         for (long long i = 0; i < n; i++) {
             Pthread_mutex_lock(&counter_mutex);
             counter_locked++;                   /* critical section: one thread at a time */
             Pthread_mutex_unlock(&counter_mutex);
         }
         break;
-    case CM_SPIN:
+    case COUNTER_SPIN:
         for (long long i = 0; i < n; i++) {
             spin_lock(&counter_spin);
             counter_locked++;
             spin_unlock(&counter_spin);
         }
         break;
-    case CM_ATOMIC:
+    case COUNTER_ATOMIC:
         for (long long i = 0; i < n; i++)
             atomic_fetch_add_explicit(&counter_atomic, 1, memory_order_relaxed);
         break;
     }
     return NULL;
-}
-
-static enum counter_mode counter_parse_mode(const char *mode)
-{
-    static const char *const names[] = { "racy", "racy_atomic", "mutex", "spin", "atomic" };
-    for (int i = 0; i < 5; i++)
-        if (strcmp(mode, names[i]) == 0)
-            return (enum counter_mode)i;
-    die("counter: no mode '%s'", mode);
 }
 
 static void counter_reset(void)
@@ -219,10 +207,10 @@ static void counter_reset(void)
 static long long counter_value(enum counter_mode m)
 {
     switch (m) {
-    case CM_RACY:
+    case COUNTER_RACY:
         return counter_plain;
-    case CM_RACY_ATOMIC:
-    case CM_ATOMIC:
+    case COUNTER_RACY_ATOMIC:
+    case COUNTER_ATOMIC:
         return atomic_load(&counter_atomic);
     default:
         return counter_locked;
@@ -255,12 +243,10 @@ static uint64_t counter_go(struct counter_job *job, int nthreads)
 
 /* ==== The scenario ==== */
 
-int counter_run(int mode_index)
+int run_counter(int mode)
 {
-    (void)mode_index;
-    const char *mode = lab_mode_name();
-    struct counter_job job = { counter_parse_mode(mode), lab_opt("iters"), false };
-    bool racy = job.mode == CM_RACY || job.mode == CM_RACY_ATOMIC;
+    struct counter_job job = { .mode = (enum counter_mode)mode, .iters = lab_opt("iters") };
+    bool racy = job.mode == COUNTER_RACY || job.mode == COUNTER_RACY_ATOMIC;
     job.lockstep = racy;
     const long long expected = 2 * job.iters;
     static const char *const how[] = {
@@ -280,22 +266,22 @@ int counter_run(int mode_index)
     printf("num = %lld, expected %lld: %lld updates lost (%.1f%%)\n", final, expected, lost,
            expected ? 100.0 * (double)lost / (double)expected : 0.0);
     if (racy)
-        printf("%s\n", job.mode == CM_RACY ? "the fix: make load+add+store one step (mutex, spin, atomic modes)"
+        printf("%s\n", job.mode == COUNTER_RACY ? "the fix: make load+add+store one step (mutex, spin, atomic modes)"
                                            : "every access was atomic, yet updates were lost: atomic loads and stores do not make load+store atomic");
-    lab_result("threads=2 iters=%lld schedule=%s expected=%lld final=%lld lost=%lld", 
+    lab_result("threads=2 iters=%lld schedule=%s expected=%lld final=%lld lost=%lld",
                job.iters, racy ? "lockstep" : "free", expected, final, lost);
     if (racy)
-        return 0;               /* the lesson: updates were lost */
-    return final == expected ? 0 : 1;
+        return LAB_EXIT_OK;     /* the lesson: updates were lost */
+    return final == expected ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
 /* ==== The benchmark (make bench) ==== */
 
 /* ns per increment for racy, mutex, spin and atomic at 1 and 2 threads, all running free, and the
  * share of updates the racy counter loses when nothing forces the schedule.  Report only. */
-int counter_bench(void)
+int lab03_bench(void)
 {
-    static const enum counter_mode modes[] = { CM_RACY, CM_MUTEX, CM_SPIN, CM_ATOMIC };
+    static const enum counter_mode modes[] = { COUNTER_RACY, COUNTER_MUTEX, COUNTER_SPIN, COUNTER_ATOMIC };
     static const char *const names[] = { "racy", "mutex", "spinlock", "atomic" };
     const long long iters = 2000000;
     double racy_lost = 0;
@@ -304,14 +290,14 @@ int counter_bench(void)
     for (int m = 0; m < 4; m++) {
         double ns[2];
         for (int n = 1; n <= 2; n++) {
-            struct counter_job job = { modes[m], iters, false };
+            struct counter_job job = { .mode = modes[m], .iters = iters };
             uint64_t el = counter_go(&job, n);
             ns[n - 1] = (double)el / (double)(iters * n);
-            if (modes[m] == CM_RACY && n == 2)
-                racy_lost = 100.0 * (double)(2 * iters - counter_value(CM_RACY)) / (double)(2 * iters);
+            if (modes[m] == COUNTER_RACY && n == 2)
+                racy_lost = 100.0 * (double)(2 * iters - counter_value(COUNTER_RACY)) / (double)(2 * iters);
         }
         printf("%-10s %12.2f %12.2f\n", names[m], ns[0], ns[1]);
     }
     printf("racy at 2 threads, no forced schedule: %.1f%% of the updates lost (on one CPU it can be 0)\n", racy_lost);
-    return 0;
+    return LAB_EXIT_OK;
 }

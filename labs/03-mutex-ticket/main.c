@@ -14,33 +14,43 @@
 #include "lab.h"
 #include "lab03.h"
 
+/* The modes of each scenario are in the order of its enum in lab03.h (run() gets the index). */
 static const struct lab_scenario scenarios[] = {
-    { "tickets", "9 buyer processes grab 1 ticket from a data file: unlocked oversell vs 4 kinds of lock",
-      "nolock,lock,sem,fcntl,flock", "users,tickets", tickets_run, NULL, false },
-    { "money", "100 threads do tmp = money; sleep(0.1); money = tmp - 1: 99 without a lock, 0 with",
-      "nolock,lock", "threads", money_run, NULL, false },
-    { "counter", "2 threads x N increments: racy, racy_atomic lose updates; mutex, spin, atomic do not",
-      "racy,racy_atomic,mutex,spin,atomic", "iters", counter_run, NULL, false },
-    { "lockflag", "mutexFlag = mutex.acquire(): 5 threads each set num inside the lock",
-      NULL, NULL, lockflag_run, NULL, false },
-    { "lockapi", "Lock semantics in C: acquire(False), relock, release by another thread, binary semaphore",
-      NULL, NULL, lockapi_run, NULL, false },
-    { "jobs", "job1 adds 1, job2 adds 10, ten times each under one lock: two whole blocks, A = 110",
-      NULL, NULL, jobs_run, NULL, false },
-    { "shared_value", "Value/Array in shared memory, two processes add 1 and 3 under a process lock",
-      NULL, NULL, shared_value_run, NULL, false },
-    { "robust", "a process dies holding the lock: plain mutex waits forever, robust gets EOWNERDEAD",
-      "plain,robust", NULL, robust_run, NULL, false },
-    { "shared_list", "10 threads append to one array: items lost without a lock, 10 with",
-      "nolock,lock", NULL, shared_list_run, NULL, false },
+    { .name = "tickets",
+      .summary = "9 buyer processes grab 1 ticket from a data file: unlocked oversell vs 4 kinds of lock",
+      .modes = "nolock,lock,sem,fcntl,flock", .opts = "users,tickets", .run = run_tickets },
+    { .name = "money",
+      .summary = "100 threads do tmp = money; sleep(0.1); money = tmp - 1: 99 without a lock, 0 with",
+      .modes = "nolock,lock", .opts = "threads", .run = run_money },
+    { .name = "counter",
+      .summary = "2 threads x N increments: racy, racy_atomic lose updates; mutex, spin, atomic do not",
+      .modes = "racy,racy_atomic,mutex,spin,atomic", .opts = "iters", .run = run_counter },
+    { .name = "lockflag",
+      .summary = "mutexFlag = mutex.acquire(): 5 threads each set num inside the lock",
+      .run = run_lockflag },
+    { .name = "lockapi",
+      .summary = "Lock semantics in C: acquire(False), relock, release by another thread, binary semaphore",
+      .run = run_lockapi },
+    { .name = "jobs",
+      .summary = "job1 adds 1, job2 adds 10, ten times each under one lock: two whole blocks, A = 110",
+      .run = run_jobs },
+    { .name = "shared_value",
+      .summary = "Value/Array in shared memory, two processes add 1 and 3 under a process lock",
+      .run = run_shared_value },
+    { .name = "robust",
+      .summary = "a process dies holding the lock: plain mutex waits forever, robust gets EOWNERDEAD",
+      .modes = "plain,robust", .run = run_robust },
+    { .name = "shared_list",
+      .summary = "10 threads append to one array: items lost without a lock, 10 with",
+      .modes = "nolock,lock", .run = run_shared_list },
     { 0 }
 };
 
 static struct lab_opt opts[] = {
-    { "users", "tickets: buyer processes", 9, 1, 64, 0, false },
-    { "tickets", "tickets: tickets in the data file at the start", 1, 0, 1000000, 0, false },
-    { "threads", "money: threads", 100, 1, 1000, 0, false },
-    { "iters", "counter: increments per thread", 10000, 1, 100000000, 0, false },
+    { .name = "users", .help = "tickets: buyer processes", .def = 9, .min = 1, .max = 64 },
+    { .name = "tickets", .help = "tickets: tickets in the data file at the start", .def = 1, .min = 0, .max = 1000000 },
+    { .name = "threads", .help = "money: threads", .def = 100, .min = 1, .max = 1000 },
+    { .name = "iters", .help = "counter: increments per thread", .def = 10000, .min = 1, .max = 100000000 },
     { 0 }
 };
 
@@ -51,7 +61,7 @@ int main(int argc, char **argv)
         .title = "mutual exclusion",
         .scenarios = scenarios,
         .opts = opts,
-        .bench = counter_bench,
+        .bench = lab03_bench,
     };
     return lab_main(&prog, argc, argv);
 }

@@ -1,4 +1,4 @@
-/* money.c - 100 threads do tmp = money; sleep(0.1); money = tmp - 1 (线程互斥锁, S2 L867-897).
+/* money.c - 100 threads do tmp = money; sleep(0.1); money = tmp - 1 (线程互斥锁, the notes' threads chapter).
  *
  * Without a lock every thread reads money = 100 before any of them writes it back, so all 100
  * write 99: money ends at 99, not 0.  The sleep sits inside the read-modify-write window, and a
@@ -22,13 +22,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #define MONEY_INITIAL 100
 
 static atomic_int money;                    /* nolock: relaxed loads and stores only */
 static int money_locked;                    /* lock: guarded by money_mutex */
 static pthread_mutex_t money_mutex;
+static pthread_barrier_t money_start;       /* every thread is running before any touches money */
 static pthread_barrier_t money_all_read;    /* nolock: every thread has read before any writes */
 static atomic_int money_saw_initial;        /* how many threads read MONEY_INITIAL */
 static bool money_use_lock;
@@ -37,6 +37,7 @@ static bool money_use_lock;
 static void *task(void *arg)
 {
     (void)arg;
+    Pthread_barrier_wait(&money_start);                /* all of them want money at the same moment */
     if (money_use_lock) {
         Pthread_mutex_lock(&money_mutex);              /* mutex.acquire() */
         int tmp = money_locked;                        /* tmp = money */
@@ -56,21 +57,16 @@ static void *task(void *arg)
     return NULL;
 }
 
-int money_run(int mode_index)
+int run_money(int mode)
 {
-    (void)mode_index;
-    const char *mode = lab_mode_name();
     const int n = (int)lab_opt("threads");
-    money_use_lock = strcmp(mode, "lock") == 0;
+    money_use_lock = mode == MONEY_LOCK;
     atomic_store(&money, MONEY_INITIAL);
     money_locked = MONEY_INITIAL;
     atomic_store(&money_saw_initial, 0);
     /* ERRORCHECK: a relock or an unlock by a non-owner fails loudly instead of hanging. */
-    pthread_mutexattr_t ma;
-    PT_CHECK(pthread_mutexattr_init(&ma));
-    PT_CHECK(pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK));
-    Pthread_mutex_init(&money_mutex, &ma);
-    PT_CHECK(pthread_mutexattr_destroy(&ma));
+    lab_mutex_init(&money_mutex, LAB_MUTEX_ERRORCHECK);
+    Pthread_barrier_init(&money_start, NULL, (unsigned)n);
     if (!money_use_lock)
         Pthread_barrier_init(&money_all_read, NULL, (unsigned)n);
 
@@ -101,8 +97,9 @@ int money_run(int mode_index)
                n, MONEY_INITIAL, expected, final, final - expected, saw, units);
     if (!money_use_lock)
         Pthread_barrier_destroy(&money_all_read);
+    Pthread_barrier_destroy(&money_start);
     Pthread_mutex_destroy(&money_mutex);
     if (money_use_lock)
-        return final == expected ? 0 : 1;
-    return 0;                   /* nolock: the lost updates are the lesson */
+        return final == expected ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
+    return LAB_EXIT_OK;         /* nolock: the lost updates are the lesson */
 }

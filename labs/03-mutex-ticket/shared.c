@@ -1,6 +1,6 @@
 /* shared.c - Value/Array in shared memory under a process lock, and the robust mutex.
  *
- * shared_value (S1 L472-515): mp.Value('i', 0) and mp.Array('i', [1, 2, 3]) are memory that
+ * shared_value (the notes' multiprocessing chapter): mp.Value('i', 0) and mp.Array('i', [1, 2, 3]) are memory that
  *   every process sees.  In C that is a MAP_SHARED mapping made before fork: the children
  *   inherit it, so `sh->value += num` in one child is seen by the other (ordinary fork-copied
  *   globals are not, lab 1 money).  The process lock is a pthread mutex with
@@ -10,7 +10,7 @@
  * robust: the notes' code forgot `import time`, so p1 dies with a NameError while holding the
  *   lock.  multiprocessing.Lock is a semaphore nobody owns: nobody can tell that its holder died,
  *   and p2 (then the main process in join) waits forever.  A plain pthread mutex does the same
- *   (here the wait is bounded by pthread_mutex_clocklock, so the demo ends).  A robust mutex
+ *   (here p2's wait is bounded by pthread_mutex_clocklock, so the demo ends).  A robust mutex
  *   (PTHREAD_MUTEX_ROBUST) is released by the kernel when its owner dies: the next lock returns
  *   EOWNERDEAD, the new owner repairs the data, calls pthread_mutex_consistent() and goes on.
  *
@@ -25,7 +25,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 /* ==== Shared memory with a process-shared mutex ==== */
@@ -40,30 +39,20 @@ struct shared {
     int dead_owner_seen;    /* robust: p2 got EOWNERDEAD */
 };
 
-/* An anonymous MAP_SHARED mapping: shared with the children forked after it, gone with the last
- * process that maps it (nothing to unlink). */
+/* An anonymous MAP_SHARED mapping (zero-filled): shared with the children forked after it, gone
+ * with the last process that maps it (nothing to unlink).  The lock in it is process-shared and
+ * ERRORCHECK; robust too when asked. */
 static struct shared *shared_map(bool robust)
 {
-    struct shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (sh == MAP_FAILED)
-        die("mmap:");
-    memset(sh, 0, sizeof *sh);
-    pthread_mutexattr_t ma;
-    PT_CHECK(pthread_mutexattr_init(&ma));
-    PT_CHECK(pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED));
-    PT_CHECK(pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK));
-    if (robust)
-        PT_CHECK(pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST));
-    Pthread_mutex_init(&sh->lock, &ma);
-    PT_CHECK(pthread_mutexattr_destroy(&ma));
+    struct shared *sh = lab_shared_alloc(sizeof *sh);
+    lab_mutex_init(&sh->lock, LAB_MUTEX_PSHARED | LAB_MUTEX_ERRORCHECK | (robust ? LAB_MUTEX_ROBUST : 0));
     return sh;
 }
 
 static void shared_unmap(struct shared *sh)
 {
     pthread_mutex_destroy(&sh->lock);   /* may be EBUSY after a dead owner: nothing to do then */
-    if (munmap(sh, sizeof *sh) == -1)
-        die("munmap:");
+    lab_shared_free(sh, sizeof *sh);
 }
 
 /* ==== shared_value ==== */
@@ -82,7 +71,7 @@ static int sv_job(struct lab_proc *self)
         lab_say("%s (pid %d, num=%d): v.value = %d", self->name, (int)getpid(), num, sv->value);
     }
     Pthread_mutex_unlock(&sv->lock);
-    return 0;
+    return LAB_EXIT_OK;
 }
 
 /* The two legal orders: p1 (num 1) first or p2 (num 3) first. */
@@ -101,9 +90,9 @@ static const char *sv_order(void)
     return "interleaved";
 }
 
-int shared_value_run(int mode_index)
+int run_shared_value(int mode)
 {
-    (void)mode_index;
+    (void)mode;                         /* no modes */
     sv = shared_map(false);
     sv->dvalue = 1;
     sv->array[0] = 1, sv->array[1] = 2, sv->array[2] = 3;
@@ -119,13 +108,12 @@ int shared_value_run(int mode_index)
                sv->array[1], sv->array[2], e1, e2);
     int ok = sv->value == 40 && strcmp(order, "interleaved") != 0 && e1 == 0 && e2 == 0;
     shared_unmap(sv);
-    return ok ? 0 : 1;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
 /* ==== robust ==== */
 
 static struct shared *rb;
-static bool rb_robust;
 
 /* p1: takes the lock, then dies of the notes' NameError before releasing it. */
 static int rb_p1(struct lab_proc *self)
@@ -133,24 +121,19 @@ static int rb_p1(struct lab_proc *self)
     Pthread_mutex_lock(&rb->lock);
     lab_say("%s (pid %d): l.acquire() ok, then time.sleep(0.1) -> NameError: name 'time' is not defined; dies holding the lock",
             self->name, (int)getpid());
-    return 1;   /* _exit(1) without unlocking */
+    return 1;   /* exitcode 1, as Python after an uncaught NameError: _exit(1) without unlocking */
 }
 
-/* p2: wants the same lock. */
+/* p2: wants the same lock, and waits for it 1 unit at most, in both modes: a plain mutex whose
+ * owner died is never released (Python's hang forever), a robust one returns EOWNERDEAD at once. */
 static int rb_p2(struct lab_proc *self)
 {
-    int rc;
-    if (rb_robust) {
-        rc = pthread_mutex_lock(&rb->lock);     /* returns at once: EOWNERDEAD */
-    } else {
-        /* Bounded: a plain mutex whose owner died is never released, Python's hang forever. */
-        struct timespec deadline = lab_deadline_ms(1.0 * (double)lab_second_ms());
-        rc = pthread_mutex_clocklock(&rb->lock, CLOCK_MONOTONIC, &deadline);
-    }
+    struct timespec deadline = lab_deadline_ms(lab_units_ms(1.0));
+    int rc = pthread_mutex_clocklock(&rb->lock, CLOCK_MONOTONIC, &deadline);
     if (rc == ETIMEDOUT) {
         lab_say("%s (pid %d): still waiting for the lock after 1 s: its owner is dead and nobody will release it (Python hangs here forever; we stop waiting)",
                 self->name, (int)getpid());
-        return 3;
+        return LAB_EXIT_WATCHDOG;
     }
     if (rc == EOWNERDEAD) {
         rb->dead_owner_seen = 1;
@@ -167,28 +150,26 @@ static int rb_p2(struct lab_proc *self)
     }
     lab_say("%s (pid %d): ten steps of v.value += 3 -> %d", self->name, (int)getpid(), rb->value);
     Pthread_mutex_unlock(&rb->lock);
-    return 0;
+    return LAB_EXIT_OK;
 }
 
-int robust_run(int mode_index)
+int run_robust(int mode)
 {
-    (void)mode_index;
-    const char *mode = lab_mode_name();
-    rb_robust = strcmp(mode, "robust") == 0;
-    rb = shared_map(rb_robust);
+    bool robust = mode == ROBUST_ROBUST;
+    rb = shared_map(robust);
     printf("%s mutex in shared memory; p1 is started and dies holding it, then p2 asks for it\n",
-           rb_robust ? "a robust (PTHREAD_MUTEX_ROBUST) process-shared" : "a plain process-shared");
+           robust ? "a robust (PTHREAD_MUTEX_ROBUST) process-shared" : "a plain process-shared");
     struct lab_proc p1 = LAB_PROC_INIT(rb_p1, NULL), p2 = LAB_PROC_INIT(rb_p2, NULL);
     lab_proc_start_or_die(&p1);
     int e1 = lab_proc_join(&p1);                        /* p1 is gone before p2 starts */
     lab_proc_start_or_die(&p2);
     int e2 = lab_proc_join(&p2);
-    int timed_out = e2 == 3;
+    int timed_out = e2 == LAB_EXIT_WATCHDOG;
     printf("main: p1 exitcode %d, p2 exitcode %d, v.value = %d%s\n", e1, e2, rb->value,
            timed_out ? " (p2 gave up: without the bound this would never end)" : "");
     lab_result("owner_died_detected=%d timed_out=%d final=%d", rb->dead_owner_seen, timed_out,
                rb->value);
-    int ok = rb_robust ? rb->dead_owner_seen && e2 == 0 && rb->value == 30 : timed_out && !rb->dead_owner_seen;
+    int ok = robust ? rb->dead_owner_seen && e2 == 0 && rb->value == 30 : timed_out && !rb->dead_owner_seen;
     shared_unmap(rb);
-    return ok ? 0 : 1;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }

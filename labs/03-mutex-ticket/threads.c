@@ -1,18 +1,20 @@
 /* threads.c - the notes' small thread-lock examples: lockflag, lockapi, jobs, shared_list.
  *
- * lockflag (S1 L239-280): five subclassed threads each do mutexFlag = mutex.acquire(), print the
- *   flag, num += 1, sleep(1), print "set num to", release.  Both prints are inside the lock, so
- *   each thread's pair of lines is never split by another thread's.
- * lockapi (S0 L105-118, PARITY L3.1): what acquire/release mean in C.  Python's Lock is a token
+ * lockflag (the notes' threading chapter): five subclassed threads each do mutexFlag =
+ *   mutex.acquire(), print the flag, num += 1, sleep(1), print "set num to", release.  Both
+ *   prints are inside the lock, so each thread's pair of lines is never split by another thread's.
+ * lockapi (the notes' summary of Lock): what acquire/release mean in C.  Python's Lock is a token
  *   (锁其实不是锁住谁,而是一个令牌): acquire(False) on a held lock returns False, a second acquire
  *   in the same thread hangs forever, and any thread may release it.  A pthread mutex is *owned*:
  *   with PTHREAD_MUTEX_ERRORCHECK the relock fails with EDEADLK and an unlock by another thread
  *   with EPERM.  The exact Python semantics need a binary semaphore (sem_t at 1).
- * jobs (S1 L313-345): job1 adds 1 and job2 adds 10 to A, ten times each, under one lock: the
- *   output is two whole blocks of ten lines, and A = 110.  Which job goes first is not fixed.
- * shared_list (S0 L208-222, S3 "线程不安全变量,list"): ten threads append to one array.  CPython's
- *   list.append is atomic under the GIL; a C array append (read len, store item, len+1) is not.
- *   nolock forces the race (every thread reads len before anyone appends): 9 items lost.
+ * jobs (the notes' threading chapter): job1 adds 1 and job2 adds 10 to A, ten times each, under
+ *   one lock: the output is two whole blocks of ten lines, and A = 110.  Which job goes first is
+ *   not fixed.
+ * shared_list (the notes' summary, the outline's "线程不安全变量,list"): ten threads append to one
+ *   array.  CPython's list.append is atomic under the GIL; a C array append (read len, store
+ *   item, len+1) is not.  nolock forces the race (every thread reads len before anyone appends):
+ *   9 items lost.
  *
  * Usage: lab03 lockflag | lockapi | jobs | shared_list [--mode=nolock|lock]
  * What to watch for: adjacent pairs (lockflag), EDEADLK/EPERM vs the semaphore (lockapi), two
@@ -27,17 +29,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-
-/* An ERRORCHECK mutex: misuse fails with an error number instead of hanging or corrupting. */
-static void errorcheck_mutex_init(pthread_mutex_t *m)
-{
-    pthread_mutexattr_t ma;
-    PT_CHECK(pthread_mutexattr_init(&ma));
-    PT_CHECK(pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK));
-    Pthread_mutex_init(m, &ma);
-    PT_CHECK(pthread_mutexattr_destroy(&ma));
-}
 
 /* ==== lockflag ==== */
 
@@ -69,10 +60,10 @@ static void *lockflag_thread(void *arg)
     return NULL;
 }
 
-int lockflag_run(int mode_index)
+int run_lockflag(int mode)
 {
-    (void)mode_index;
-    errorcheck_mutex_init(&lockflag_mutex);
+    (void)mode;                     /* no modes */
+    lab_mutex_init(&lockflag_mutex, LAB_MUTEX_ERRORCHECK);   /* misuse fails, never hangs */
     lockflag_num = lockflag_logged = lockflag_set_ok = 0;
     struct lab_thread *t[LOCKFLAG_THREADS];
     for (int i = 0; i < LOCKFLAG_THREADS; i++) {
@@ -94,7 +85,7 @@ int lockflag_run(int mode_index)
     lab_result("threads=%d final=%d pairs_adjacent=%d set_in_order=%d order=%s", LOCKFLAG_THREADS,
                lockflag_num, adjacent, lockflag_set_ok == LOCKFLAG_THREADS, order);
     Pthread_mutex_destroy(&lockflag_mutex);
-    return lockflag_num == LOCKFLAG_THREADS && adjacent && lockflag_set_ok == LOCKFLAG_THREADS ? 0 : 1;
+    return lockflag_num == LOCKFLAG_THREADS && adjacent && lockflag_set_ok == LOCKFLAG_THREADS ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
 /* ==== lockapi ==== */
@@ -120,21 +111,10 @@ static void *api_sem_releaser(void *arg)
     return NULL;
 }
 
-static const char *errname(int rc)
+int run_lockapi(int mode)
 {
-    switch (rc) {
-    case 0: return "0";
-    case EBUSY: return "EBUSY";
-    case EDEADLK: return "EDEADLK";
-    case EPERM: return "EPERM";
-    default: return "other";
-    }
-}
-
-int lockapi_run(int mode_index)
-{
-    (void)mode_index;
-    errorcheck_mutex_init(&api_mutex);
+    (void)mode;                     /* no modes */
+    lab_mutex_init(&api_mutex, LAB_MUTEX_ERRORCHECK);   /* relock: EDEADLK, foreign unlock: EPERM */
     int rc = pthread_mutex_lock(&api_mutex);
     printf("MainThread: lock.acquire() -> %s (pthread_mutex_lock returned %d)\n", rc == 0 ? "True" : "False", rc);
     int acquired = rc == 0;
@@ -143,13 +123,13 @@ int lockapi_run(int mode_index)
     lab_thread_start_or_die(t);
     lab_thread_join(t);
     printf("%s: lock.acquire(False) on the held lock -> %s (trylock: %s)\n", lab_thread_name(t),
-           api_try_rc == 0 ? "True" : "False", errname(api_try_rc));
+           api_try_rc == 0 ? "True" : "False", lab_errno_name(api_try_rc));
     printf("%s: lock.release() by a thread that does not hold it -> %s (Python allows it; a pthread mutex is owned)\n",
-           lab_thread_name(t), errname(api_unlock_rc));
+           lab_thread_name(t), lab_errno_name(api_unlock_rc));
 
     int relock = pthread_mutex_lock(&api_mutex);        /* Python: this thread now hangs forever */
     printf("MainThread: acquire() again while holding it -> %s (Python: hangs forever; ERRORCHECK reports it)\n",
-           errname(relock));
+           lab_errno_name(relock));
     Pthread_mutex_unlock(&api_mutex);
     Pthread_mutex_destroy(&api_mutex);
 
@@ -165,8 +145,8 @@ int lockapi_run(int mode_index)
     SYS_CHECK(sem_destroy(&api_sem));
 
     lab_result("acquire=%d try_held=%d relock=%s foreign_unlock=%s sem_foreign_release=%d", acquired,
-               api_try_rc == 0, errname(relock), errname(api_unlock_rc), sem_free);
-    return acquired && api_try_rc == EBUSY && relock == EDEADLK && api_unlock_rc == EPERM && sem_free ? 0 : 1;
+               api_try_rc == 0, lab_errno_name(relock), lab_errno_name(api_unlock_rc), sem_free);
+    return acquired && api_try_rc == EBUSY && relock == EDEADLK && api_unlock_rc == EPERM && sem_free ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
 /* ==== jobs ==== */
@@ -175,9 +155,11 @@ static pthread_mutex_t jobs_lock;
 static int jobs_A;                          /* guarded by jobs_lock */
 static int jobs_log[20];                    /* guarded: 1 or 2, which job printed each line */
 static int jobs_logged;                     /* guarded */
+static pthread_barrier_t jobs_start;        /* both jobs want the lock at the same moment */
 
 static void job(int which, int step)
 {
+    Pthread_barrier_wait(&jobs_start);
     Pthread_mutex_lock(&jobs_lock);         /* lock.acquire() */
     for (int i = 0; i < 10; i++) {
         jobs_A += step;
@@ -190,11 +172,12 @@ static void job(int which, int step)
 static void *job1(void *arg) { (void)arg; job(1, 1); return NULL; }
 static void *job2(void *arg) { (void)arg; job(2, 10); return NULL; }
 
-int jobs_run(int mode_index)
+int run_jobs(int mode)
 {
-    (void)mode_index;
-    errorcheck_mutex_init(&jobs_lock);
+    (void)mode;                     /* no modes */
+    lab_mutex_init(&jobs_lock, LAB_MUTEX_ERRORCHECK);
     jobs_A = jobs_logged = 0;
+    Pthread_barrier_init(&jobs_start, NULL, 2);
     struct lab_thread *t1 = LAB_THREAD(job1, NULL), *t2 = LAB_THREAD(job2, NULL);
     lab_thread_start_or_die(t1);
     lab_thread_start_or_die(t2);
@@ -207,7 +190,8 @@ int jobs_run(int mode_index)
     printf("A = %d: the lock made each job's ten lines one block\n", jobs_A);
     lab_result("final=%d blocks=%d first=job%d", jobs_A, blocks, jobs_log[0]);
     Pthread_mutex_destroy(&jobs_lock);
-    return jobs_A == 110 && blocks == 2 ? 0 : 1;
+    Pthread_barrier_destroy(&jobs_start);
+    return jobs_A == 110 && blocks == 2 ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
 /* ==== shared_list ==== */
@@ -219,6 +203,7 @@ int jobs_run(int mode_index)
 static atomic_int race_items[LIST_THREADS];
 static atomic_size_t race_len;
 static pthread_barrier_t race_all_read;
+static pthread_barrier_t list_start;        /* all ten threads are running before any appends */
 /* lock: a growing array, the C version of list.append. */
 static pthread_mutex_t list_lock;
 static int *list_items;                     /* guarded by list_lock */
@@ -228,6 +213,7 @@ static void *list_append_nolock(void *arg)
 {
     int me = lab_thread_number(lab_current_thread());
     (void)arg;
+    Pthread_barrier_wait(&list_start);
     size_t n = atomic_load_explicit(&race_len, memory_order_relaxed);   /* read len */
     Pthread_barrier_wait(&race_all_read);                                /* forcing: all have read len */
     atomic_store_explicit(&race_items[n], me, memory_order_relaxed);     /* items[len] = x */
@@ -239,6 +225,7 @@ static void *list_append_lock(void *arg)
 {
     int me = lab_thread_number(lab_current_thread());
     (void)arg;
+    Pthread_barrier_wait(&list_start);      /* all ten want the lock at the same moment */
     Pthread_mutex_lock(&list_lock);
     if (list_len == list_cap) {             /* grow: realloc may move the array */
         list_cap = list_cap ? 2 * list_cap : 1;
@@ -252,17 +239,16 @@ static void *list_append_lock(void *arg)
     return NULL;
 }
 
-int shared_list_run(int mode_index)
+int run_shared_list(int mode)
 {
-    (void)mode_index;
-    const char *mode = lab_mode_name();
-    bool locked = strcmp(mode, "lock") == 0;
+    bool locked = mode == SHARED_LIST_LOCK;
     struct lab_thread *t[LIST_THREADS];
     atomic_store(&race_len, 0);
     list_items = NULL;
     list_len = list_cap = 0;
-    errorcheck_mutex_init(&list_lock);
+    lab_mutex_init(&list_lock, LAB_MUTEX_ERRORCHECK);
     Pthread_barrier_init(&race_all_read, NULL, LIST_THREADS);
+    Pthread_barrier_init(&list_start, NULL, LIST_THREADS);
     printf("%d threads each append their number to one shared array%s\n", LIST_THREADS,
            locked ? " under a mutex" : ": n = len; items[n] = x; len = n + 1, no lock");
     for (int i = 0; i < LIST_THREADS; i++) {
@@ -283,8 +269,9 @@ int shared_list_run(int mode_index)
     free(list_items);
     list_items = NULL;
     Pthread_barrier_destroy(&race_all_read);
+    Pthread_barrier_destroy(&list_start);
     Pthread_mutex_destroy(&list_lock);
     if (locked)
-        return len == LIST_THREADS ? 0 : 1;
-    return 0;                               /* nolock: the lost items are the lesson */
+        return len == LIST_THREADS ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
+    return LAB_EXIT_OK;                     /* nolock: the lost items are the lesson */
 }

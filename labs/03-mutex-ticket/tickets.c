@@ -1,4 +1,5 @@
-/* tickets.c - the ticket grab (模拟抢票, S2 L350-404): buyer processes, one data file, one lock.
+/* tickets.c - the ticket grab (模拟抢票, the notes' process chapter): buyer processes, one data
+ * file, one lock.
  *
  * A data file holds {"ticket_num": 1}.  Nine buyer processes each search (read and print the
  * count), then buy: read the count, wait for the network (sleep), check that a ticket is left,
@@ -34,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 /* The record's bytes: the row that the fcntl lock covers.  A file of many rows would lock row k
@@ -44,8 +44,6 @@
 #define BUYER_BOUGHT 0
 #define BUYER_SOLD_OUT 4
 
-enum tickets_lock { TL_NONE, TL_MUTEX, TL_SEM, TL_FCNTL, TL_FLOCK };
-
 /* Shared by the parent and every buyer: an anonymous MAP_SHARED mapping made before fork. */
 struct tickets_shared {
     pthread_mutex_t mutex;          /* --mode=lock */
@@ -54,7 +52,7 @@ struct tickets_shared {
 };
 
 static struct {
-    enum tickets_lock kind;
+    enum tickets_mode kind;
     struct tickets_shared *sh;
     char dir[PATH_MAX / 2];
     char path[PATH_MAX];
@@ -116,9 +114,9 @@ static int tickets_open(int flags)
 static void tickets_lock(int fd, sem_t *sem)
 {
     switch (tk.kind) {
-    case TL_NONE:
+    case TICKETS_NOLOCK:
         break;
-    case TL_MUTEX: {
+    case TICKETS_MUTEX: {
         int rc = pthread_mutex_lock(&tk.sh->mutex);
         if (rc == EOWNERDEAD) {             /* a buyer died holding it: the file is whole, go on */
             lab_say("buyer %d: the previous owner died holding the lock; marking it consistent", (int)getpid());
@@ -128,17 +126,17 @@ static void tickets_lock(int fd, sem_t *sem)
         }
         break;
     }
-    case TL_SEM:
+    case TICKETS_SEM:
         Sem_wait(sem);
         break;
-    case TL_FCNTL: {
+    case TICKETS_FCNTL: {
         struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = TICKETS_ROW_BYTES };
         while (fcntl(fd, F_SETLKW, &fl) == -1)
             if (errno != EINTR)
                 die("fcntl(F_SETLKW):");
         break;
     }
-    case TL_FLOCK:
+    case TICKETS_FLOCK:
         while (flock(fd, LOCK_EX) == -1)
             if (errno != EINTR)
                 die("flock(LOCK_EX):");
@@ -149,20 +147,20 @@ static void tickets_lock(int fd, sem_t *sem)
 static void tickets_unlock(int fd, sem_t *sem)
 {
     switch (tk.kind) {
-    case TL_NONE:
+    case TICKETS_NOLOCK:
         break;
-    case TL_MUTEX:
+    case TICKETS_MUTEX:
         Pthread_mutex_unlock(&tk.sh->mutex);
         break;
-    case TL_SEM:
+    case TICKETS_SEM:
         Sem_post(sem);
         break;
-    case TL_FCNTL: {
+    case TICKETS_FCNTL: {
         struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = TICKETS_ROW_BYTES };
         SYS_CHECK(fcntl(fd, F_SETLK, &fl));
         break;
     }
-    case TL_FLOCK:
+    case TICKETS_FLOCK:
         SYS_CHECK(flock(fd, LOCK_UN));
         break;
     }
@@ -184,7 +182,7 @@ static int tickets_buy(int i, int fd)
 {
     long long n = tickets_read(fd);                     /* 查: read the count */
     lab_sleep(0.1 * (double)lab_randint(1, 3));         /* 模拟网络延迟 */
-    if (tk.kind == TL_NONE)
+    if (tk.kind == TICKETS_NOLOCK)
         Pthread_barrier_wait(&tk.sh->all_read);         /* forcing: everyone has read before anyone writes */
     if (n > 0) {                                        /* 判断当前是否有余票 */
         tickets_write(fd, n - 1);                       /* 写入数据库 */
@@ -200,7 +198,7 @@ static int tickets_user(struct lab_proc *self)
 {
     int i = (int)(intptr_t)self->arg;
     sem_t *sem = NULL;
-    if (tk.kind == TL_SEM) {
+    if (tk.kind == TICKETS_SEM) {
         /* A named semaphore is found by its name, by any process that knows it. */
         sem = sem_open(tk.sem_name, 0);
         if (sem == SEM_FAILED)
@@ -222,26 +220,10 @@ static int tickets_user(struct lab_proc *self)
 
 static void tickets_sem_unlink(void *name) { sem_unlink((const char *)name); }
 
-static enum tickets_lock tickets_kind(const char *mode)
-{
-    static const char *const names[] = { "nolock", "lock", "sem", "fcntl", "flock" };
-    for (int i = 0; i < 5; i++)
-        if (strcmp(mode, names[i]) == 0)
-            return (enum tickets_lock)i;
-    die("tickets: no mode '%s'", mode);
-}
-
 static struct tickets_shared *tickets_shared_new(unsigned users)
 {
-    struct tickets_shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (sh == MAP_FAILED)
-        die("mmap:");
-    pthread_mutexattr_t ma;
-    PT_CHECK(pthread_mutexattr_init(&ma));
-    PT_CHECK(pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED));
-    PT_CHECK(pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST));
-    Pthread_mutex_init(&sh->mutex, &ma);
-    PT_CHECK(pthread_mutexattr_destroy(&ma));
+    struct tickets_shared *sh = lab_shared_alloc(sizeof *sh);
+    lab_mutex_init(&sh->mutex, LAB_MUTEX_PSHARED | LAB_MUTEX_ROBUST);
     pthread_barrierattr_t ba;
     PT_CHECK(pthread_barrierattr_init(&ba));
     PT_CHECK(pthread_barrierattr_setpshared(&ba, PTHREAD_PROCESS_SHARED));
@@ -256,14 +238,11 @@ static void tickets_shared_free(struct tickets_shared *sh)
     pthread_mutex_destroy(&sh->mutex);
     pthread_barrier_destroy(&sh->searched);
     pthread_barrier_destroy(&sh->all_read);
-    if (munmap(sh, sizeof *sh) == -1)
-        die("munmap:");
+    lab_shared_free(sh, sizeof *sh);
 }
 
-int tickets_run(int mode_index)
+int run_tickets(int mode)
 {
-    (void)mode_index;
-    const char *mode = lab_mode_name();
     const int users = (int)lab_opt("users");
     const long long initial = lab_opt("tickets");
     static const char *const what[] = {
@@ -271,17 +250,10 @@ int tickets_run(int mode_index)
         "a named POSIX semaphore (multiprocessing.Lock)", "an fcntl write lock on the ticket record (row lock)",
         "flock on the whole file (table lock)",
     };
-    tk.kind = tickets_kind(mode);
+    tk.kind = (enum tickets_mode)mode;
 
     /* The private directory and the data file, removed at the end and on Ctrl-C. */
-    const char *tmp = getenv("TMPDIR");
-    if (tmp == NULL || *tmp == '\0')
-        tmp = "/tmp";
-    if ((size_t)snprintf(tk.dir, sizeof tk.dir, "%s/lab03XXXXXX", tmp) >= sizeof tk.dir)
-        die("TMPDIR is too long: %s", tmp);
-    if (mkdtemp(tk.dir) == NULL)
-        die("mkdtemp %s:", tk.dir);
-    int dir_id = lab_cleanup_add(lab_cleanup_rmdir, tk.dir);
+    int dir_id = lab_private_dir(tk.dir, sizeof tk.dir, "lab03");
     snprintf(tk.path, sizeof tk.path, "%s/data", tk.dir);
     int fd = open(tk.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd == -1)
@@ -291,7 +263,7 @@ int tickets_run(int mode_index)
 
     int sem_id = -1;
     sem_t *sem = NULL;
-    if (tk.kind == TL_SEM) {
+    if (tk.kind == TICKETS_SEM) {
         snprintf(tk.sem_name, sizeof tk.sem_name, "/lab03_%d_tickets", (int)getpid());
         sem = sem_open(tk.sem_name, O_CREAT | O_EXCL, 0600, 1);
         if (sem == SEM_FAILED)
@@ -309,7 +281,7 @@ int tickets_run(int mode_index)
 
     /* Wait for every buyer, with a bound: nothing here may hang (the lock modes take about
      * users * 0.3 units; a stuck buyer is killed and the run ends with status 3). */
-    double limit_ms = (0.3 * users + 5) * (double)lab_second_ms() + 10000;
+    double limit_ms = lab_bound_ms(0.3 * users + 5);
     double t0 = lab_now_ms();
     int sold = 0, failed = 0, broken = 0, stuck = 0;
     for (int i = 0; i < users; i++) {
@@ -341,7 +313,7 @@ int tickets_run(int mode_index)
     long long lost = sold - (initial - final);          /* sales the file does not show */
     printf("the file now says {\"ticket_num\": %lld}: %d bought, %d found none left, %lld oversold%s\n", final, sold,
            failed, oversold, lost ? ", and some writes overwrote others" : "");
-    lab_result("users=%d initial=%lld sold=%d failed=%d final=%lld oversold=%lld lost=%lld", 
+    lab_result("users=%d initial=%lld sold=%d failed=%d final=%lld oversold=%lld lost=%lld",
                users, initial, sold, failed, final, oversold, lost);
 
     tickets_shared_free(tk.sh);
@@ -352,11 +324,11 @@ int tickets_run(int mode_index)
     lab_cleanup_run(file_id);
     lab_cleanup_run(dir_id);
     if (stuck)
-        return 3;
+        return LAB_EXIT_WATCHDOG;
     if (broken)
-        return 1;
-    if (tk.kind == TL_NONE)
-        return 0;                                   /* the oversell is the lesson */
+        return LAB_EXIT_BROKEN;
+    if (tk.kind == TICKETS_NOLOCK)
+        return LAB_EXIT_OK;                         /* the oversell is the lesson */
     long long want = users < initial ? users : initial;
-    return sold == want && failed == users - want && final == initial - want ? 0 : 1;
+    return sold == want && failed == users - want && final == initial - want ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
