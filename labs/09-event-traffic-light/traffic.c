@@ -103,8 +103,11 @@ static void *car_loop(const char *name)
             printf("%s: [%s] running...\n", me, name);
             atomic_fetch_add(&car_running, 1);
             double t0 = lab_now_ms();
-            if (l09_event_wait(&stop, 1))                /* time.sleep(1), cut short at the end */
+            if (l09_event_wait(&stop, 1)) {              /* time.sleep(1), cut short at the end */
+                if (!l09_event_is_set(&stop))            /* stop is never cleared: True means set */
+                    return car_leaves(me, name, "wait(1) returned True, yet nobody called set()");
                 return NULL;
+            }
             /* False means the timeout passed: never sooner (the margin absorbs clock rounding). */
             if (lab_elapsed_units(t0) < 0.99)
                 return car_leaves(me, name, "wait(1) returned False before 1 second had passed");
