@@ -80,6 +80,14 @@ int l09_event_waiting(struct l09_event *e)
     return n;
 }
 
+unsigned long l09_event_sets(struct l09_event *e)
+{
+    Pthread_mutex_lock(&e->mu);
+    unsigned long g = e->gen;
+    Pthread_mutex_unlock(&e->mu);
+    return g;
+}
+
 void l09_event_pulse(struct l09_event *e)
 {
     Pthread_mutex_lock(&e->mu);
@@ -234,7 +242,9 @@ int run_event(int mode)
 
 static struct l09_event sem_ev;
 static bool naive;
-static bool waiter_result;
+static bool waiter_result;          /* read after the join */
+static atomic_bool waiter_back;     /* the waiter's wait() returned (counted by the test itself, so
+                                       that even an Event that skips its own counters is seen) */
 
 static bool ev_wait(double timeout) { return naive ? l09_event_wait_naive(&sem_ev, timeout) : l09_event_wait(&sem_ev, timeout); }
 
@@ -243,6 +253,7 @@ static void *pulse_waiter(void *arg)
 {
     (void)arg;
     waiter_result = ev_wait(-1);
+    atomic_store(&waiter_back, true);
     return NULL;
 }
 
@@ -252,7 +263,7 @@ static bool waiter_blocked_or_back(void *arg)
 {
     (void)arg;
     Pthread_mutex_lock(&sem_ev.mu);
-    bool b = sem_ev.waiting == 1 || sem_ev.returned >= 1;
+    bool b = sem_ev.waiting == 1 || sem_ev.returned >= 1 || atomic_load(&waiter_back);
     Pthread_mutex_unlock(&sem_ev.mu);
     return b;
 }
@@ -269,7 +280,7 @@ static bool pulse_decided(void *arg)
 {
     struct after_pulse *a = arg;
     Pthread_mutex_lock(&sem_ev.mu);
-    if (sem_ev.returned >= 1)
+    if (sem_ev.returned >= 1 || atomic_load(&waiter_back))
         a->outcome = 1;
     else if (sem_ev.wakeups > a->wakeups0)
         a->outcome = 0;
@@ -301,13 +312,14 @@ int run_event_semantics(int mode)
     /* 3. The pulse: a waiter blocks; set() and clear() come back to back. */
     Pthread_mutex_lock(&sem_ev.mu);
     sem_ev.returned = 0;
+    atomic_store(&waiter_back, false);
     Pthread_mutex_unlock(&sem_ev.mu);
     struct lab_thread *w = LAB_THREAD(pulse_waiter, NULL);
     lab_thread_start_or_die(w);
     bool reached = l09_until(waiter_blocked_or_back, NULL, L09_BOUND_MS);
     struct after_pulse ap = { 0, -1 };
     Pthread_mutex_lock(&sem_ev.mu);
-    bool blocked = reached && sem_ev.waiting == 1 && sem_ev.returned == 0;
+    bool blocked = reached && sem_ev.waiting == 1 && sem_ev.returned == 0 && !atomic_load(&waiter_back);
     ap.wakeups0 = sem_ev.wakeups;
     Pthread_mutex_unlock(&sem_ev.mu);
     l09_event_pulse(&sem_ev);

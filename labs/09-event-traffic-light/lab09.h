@@ -41,6 +41,9 @@ bool l09_event_wait_naive(struct l09_event *e, double timeout_units);
 void l09_event_pulse(struct l09_event *e);
 /* Number of threads inside wait() now. */
 int l09_event_waiting(struct l09_event *e);
+/* How many times set() was called so far (the generation counter): a wait() without a timeout
+ * that returned True must have seen it grow, unless the flag was already set. */
+unsigned long l09_event_sets(struct l09_event *e);
 
 /* Poll pred(arg) every half millisecond until it is true or bound_ms pass: true if it became true.
  * Giving up is reported on stdout (the run then exits 1). */

@@ -12,10 +12,10 @@
  * Usage: build/lab09 traffic [--cycles=2]
  * Watch for: 6 green lines, then 5 red, then 5 green and 5 red per later cycle; [MINI] sees red,
  *   and nothing more from the car until "green light is on,start going...".
- * The car also checks the Event it relies on: a wait() without a timeout returns only once the
- * light is green, and a wait(1) that returns False took at least 1 notes-second.  If not, the Event
- * does not block: the car says so and leaves (instead of printing running... as fast as it can),
- * and the light and MainThread stop waiting for it.
+ * The car also checks the Event it relies on: a wait() without a timeout returns True, and only
+ * after a set() that came since the car saw red; a wait(1) returns False only after 1 notes-second,
+ * and True only once stop is set.  If not, the Event does not block: the car says so and leaves
+ * (instead of printing as fast as it can), and the light and MainThread stop waiting for it.
  * See also: main.c (the scenario table), event.c (the Event), the notes' traffic-light example.
  */
 #include "lab.h"
@@ -99,6 +99,7 @@ static void *car_loop(const char *name)
 {
     const char *me = lab_thread_name(lab_current_thread());
     for (;;) {
+        unsigned long sets = l09_event_sets(&ev);        /* set() calls so far, read before the look */
         if (l09_event_is_set(&ev)) {                     /* 判断是否设置了标志位 */
             printf("%s: [%s] running...\n", me, name);
             atomic_fetch_add(&car_running, 1);
@@ -116,6 +117,8 @@ static void *car_loop(const char *name)
             atomic_fetch_add(&car_waits, 1);
             if (!l09_event_wait(&ev, -1))                /* no timeout: True, once set() was called */
                 return car_leaves(me, name, "wait() returned False without a timeout");
+            if (l09_event_sets(&ev) == sets)             /* the flag was False: a set() must have come */
+                return car_leaves(me, name, "wait() returned True, yet nobody called set()");
             printf("%s: [%s] green light is on,start going...\n", me, name);
             atomic_fetch_add(&car_resumes, 1);
         }
