@@ -38,6 +38,9 @@ busy_lines() { printf '%s\n' "$output" | grep -c '正在忙 (inside=[0-9]*)$'; }
     [ "$(busy_lines)" -eq 20 ]
     # No 正在忙 line ever reports more than 5 inside.
     refute_output --regexp 'inside=([6-9]|[1-9][0-9])\)$'
+    # The semaphore counted: 0 left while the first 5 were inside, all 5 back at the end.
+    refute_output --partial 'did not count them'
+    refute_output --partial 'acquire and release do not match'
 }
 
 @test "lab08 semaphore --mode=nosem: without a semaphore all 20 are inside at once (forced)" {
@@ -105,6 +108,9 @@ busy_lines() { printf '%s\n' "$output" | grep -c '正在忙 (inside=[0-9]*)$'; }
     assert_output --regexp 'sem_open\("/lab08_[0-9]+_sem"'
     [ "$(printf '%s\n' "$output" | grep -c '^child [0-9]*: got a permit')" -eq 6 ]
     refute_output --regexp 'inside=[3-9]\)$'
+    # One counter for all: 0 left while the first 2 were inside, both back at the end.
+    refute_output --partial 'did not share one counter'
+    refute_output --partial 'permits, not 2'
     no_leftovers
 }
 
@@ -193,11 +199,9 @@ busy_lines() { printf '%s\n' "$output" | grep -c '正在忙 (inside=[0-9]*)$'; }
     no_leftovers
 }
 
-@test "lab08 error paths: unknown scenario, option, mode; bad and out-of-range numbers; bad LAB_SECOND_MS" {
-    run --separate-stderr lab 08 parachute
-    assert_usage_error "unknown scenario 'parachute'"
-    run --separate-stderr lab 08 semaphore --toilets=3
-    assert_usage_error "unknown option '--toilets'"
+# Unknown scenarios and options, --list with more, bad LAB_SECOND_MS and LAB_SEED: the project's
+# Bats file checks those for every lab.  These are lab 8's own.
+@test "lab08 error paths: a mode of another scenario, modes where there are none, out-of-range and malformed options, an option of another scenario" {
     run --separate-stderr lab 08 semaphore --mode=bounded
     assert_usage_error "unknown mode 'bounded'"
     run --separate-stderr lab 08 bounded --mode=sem
@@ -216,10 +220,22 @@ busy_lines() { printf '%s\n' "$output" | grep -c '正在忙 (inside=[0-9]*)$'; }
     assert_usage_error "needs a value"
     run --separate-stderr lab 08 semaphore --threads=1x
     assert_usage_error "bad value for --threads: '1x' is not a whole number"
-    LAB_SECOND_MS=0 run --separate-stderr lab 08 bounded
-    assert_usage_error "bad LAB_SECOND_MS"
-    LAB_SEED=seven run --separate-stderr lab 08 semaphore
-    assert_usage_error "bad LAB_SEED"
+    run --separate-stderr lab 08 proc_semaphore --mode=sem
+    assert_usage_error "unknown mode 'sem'"
+}
+
+@test "lab08 LAB_SECOND_MS sets the pace: at 200 ms, 3 processes through 2 permits take at least 2 notes-seconds (400 ms)" {
+    # Each child is inside for 1 notes-second; the third can only get in after one of the first
+    # two has left, so the run lasts at least 2 of them, whatever the machine.  The suite runs at
+    # 10 ms and the default is 100 ms: a program that ignored LAB_SECOND_MS would end far sooner.
+    local t0 t1
+    t0=$(date +%s%N)
+    LAB_SECOND_MS=200 run lab 08 proc_semaphore --mode=named --procs=3
+    t1=$(date +%s%N)
+    assert_success
+    assert_field max_concurrent 2
+    assert_field completed 3
+    at_least $(((t1 - t0) / 1000000)) 400
 }
 
 @test "lab08 README commands run as shown" {

@@ -6,14 +6,16 @@
  * lives in the kernel (/dev/shm/sem.NAME): every process that opens the name gets the same counter
  * (--mode=named: never more than two).  The peak is measured in a MAP_SHARED page that all the
  * children update, and forced: the first entrants wait for each other, so "2" and "6" are reached
- * on every run.
+ * on every run.  With the named semaphore, the last of those first two to come in also checks that
+ * the kernel's counter shows both permits taken, and the parent that both are back at the end.
  * Python ↔ C: multiprocessing.Semaphore(2) ↔ sem_open("/lab08_<pid>_sem", O_CREAT|O_EXCL, 0600, 2);
  *   a threading.Semaphore inherited by a forked child ↔ sem_init(&s, 0, 2) in ordinary memory;
  *   acquire(timeout=...) ↔ sem_clockwait(CLOCK_MONOTONIC) (sem_timedwait only takes CLOCK_REALTIME).
  * Usage: build/lab08 proc_semaphore [--mode=private|named] [--procs=6]
  * Watch for: inside=N on the children's lines; the semaphore's name, and nothing left in /dev/shm
  *   afterwards (also after Ctrl-C: the name is unlinked by the cleanup handler).
- * See also: semaphore.c (threads), labs/04-ipc-queue (the other IPC kinds).
+ * See also: main.c (the scenario table), semaphore.c (threads), labs/04-ipc-queue (the other IPC
+ *   kinds).
  */
 #include "lab.h"
 #include "lab08.h"
@@ -22,19 +24,19 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #define PROC_PERMITS 2
 
-/* One page shared by the parent and every child (MAP_SHARED | MAP_ANONYMOUS, inherited by fork).
- * Its mutex and condition variable are PTHREAD_PROCESS_SHARED. */
+/* One page shared by the parent and every child (lab_shared_alloc: an anonymous MAP_SHARED
+ * mapping, inherited by fork).  Its mutex and condition variable are process-shared. */
 struct shared_room {
     pthread_mutex_t mu;
     pthread_cond_t first_wave;
     int procs;                                               /* set before fork */
     int inside, peak, entered, wave, wave_in, completed;   /* guarded by mu */
     bool timed_out;                                          /* guarded by mu */
+    int wave_sem_value;   /* named: the counter once the first wave met (-1: not seen); guarded by mu */
 };
 
 static struct shared_room *shr;
@@ -55,18 +57,18 @@ static int worker(struct lab_proc *self)
         s = sem_open(sem_name, 0);
         if (s == SEM_FAILED) {
             lab_say("child %d: sem_open(%s): %s", pid, sem_name, strerror(errno));
-            return 1;
+            return LAB_EXIT_BROKEN;
         }
     }
     /* sm.acquire(), bounded: a broken run gives up instead of hanging.  A child may have to wait
      * for every other child's notes-second inside, so the bound grows with LAB_SECOND_MS. */
-    struct timespec deadline = lab_deadline_ms(L08_BOUND_MS + (double)shr->procs * (double)lab_second_ms());
+    struct timespec deadline = lab_deadline_ms(l08_bound_ms(shr->procs));
     int rc;
     while ((rc = sem_clockwait(s, CLOCK_MONOTONIC, &deadline)) == -1 && errno == EINTR)
         ;
     if (rc == -1) {
         lab_say("child %d: sem_clockwait: %s", pid, strerror(errno));
-        return 1;
+        return LAB_EXIT_BROKEN;
     }
 
     /* Inside: count, and let the first wave wait for each other (see semaphore.c, room_enter). */
@@ -75,9 +77,16 @@ static int worker(struct lab_proc *self)
     if (n > shr->peak)
         shr->peak = n;
     if (shr->entered++ < shr->wave) {
-        shr->wave_in++;
+        /* The last of the wave to arrive: all of them are inside and none has left, so with the
+         * named semaphore they hold every permit between them, and the kernel's counter says 0. */
+        if (++shr->wave_in == shr->wave && named_mode) {
+            int v;
+            if (sem_getvalue(s, &v) == -1)
+                die("sem_getvalue:");
+            shr->wave_sem_value = v;
+        }
         Pthread_cond_broadcast(&shr->first_wave);
-        struct timespec d = lab_deadline_ms(L08_BOUND_MS);
+        struct timespec d = lab_deadline_ms(l08_bound_ms(0));
         int w = 0;
         while (shr->wave_in < shr->wave && w == 0)
             w = pthread_cond_timedwait(&shr->first_wave, &shr->mu, &d);
@@ -96,44 +105,30 @@ static int worker(struct lab_proc *self)
     Sem_post(s);                                      /* sm.release() */
     if (named_mode && sem_close(s) == -1)
         die("sem_close:");
-    return 0;
+    return LAB_EXIT_OK;
 }
 
 static void shared_room_init(int wave)
 {
-    shr = mmap(NULL, sizeof *shr, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (shr == MAP_FAILED)
-        die("mmap:");
-    memset(shr, 0, sizeof *shr);
+    shr = lab_shared_alloc(sizeof *shr);   /* zero-filled */
     shr->wave = wave;
-    pthread_mutexattr_t ma;
-    PT_CHECK(pthread_mutexattr_init(&ma));
-    PT_CHECK(pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED));
-    Pthread_mutex_init(&shr->mu, &ma);
-    PT_CHECK(pthread_mutexattr_destroy(&ma));
-    pthread_condattr_t ca;
-    PT_CHECK(pthread_condattr_init(&ca));
-    PT_CHECK(pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED));
-    PT_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
-    Pthread_cond_init(&shr->first_wave, &ca);
-    PT_CHECK(pthread_condattr_destroy(&ca));
+    shr->wave_sem_value = -1;
+    lab_mutex_init(&shr->mu, LAB_MUTEX_PSHARED);
+    lab_cond_init(&shr->first_wave, LAB_COND_PSHARED);
 }
 
 static void shared_room_free(void)
 {
     Pthread_cond_destroy(&shr->first_wave);
     Pthread_mutex_destroy(&shr->mu);
-    if (munmap(shr, sizeof *shr) == -1)
-        die("munmap:");
+    lab_shared_free(shr, sizeof *shr);
     shr = NULL;
 }
 
-int l08_proc_semaphore(int mode_index)
+int run_proc_semaphore(int mode)
 {
-    (void)mode_index;
-    const char *mode = lab_mode_name();
     int procs = (int)lab_opt("procs");
-    named_mode = strcmp(mode, "named") == 0;
+    named_mode = mode == PROC_SEMAPHORE_NAMED;
     int limit = PROC_PERMITS < procs ? PROC_PERMITS : procs;
     /* Named: the first `limit` entrants hold every permit while they wait for each other.
      * Private: each child's own copy admits it, so all of them can meet inside. */
@@ -141,14 +136,14 @@ int l08_proc_semaphore(int mode_index)
     shr->procs = procs;
 
     int cleanup_id = -1;
+    sem_t *named = NULL;              /* the parent's handle, kept to read the counter at the end */
     if (named_mode) {
         snprintf(sem_name, sizeof sem_name, "/lab08_%d_sem", (int)getpid());
-        sem_t *s = sem_open(sem_name, O_CREAT | O_EXCL, 0600, PROC_PERMITS);
-        if (s == SEM_FAILED)
+        named = sem_open(sem_name, O_CREAT | O_EXCL, 0600, PROC_PERMITS);
+        if (named == SEM_FAILED)
             die("sem_open(%s):", sem_name);
-        cleanup_id = lab_cleanup_add(unlink_sem, sem_name);   /* removed at exit and on Ctrl-C */
-        if (sem_close(s) == -1)                                /* the children open it by name */
-            die("sem_close:");
+        cleanup_id = lab_cleanup_add(unlink_sem, sem_name);   /* removed at exit and on Ctrl-C; */
+                                                               /* the children open it by name */
         lab_say("main %d: sem_open(\"%s\", O_CREAT, 0600, %d): a semaphore in the kernel, /dev/shm/sem.%s",
                 (int)getpid(), sem_name, PROC_PERMITS, sem_name + 1);
     } else {
@@ -169,27 +164,42 @@ int l08_proc_semaphore(int mode_index)
             failed++;
     free(ps);
 
-    int peak = shr->peak, completed = shr->completed;
+    int peak = shr->peak, completed = shr->completed, wave_value = shr->wave_sem_value;
     bool timed_out = shr->timed_out;
     shared_room_free();
+    int final_value = PROC_PERMITS;
     if (named_mode) {
+        if (sem_getvalue(named, &final_value) == -1)           /* every permit given back? */
+            die("sem_getvalue:");
+        if (sem_close(named) == -1)
+            die("sem_close:");
         lab_cleanup_run(cleanup_id);                           /* sem_unlink */
         lab_say("main %d: sem_unlink(\"%s\"): the name is gone", (int)getpid(), sem_name);
     } else if (sem_destroy(&private_sem) == -1) {
         die("sem_destroy:");
     }
 
-    int status = 0;
+    int status;
     if (timed_out || failed) {
         lab_say("main %d: %d children failed%s", (int)getpid(), failed, timed_out ? ", a rendezvous timed out" : "");
-        status = 1;
+        status = LAB_EXIT_BROKEN;
     } else if (named_mode) {
         lab_say("main %d: at most %d processes were inside at once (%d permits)", (int)getpid(), peak, PROC_PERMITS);
-        status = (peak == limit && completed == procs) ? 0 : 1;
+        status = (peak == limit && completed == procs) ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
+        /* Shown only when the counter was not the one they all shared. */
+        if (wave_value != PROC_PERMITS - limit) {
+            lab_say("main %d: %d processes were inside holding a permit each, yet the semaphore had %d left: "
+                    "they did not share one counter", (int)getpid(), limit, wave_value);
+            status = LAB_EXIT_BROKEN;
+        }
+        if (final_value != PROC_PERMITS) {
+            lab_say("main %d: the semaphore ends with %d permits, not %d", (int)getpid(), final_value, PROC_PERMITS);
+            status = LAB_EXIT_BROKEN;
+        }
     } else {
         lab_say("main %d: %d processes were inside at once: %d private copies of a Semaphore(%d) limit nobody",
                 (int)getpid(), peak, procs, PROC_PERMITS);
-        status = completed == procs ? 0 : 1;
+        status = completed == procs ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
     }
     lab_result("permits=%d procs=%d max_concurrent=%d completed=%d",
                PROC_PERMITS, procs, peak, completed);

@@ -17,7 +17,8 @@
  *        proc_semaphore [--mode=private|named] [--procs=6] | mutex_vs_semaphore
  * Watch for: inside=N on each 正在忙 line never above the permits with the semaphore; the value 2
  *   of a Semaphore(1) after the extra release; "Operation not permitted" from the mutex.
- * See also: proc_semaphore.c (the process version), labs/07-deadlock-rlock (lock ownership).
+ * See also: main.c (the scenario table), proc_semaphore.c (the process version),
+ *   labs/07-deadlock-rlock (lock ownership).
  */
 #include "lab.h"
 #include "lab08.h"
@@ -28,7 +29,16 @@
 #include <stdio.h>
 #include <string.h>
 
-/* ==== semaphore: Semaphore(5) and 20 threads (S2 L1159-1187) ==== */
+/* The value of a semaphore now (0 when threads wait on it: Linux never reports a negative count). */
+static int sem_value(sem_t *s)
+{
+    int v;
+    if (sem_getvalue(s, &v) == -1)
+        die("sem_getvalue:");
+    return v;
+}
+
+/* ==== semaphore: Semaphore(5) and 20 threads (the notes' semaphore example) ==== */
 
 /* The room the paratroopers enter.  The counters measure what the semaphore lets happen. */
 struct room {
@@ -41,7 +51,9 @@ struct room {
     int wave_in;                 /* first-wave threads inside; guarded by mu */
     int completed;               /* guarded by mu */
     bool timed_out;              /* a rendezvous gave up (only in a broken run); guarded by mu */
+    int wave_sem_value;          /* the semaphore's value once the first wave met (-1: not seen) */
     bool use_sem;
+    int permits;
     sem_t sm;                    /* sm = Semaphore(permits) */
 };
 
@@ -59,9 +71,12 @@ static void room_enter(int *inside_now)
     if (n > room.peak)
         room.peak = n;
     if (room.entered++ < room.wave) {
-        room.wave_in++;
+        /* The last of the wave to arrive: every one of them is inside now, none has left, so with
+         * the semaphore they hold `wave` permits between them and the value must show it. */
+        if (++room.wave_in == room.wave && room.use_sem)
+            room.wave_sem_value = sem_value(&room.sm);
         Pthread_cond_broadcast(&room.first_wave);
-        struct timespec deadline = lab_deadline_ms(L08_BOUND_MS);
+        struct timespec deadline = lab_deadline_ms(l08_bound_ms(0));
         int rc = 0;
         while (room.wave_in < room.wave && rc == 0)
             rc = pthread_cond_timedwait(&room.first_wave, &room.mu, &deadline);
@@ -97,21 +112,17 @@ static void *task(void *arg)
     return NULL;
 }
 
-static int run_semaphore(int mode_index)
+int run_semaphore(int mode)
 {
-    (void)mode_index;
-    const char *mode = lab_mode_name();
     int permits = (int)lab_opt("permits"), threads = (int)lab_opt("threads");
-    bool use_sem = strcmp(mode, "sem") == 0;
+    bool use_sem = mode == SEMAPHORE_SEM;
 
     memset(&room, 0, sizeof room);
-    Pthread_mutex_init(&room.mu, NULL);
-    pthread_condattr_t ca;
-    PT_CHECK(pthread_condattr_init(&ca));
-    PT_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
-    Pthread_cond_init(&room.first_wave, &ca);
-    PT_CHECK(pthread_condattr_destroy(&ca));
+    lab_mutex_init(&room.mu, 0);
+    lab_cond_init(&room.first_wave, 0);
     room.use_sem = use_sem;
+    room.permits = permits;
+    room.wave_sem_value = -1;
     room.wave = use_sem ? (permits < threads ? permits : threads) : threads;
     if (use_sem && sem_init(&room.sm, 0, (unsigned)permits) == -1)   /* sm = Semaphore(5) */
         die("sem_init:");
@@ -134,30 +145,43 @@ static int run_semaphore(int mode_index)
 
     int peak = room.peak, completed = room.completed;
     bool timed_out = room.timed_out;
+    /* Every acquire was matched by one release: the permits are all back. */
+    int final_value = use_sem ? sem_value(&room.sm) : permits;
     if (use_sem && sem_destroy(&room.sm) == -1)
         die("sem_destroy:");
     Pthread_cond_destroy(&room.first_wave);
     Pthread_mutex_destroy(&room.mu);
 
     int status;
+    int want = permits < threads ? permits : threads;
     if (timed_out) {
-        printf("MainThread: the first wave never filled up in %.0f ms: something is wrong\n", L08_BOUND_MS);
-        status = 1;
+        printf("MainThread: the first wave never filled up in %.0f ms: something is wrong\n", l08_bound_ms(0));
+        status = LAB_EXIT_BROKEN;
     } else if (use_sem) {
-        int want = permits < threads ? permits : threads;
         printf("MainThread: at most %d were inside at once (the semaphore allows %d), %d of %d done in %.1f units\n",
                peak, permits, completed, threads, units);
-        status = (peak == want && completed == threads) ? 0 : 1;
+        status = (peak == want && completed == threads) ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
+        /* Shown only when the semaphore did not count: its permits must be held, then given back. */
+        if (room.wave_sem_value != permits - want) {
+            printf("MainThread: %d threads were inside holding a permit each, yet the semaphore still had %d: "
+                   "it did not count them\n", want, room.wave_sem_value);
+            status = LAB_EXIT_BROKEN;
+        }
+        if (final_value != permits) {
+            printf("MainThread: the semaphore ends with %d permits, not %d: acquire and release do not match\n",
+                   final_value, permits);
+            status = LAB_EXIT_BROKEN;
+        }
     } else {
         printf("MainThread: %d were inside at once in a room for %d: nothing limited them\n", peak, permits);
-        status = completed == threads ? 0 : 1;
+        status = completed == threads ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
     }
     lab_result("permits=%d threads=%d max_concurrent=%d completed=%d",
                permits, threads, peak, completed);
     return status;
 }
 
-/* ==== bounded: Semaphore vs BoundedSemaphore (not in the notes; PARITY L8.2) ==== */
+/* ==== bounded: Semaphore vs BoundedSemaphore (not in the notes: Python's threading has both) ==== */
 
 /* BoundedSemaphore(value): a sem_t that refuses to go above its initial value.
  * sem_post only fails at SEM_VALUE_MAX, so the bound is ours to check.  Checking sem_getvalue and
@@ -176,7 +200,7 @@ static void bsem_init(struct l08_bsem *b, int value)
     if (sem_init(&b->sem, 0, (unsigned)value) == -1)
         die("sem_init:");
     b->max = value;
-    Pthread_mutex_init(&b->release_lock, NULL);
+    lab_mutex_init(&b->release_lock, 0);
 }
 
 static void bsem_destroy(struct l08_bsem *b)
@@ -215,17 +239,9 @@ static int admits(sem_t *s)
     return n;
 }
 
-static int sem_value(sem_t *s)
+int run_bounded(int mode)
 {
-    int v;
-    if (sem_getvalue(s, &v) == -1)
-        die("sem_getvalue:");
-    return v;
-}
-
-static int run_bounded(int mode_index)
-{
-    (void)mode_index;
+    (void)mode;   /* no modes */
     /* s = Semaphore(1); s.acquire(); s.release(); s.release()  # one too many */
     sem_t plain;
     if (sem_init(&plain, 0, 1) == -1)
@@ -264,10 +280,10 @@ static int run_bounded(int mode_index)
                "bounded_value=%d bounded_admits=%d",
                rc == 0 ? "allowed" : "rejected", plain_value, plain_admits,
                extra == EOVERFLOW ? "rejected" : "allowed", bounded_value, bounded_admits);
-    return ok ? 0 : 1;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-/* ==== mutex_vs_semaphore: who may release? (PARITY P4) ==== */
+/* ==== mutex_vs_semaphore: who may release? (a Python Lock has no owner, a pthread mutex has) ==== */
 
 static sem_t binary;                 /* Semaphore(1): the C stand-in for Python's Lock */
 static pthread_mutex_t owned;        /* PTHREAD_MUTEX_ERRORCHECK: knows its owner */
@@ -289,14 +305,14 @@ static void *mutex_unlocker(void *arg)
     (void)arg;
     unlock_rc = pthread_mutex_unlock(&owned);
     printf("%s: pthread_mutex_unlock on the mutex MainThread holds -> %s (%s)\n",
-           lab_thread_name(lab_current_thread()), unlock_rc == EPERM ? "EPERM" : unlock_rc == 0 ? "0" : "error",
+           lab_thread_name(lab_current_thread()), unlock_rc == 0 ? "0" : lab_errno_name(unlock_rc),
            unlock_rc == 0 ? "it let us!" : strerror(unlock_rc));
     return NULL;
 }
 
-static int run_mutex_vs_semaphore(int mode_index)
+int run_mutex_vs_semaphore(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     /* lock = Lock(); lock.acquire(); Thread(target=lock.release).start()  # allowed in Python */
     if (sem_init(&binary, 0, 1) == -1)
         die("sem_init:");
@@ -312,11 +328,7 @@ static int run_mutex_vs_semaphore(int mode_index)
         die("sem_destroy:");
 
     /* The same with a mutex that checks ownership. */
-    pthread_mutexattr_t ma;
-    PT_CHECK(pthread_mutexattr_init(&ma));
-    PT_CHECK(pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK));
-    Pthread_mutex_init(&owned, &ma);
-    PT_CHECK(pthread_mutexattr_destroy(&ma));
+    lab_mutex_init(&owned, LAB_MUTEX_ERRORCHECK);
     Pthread_mutex_lock(&owned);
     printf("MainThread: locked the error-checking mutex (owner: MainThread)\n");
     t = LAB_THREAD(mutex_unlocker, NULL);
@@ -329,38 +341,6 @@ static int run_mutex_vs_semaphore(int mode_index)
     bool ok = sem_post_rc == 0 && value == 1 && reacquired && unlock_rc == EPERM && owner_rc == 0;
     lab_result("sem_release_by_other=%s sem_value=%d mutex_unlock_by_other=%s mutex_unlock_by_owner=%s",
                sem_post_rc == 0 ? "allowed" : "error", value,
-               unlock_rc == EPERM ? "EPERM" : unlock_rc == 0 ? "allowed" : "error", owner_rc == 0 ? "ok" : "error");
-    return ok ? 0 : 1;
-}
-
-/* ==== the program ==== */
-
-static const struct lab_scenario scenarios[] = {
-    { "semaphore", "Semaphore(5) and 20 threads (伞兵): never more than 5 inside, exactly 5 reached",
-      "nosem,sem", "permits,threads", run_semaphore, NULL, false },
-    { "bounded", "one release too many: Semaphore allows it, BoundedSemaphore raises ValueError",
-      NULL, NULL, run_bounded, NULL, false },
-    { "proc_semaphore", "a named semaphore (sem_open) lets 2 of 6 processes in at a time",
-      "private,named", "procs", l08_proc_semaphore, NULL, false },
-    { "mutex_vs_semaphore", "any thread may release a semaphore; an error-checking mutex says EPERM",
-      NULL, NULL, run_mutex_vs_semaphore, NULL, false },
-    { 0 },
-};
-
-static struct lab_opt opts[] = {
-    { "permits", "permits of the semaphore (坑位)", 5, 1, 64, 0, false },
-    { "threads", "threads that want in", 20, 1, 200, 0, false },
-    { "procs", "processes that want in (2 permits)", 6, 1, 32, 0, false },
-    { 0 },
-};
-
-int main(int argc, char **argv)
-{
-    static const struct lab_program prog = {
-        .number = 8,
-        .title = "semaphores",
-        .scenarios = scenarios,
-        .opts = opts,
-    };
-    return lab_main(&prog, argc, argv);
+               unlock_rc == 0 ? "allowed" : lab_errno_name(unlock_rc), owner_rc == 0 ? "ok" : "error");
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }

@@ -1,8 +1,8 @@
 /* labs/09-event-traffic-light/condition.c - threading.Condition in C, and the wait/notify rules.
  *
  * A condition variable lets a thread sleep until another thread says "something changed".  The
- * notes: 条件（Condition类）使得线程等待，只有满足某条件时，才释放n个线程 (S4 L524), and in Java words
- * wait() / notify() / notifyAll() (S1 L72-75).  Two scenarios:
+ * notes: 条件（Condition类）使得线程等待，只有满足某条件时，才释放n个线程, and, in the Java words of
+ * their chapter on threads, wait() / notify() / notifyAll().  Two scenarios:
  *   condition    Python's Condition on pthreads.  notify(2) wakes exactly 2 of 5 waiters and
  *                notify_all() the other 3; wait_for(predicate) sleeps until the predicate holds.
  *                pthread_cond_signal wakes "at least one" (spurious wake-ups are allowed), so an
@@ -19,7 +19,8 @@
  * Usage: build/lab09 condition [--waiters=5] | wait_notify [--mode=if|while]
  * Watch for: after notify(2), exactly 2 "notified" lines and 3 still waiting; "took an item that
  *   is not there" with if; "nothing for me, back to sleep" with while.
- * See also: event.c (an Event is a Condition plus a flag), labs/05-producer-consumer.
+ * See also: main.c (the scenario table), event.c (an Event is a Condition plus a flag),
+ *   labs/05-producer-consumer.
  */
 #include "lab.h"
 #include "lab09.h"
@@ -72,14 +73,10 @@ static void cond_unlink(struct l09_cond *c, struct l09_waiter *w)
 static bool cond_wait(struct l09_cond *c, double timeout_units)
 {
     struct l09_waiter w = { .notified = false, .next = NULL };
-    pthread_condattr_t ca;
-    PT_CHECK(pthread_condattr_init(&ca));
-    PT_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
-    Pthread_cond_init(&w.cv, &ca);
-    PT_CHECK(pthread_condattr_destroy(&ca));
+    lab_cond_init(&w.cv, 0);         /* CLOCK_MONOTONIC, for the timeout */
     struct timespec deadline;
     if (timeout_units >= 0)
-        deadline = lab_deadline_ms(timeout_units * (double)lab_second_ms());
+        deadline = lab_deadline_ms(lab_units_ms(timeout_units));
 
     if (c->tail)
         c->tail->next = &w;
@@ -125,13 +122,13 @@ static int cond_notify_all(struct l09_cond *c) { return cond_notify(c, INT_MAX);
  * *checks counts the calls of the predicate.  Caller must hold c->lock. */
 static bool cond_wait_for(struct l09_cond *c, bool (*pred)(void *), void *arg, double timeout_units, int *checks)
 {
-    double end = lab_now_ms() + timeout_units * (double)lab_second_ms();
+    double end = lab_now_ms() + lab_units_ms(timeout_units);
     bool result = pred(arg);
     (*checks)++;
     while (!result) {
         double left = -1;
         if (timeout_units >= 0) {
-            left = (end - lab_now_ms()) / (double)lab_second_ms();
+            left = lab_ms_units(end - lab_now_ms());
             if (left <= 0)
                 break;
         }
@@ -142,13 +139,14 @@ static bool cond_wait_for(struct l09_cond *c, bool (*pred)(void *), void *arg, d
     return result;
 }
 
-/* ==== condition: notify(2), notify_all(), wait_for (S4 L524-525) ==== */
+/* ==== condition: notify(2), notify_all(), wait_for (the notes' Condition) ==== */
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;   /* Condition(Lock()) */
 static struct l09_cond cond;
 static int notified;          /* waiters that returned from wait(); guarded by lock */
 static int items;             /* for wait_for; guarded by lock */
 static int seen_items, checks;
+static bool consumer_done;    /* the wait_for consumer went on; guarded by lock */
 
 static void *waiter(void *arg)
 {
@@ -170,6 +168,7 @@ static void *consumer(void *arg)
     Pthread_mutex_lock(&lock);
     cond_wait_for(&cond, enough_items, NULL, -1, &checks);   /* cond.wait_for(lambda: items >= 3) */
     seen_items = items;
+    consumer_done = true;
     printf("%s: wait_for(lambda: items >= 3) passed with items=%d after %d checks of the predicate\n",
            lab_thread_name(lab_current_thread()), items, checks);
     Pthread_mutex_unlock(&lock);
@@ -180,15 +179,26 @@ static void *consumer(void *arg)
 static int want;
 static bool waiting_is(void *arg) { (void)arg; Pthread_mutex_lock(&lock); bool b = cond.waiting == want; Pthread_mutex_unlock(&lock); return b; }
 static bool notified_is(void *arg) { (void)arg; Pthread_mutex_lock(&lock); bool b = notified >= want; Pthread_mutex_unlock(&lock); return b; }
-
-int l09_condition(int mode_index)
+/* The wait_for consumer is back in wait(), or it went on already (too early: wait_for did not look
+ * at its predicate again, and wait_for_value says so; no point waiting for it). */
+static bool consumer_waiting(void *arg)
 {
-    (void)mode_index;
+    (void)arg;
+    Pthread_mutex_lock(&lock);
+    bool b = cond.waiting == 1 || consumer_done;
+    Pthread_mutex_unlock(&lock);
+    return b;
+}
+
+int run_condition(int mode)
+{
+    (void)mode;   /* no modes */
     int n = (int)lab_opt("waiters");
     cond_init(&cond, &lock);
     notified = 0;
     items = 0;
     checks = 0;
+    consumer_done = false;
     bool ok = true;
 
     struct lab_thread **ts = xcalloc((size_t)n, sizeof *ts);
@@ -225,9 +235,8 @@ int l09_condition(int mode_index)
      * it went back to sleep, and notify_all() each time. */
     struct lab_thread *c = LAB_THREAD(consumer, NULL);
     lab_thread_start_or_die(c);
-    want = 1;
     for (int i = 0; i < 3; i++) {
-        ok &= l09_until(waiting_is, NULL, L09_BOUND_MS);
+        ok &= l09_until(consumer_waiting, NULL, L09_BOUND_MS);
         Pthread_mutex_lock(&lock);
         items++;
         printf("MainThread: items=%d, notify_all()\n", items);
@@ -249,13 +258,13 @@ int l09_condition(int mode_index)
                "predicate_checks=%d wait_for_timeout=%d",
                n, after2, still, after_all, seen_items, checks, timeout_result);
     ok &= after2 == 2 && still == n - 2 && after_all == n && seen_items == 3 && checks == 4 && !timeout_result;
-    return ok ? 0 : 1;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-/* ==== wait_notify: wait() in a while loop, notifyAll vs notify (S1 L72-75) ==== */
+/* ==== wait_notify: wait() in a while loop, notifyAll vs notify (the notes' Java words) ==== */
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv;                  /* on CLOCK_MONOTONIC, made in l09_wait_notify */
+static pthread_cond_t cv;                  /* on CLOCK_MONOTONIC, made in run_wait_notify */
 static bool use_while;
 static int buffer_items, min_items, wn_waiting, woke, consumed, took_from_empty;   /* guarded by m */
 static unsigned long notify_gen;   /* MainThread's notify()/notifyAll() count; guarded by m */
@@ -305,28 +314,25 @@ static void *take_one(void *arg)
     return NULL;
 }
 
+/* MainThread waits for a state {waiting, woke, consumed} (-1 = any).  With `while`, a consumer that
+ * took from an empty buffer ends every wait: the fix failed, and the run does (took_from_empty). */
 static bool wn_state(void *arg)
 {
-    int *want_state = arg;   /* {waiting, woke, consumed}; -1 = any */
+    int *want_state = arg;
     Pthread_mutex_lock(&m);
     bool b = (want_state[0] < 0 || wn_waiting == want_state[0]) && (want_state[1] < 0 || woke >= want_state[1])
              && (want_state[2] < 0 || consumed >= want_state[2]);
+    b = b || (use_while && took_from_empty > 0);
     Pthread_mutex_unlock(&m);
     return b;
 }
 
-int l09_wait_notify(int mode_index)
+int run_wait_notify(int mode)
 {
-    (void)mode_index;
-    const char *mode = lab_mode_name();
-    use_while = strcmp(mode, "while") == 0;
+    use_while = mode == WAIT_NOTIFY_WHILE;
     buffer_items = min_items = wn_waiting = woke = consumed = took_from_empty = 0;
     notify_gen = 0;
-    pthread_condattr_t ca;
-    PT_CHECK(pthread_condattr_init(&ca));
-    PT_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
-    Pthread_cond_init(&cv, &ca);
-    PT_CHECK(pthread_condattr_destroy(&ca));
+    lab_cond_init(&cv, 0);
     bool ok = true;
     printf("MainThread: two consumers: %s (items == 0) wait();\n", use_while ? "while" : "if");
 
@@ -374,6 +380,7 @@ int l09_wait_notify(int mode_index)
     lab_result("consumers=2 broadcast_woke=%d took_from_empty=%d min_items=%d signal_woke=%d",
                broadcast_woke, took_from_empty, min_items, signal_woke);
     if (use_while)
-        return ok && broadcast_woke == 2 && took_from_empty == 0 && min_items == 0 && signal_woke == 1 ? 0 : 1;
-    return ok && broadcast_woke == 2 && took_from_empty == 1 ? 0 : 1;   /* the bug showed */
+        return ok && broadcast_woke == 2 && took_from_empty == 0 && min_items == 0 && signal_woke == 1 ? LAB_EXIT_OK
+                                                                                                     : LAB_EXIT_BROKEN;
+    return ok && broadcast_woke == 2 && took_from_empty == 1 ? LAB_EXIT_OK : LAB_EXIT_BROKEN;   /* the bug showed */
 }

@@ -13,10 +13,11 @@
  *   event_semantics  set/clear/is_set/wait(timeout); --mode=naive loses the pulse, --mode=gen not.
  * Python ↔ C: event = Event() ↔ l09_event_init; event.set()/clear()/is_set()/wait(t) ↔
  *   l09_event_set/clear/is_set/wait(e, t); Condition(Lock()) inside it ↔ pthread_mutex_t +
- *   pthread_cond_t with pthread_condattr_setclock(CLOCK_MONOTONIC).
+ *   pthread_cond_t on CLOCK_MONOTONIC (lab_cond_init).
  * Usage: build/lab09 event [--cars=20] | event_semantics [--mode=naive|gen]
  * Watch for: every 车加油门走了 after 绿灯亮; pulse_woke=0 with the naive loop, 1 with the counter.
- * See also: traffic.c (the lighter/car loop), timer.c (a Timer built on this Event).
+ * See also: main.c (the scenario table), traffic.c (the lighter/car loop), timer.c (a Timer built
+ *   on this Event).
  */
 #include "lab.h"
 #include "lab09.h"
@@ -32,12 +33,8 @@
 void l09_event_init(struct l09_event *e)
 {
     memset(e, 0, sizeof *e);
-    Pthread_mutex_init(&e->mu, NULL);
-    pthread_condattr_t ca;
-    PT_CHECK(pthread_condattr_init(&ca));
-    PT_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
-    Pthread_cond_init(&e->cv, &ca);
-    PT_CHECK(pthread_condattr_destroy(&ca));
+    lab_mutex_init(&e->mu, 0);
+    lab_cond_init(&e->cv, 0);          /* CLOCK_MONOTONIC: wait(timeout) ignores the wall clock */
 }
 
 void l09_event_destroy(struct l09_event *e)
@@ -83,6 +80,14 @@ int l09_event_waiting(struct l09_event *e)
     return n;
 }
 
+unsigned long l09_event_sets(struct l09_event *e)
+{
+    Pthread_mutex_lock(&e->mu);
+    unsigned long g = e->gen;
+    Pthread_mutex_unlock(&e->mu);
+    return g;
+}
+
 void l09_event_pulse(struct l09_event *e)
 {
     Pthread_mutex_lock(&e->mu);
@@ -106,7 +111,7 @@ bool l09_event_wait(struct l09_event *e, double timeout_units)
 {
     struct timespec deadline;
     if (timeout_units >= 0)
-        deadline = lab_deadline_ms(timeout_units * (double)lab_second_ms());
+        deadline = lab_deadline_ms(lab_units_ms(timeout_units));
     Pthread_mutex_lock(&e->mu);
     e->waiting++;
     unsigned long g = e->gen;
@@ -126,7 +131,7 @@ bool l09_event_wait_naive(struct l09_event *e, double timeout_units)
 {
     struct timespec deadline;
     if (timeout_units >= 0)
-        deadline = lab_deadline_ms(timeout_units * (double)lab_second_ms());
+        deadline = lab_deadline_ms(lab_units_ms(timeout_units));
     Pthread_mutex_lock(&e->mu);
     e->waiting++;
     while (!e->flag)
@@ -153,7 +158,7 @@ bool l09_until(bool (*pred)(void *arg), void *arg, double bound_ms)
     return true;
 }
 
-/* ==== event: one red light, 20 cars (S2 L1191-1222) ==== */
+/* ==== event: one red light, 20 cars (the notes' Event example) ==== */
 
 static struct l09_event event;          /* event = Event()  #类似于造了一个红绿灯 */
 static atomic_bool green;               /* the light has turned green (set just before event.set()) */
@@ -161,7 +166,13 @@ static atomic_int waited, went, went_before_green;
 static int ncars;
 static bool light_gave_up;
 
-static bool all_cars_waiting(void *arg) { (void)arg; return l09_event_waiting(&event) == ncars; }
+/* Every car is blocked in wait(): or gone already, which only an Event whose wait() does not block
+ * lets a car do (went_before_green then says so; no point waiting for it to come back). */
+static bool all_cars_waiting(void *arg)
+{
+    (void)arg;
+    return l09_event_waiting(&event) + atomic_load(&went) == ncars;
+}
 
 /* def light(): print("红灯亮"); time.sleep(3); print("绿灯亮"); event.set() */
 static void *light(void *arg)
@@ -197,9 +208,9 @@ static void *car(void *arg)
     return NULL;
 }
 
-int l09_event_run(int mode_index)
+int run_event(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     ncars = (int)lab_opt("cars");
     l09_event_init(&event);
     atomic_store(&green, false);
@@ -224,14 +235,16 @@ int l09_event_run(int mode_index)
     int w = atomic_load(&waited), g = atomic_load(&went), early = atomic_load(&went_before_green);
     printf("MainThread: %d cars waited at the red light, %d went, %d went before green\n", w, g, early);
     lab_result("cars=%d waited=%d went=%d went_before_green=%d", ncars, w, g, early);
-    return (!light_gave_up && w == ncars && g == ncars && early == 0) ? 0 : 1;
+    return (!light_gave_up && w == ncars && g == ncars && early == 0) ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-/* ==== event_semantics: set / clear / is_set / wait(timeout), and the pulse (S4 L476-483) ==== */
+/* ==== event_semantics: set / clear / is_set / wait(timeout), and the pulse (the notes' Event methods) ==== */
 
 static struct l09_event sem_ev;
 static bool naive;
-static bool waiter_result;
+static bool waiter_result;          /* read after the join */
+static atomic_bool waiter_back;     /* the waiter's wait() returned (counted by the test itself, so
+                                       that even an Event that skips its own counters is seen) */
 
 static bool ev_wait(double timeout) { return naive ? l09_event_wait_naive(&sem_ev, timeout) : l09_event_wait(&sem_ev, timeout); }
 
@@ -240,10 +253,20 @@ static void *pulse_waiter(void *arg)
 {
     (void)arg;
     waiter_result = ev_wait(-1);
+    atomic_store(&waiter_back, true);
     return NULL;
 }
 
-static bool one_waiting(void *arg) { (void)arg; return l09_event_waiting(&sem_ev) == 1; }
+/* The waiter is blocked in wait(), or it has returned already: a wait() that does not block.  The
+ * second case ends the wait at once, and the run fails (blocked is false). */
+static bool waiter_blocked_or_back(void *arg)
+{
+    (void)arg;
+    Pthread_mutex_lock(&sem_ev.mu);
+    bool b = sem_ev.waiting == 1 || sem_ev.returned >= 1 || atomic_load(&waiter_back);
+    Pthread_mutex_unlock(&sem_ev.mu);
+    return b;
+}
 
 /* After the pulse: the waiter either returned from wait(), or woke up, looked at the flag and went
  * back to sleep.  Both are decided inside one critical section of the event, so one look under the
@@ -257,7 +280,7 @@ static bool pulse_decided(void *arg)
 {
     struct after_pulse *a = arg;
     Pthread_mutex_lock(&sem_ev.mu);
-    if (sem_ev.returned >= 1)
+    if (sem_ev.returned >= 1 || atomic_load(&waiter_back))
         a->outcome = 1;
     else if (sem_ev.wakeups > a->wakeups0)
         a->outcome = 0;
@@ -265,11 +288,9 @@ static bool pulse_decided(void *arg)
     return a->outcome >= 0;
 }
 
-int l09_event_semantics(int mode_index)
+int run_event_semantics(int mode)
 {
-    (void)mode_index;
-    const char *mode = lab_mode_name();
-    naive = strcmp(mode, "naive") == 0;
+    naive = mode == EVENT_SEMANTICS_NAIVE;
     l09_event_init(&sem_ev);
     const char *label = naive ? "the naive loop: while (!flag) cond_wait" : "a generation counter: while (!flag && gen == g) cond_wait";
     printf("MainThread: Event() whose wait() is %s\n", label);
@@ -291,12 +312,14 @@ int l09_event_semantics(int mode_index)
     /* 3. The pulse: a waiter blocks; set() and clear() come back to back. */
     Pthread_mutex_lock(&sem_ev.mu);
     sem_ev.returned = 0;
+    atomic_store(&waiter_back, false);
     Pthread_mutex_unlock(&sem_ev.mu);
     struct lab_thread *w = LAB_THREAD(pulse_waiter, NULL);
     lab_thread_start_or_die(w);
-    bool blocked = l09_until(one_waiting, NULL, L09_BOUND_MS);
+    bool reached = l09_until(waiter_blocked_or_back, NULL, L09_BOUND_MS);
     struct after_pulse ap = { 0, -1 };
     Pthread_mutex_lock(&sem_ev.mu);
+    bool blocked = reached && sem_ev.waiting == 1 && sem_ev.returned == 0 && !atomic_load(&waiter_back);
     ap.wakeups0 = sem_ev.wakeups;
     Pthread_mutex_unlock(&sem_ev.mu);
     l09_event_pulse(&sem_ev);
@@ -319,8 +342,10 @@ int l09_event_semantics(int mode_index)
 
     lab_result("wait_set=%d wait_timeout=%d timeout_elapsed_units=%.1f pulse_woke=%d is_set_after_pulse=%d",
                wait_set, wait_timeout, waited_units, pulse_woke, is_set_after);
-    bool basics = blocked && decided && wait_set && !wait_timeout && !is_set_after;
+    /* wait(1) on a clear event returns after its timeout, never sooner (the deadline is on the
+     * monotonic clock; the margin only absorbs the rounding of the two clock readings). */
+    bool basics = blocked && decided && wait_set && !wait_timeout && waited_units >= 0.99 && !is_set_after;
     if (naive)
-        return basics ? 0 : 1;                 /* the lost pulse is the lesson */
-    return basics && pulse_woke && waiter_result ? 0 : 1;
+        return basics ? LAB_EXIT_OK : LAB_EXIT_BROKEN;   /* the lost pulse is the lesson */
+    return basics && pulse_woke && waiter_result ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }

@@ -1,5 +1,5 @@
-/* labs/09-event-traffic-light/lab09.h - what the files of lab 9 share: the Event object, and one
- * run function per scenario. */
+/* labs/09-event-traffic-light/lab09.h - what the files of lab 9 share: the Event object, the modes,
+ * and one run function per scenario (the table that lists them is in main.c). */
 #ifndef LAB09_H
 #define LAB09_H
 
@@ -17,7 +17,7 @@ struct l09_event {
     pthread_cond_t cv;           /* on CLOCK_MONOTONIC: timeouts ignore changes of the wall clock */
     bool flag;                   /* guarded by mu */
     unsigned long gen;           /* set() count: a waiter that saw it change was set, even if
-                                    clear() came right after (PARITY P7); guarded by mu */
+                                    clear() came right after (the pulse); guarded by mu */
     /* Instruments for the demos (Python has no such counters): */
     int waiting;                 /* threads inside wait(); guarded by mu */
     unsigned long wakeups;       /* returns from pthread_cond_wait inside wait(); guarded by mu */
@@ -41,18 +41,27 @@ bool l09_event_wait_naive(struct l09_event *e, double timeout_units);
 void l09_event_pulse(struct l09_event *e);
 /* Number of threads inside wait() now. */
 int l09_event_waiting(struct l09_event *e);
+/* How many times set() was called so far (the generation counter): a wait() without a timeout
+ * that returned True must have seen it grow, unless the flag was already set. */
+unsigned long l09_event_sets(struct l09_event *e);
 
 /* Poll pred(arg) every half millisecond until it is true or bound_ms pass: true if it became true.
  * Giving up is reported on stdout (the run then exits 1). */
 bool l09_until(bool (*pred)(void *arg), void *arg, double bound_ms);
 
 /* ==== the scenarios ==== */
-int l09_event_run(int mode_index);             /* event.c */
-int l09_event_semantics(int mode_index);       /* event.c */
-int l09_traffic(int mode_index);               /* traffic.c */
-int l09_condition(int mode_index);             /* condition.c */
-int l09_wait_notify(int mode_index);           /* condition.c */
-int l09_timer(int mode_index);                 /* timer.c */
-int l09_states(int mode_index);                /* states.c */
+
+/* The modes of event_semantics, in the order of its .modes in main.c. */
+enum l09_event_semantics_mode { EVENT_SEMANTICS_NAIVE, EVENT_SEMANTICS_GEN };
+/* The modes of wait_notify, in the order of its .modes in main.c. */
+enum l09_wait_notify_mode { WAIT_NOTIFY_IF, WAIT_NOTIFY_WHILE };
+
+int run_event(int mode);             /* event.c */
+int run_event_semantics(int mode);   /* event.c */
+int run_traffic(int mode);           /* traffic.c */
+int run_condition(int mode);         /* condition.c */
+int run_wait_notify(int mode);       /* condition.c */
+int run_timer(int mode);             /* timer.c */
+int run_states(int mode);            /* states.c */
 
 #endif

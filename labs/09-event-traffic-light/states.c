@@ -1,7 +1,7 @@
 /* labs/09-event-traffic-light/states.c - the six thread states of the notes (Java's names),
  * walked through by one thread and checked against what the kernel says about it.
  *
- * The notes (S1 L64-70) list NEW, RUNNABLE, BLOCKED, WAITING, TIMED_WAITING and TERMINATED.  One
+ * The notes' chapter on threads lists NEW, RUNNABLE, BLOCKED, WAITING, TIMED_WAITING and TERMINATED.  One
  * worker thread goes through all of them, each held until MainThread has looked:
  *   NEW            the thread object exists, start() not called: the kernel has no task yet;
  *   RUNNABLE       spinning on a flag: /proc/self/task/TID/stat says R (running, or ready to run:
@@ -18,7 +18,8 @@
  *   Java's Thread.getState() ↔ the worker's announced state + the kernel's letter.
  * Usage: build/lab09 states
  * Watch for: the STATE lines in order, kernel=- R S S S -, and the syscall each blocked state sleeps in.
- * See also: labs/13-scheduling (process states), proc(5) for /proc/PID/task/TID/stat.
+ * See also: main.c (the scenario table), labs/13-scheduling (process states), proc(5) for
+ *   /proc/PID/task/TID/stat.
  */
 #include "lab.h"
 #include "lab09.h"
@@ -159,9 +160,9 @@ static bool report(enum phase p, char seen, char want, struct lab_thread *t, con
     return seen == want;
 }
 
-int l09_states(int mode_index)
+int run_states(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     atomic_store(&phase, P_NEW);
     atomic_store(&stop_spinning, false);
     atomic_store(&tid, 0);
@@ -217,5 +218,5 @@ int l09_states(int mode_index)
 
     printf("MainThread: the worker spun %lu times while RUNNABLE\n", (unsigned long)atomic_load(&spins));
     lab_result("sequence_ok=%d kernel=%c,%c,%c,%c,%c,%c", ok, seen[0], seen[1], seen[2], seen[3], seen[4], seen[5]);
-    return ok ? 0 : 1;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }

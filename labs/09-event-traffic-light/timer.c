@@ -17,7 +17,7 @@
  * Usage: build/lab09 timer
  * Watch for: "hello, world" at least 1 unit after start(); nothing from the cancelled timer, even
  *   after waiting longer than its interval.
- * See also: event.c, S4 L527-537.
+ * See also: main.c (the scenario table), event.c, the notes' Timer example.
  */
 #include "lab.h"
 #include "lab09.h"
@@ -70,9 +70,9 @@ static void hello_cancelled(void)
     printf("%s: hello from the cancelled timer (this must not happen)\n", lab_thread_name(lab_current_thread()));
 }
 
-int l09_timer(int mode_index)
+int run_timer(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     /* t = Timer(1, hello); t.start()  # after 1 seconds, "hello, world" will be printed */
     struct l09_timer t;
     timer_init(&t, 1, hello);
@@ -80,7 +80,7 @@ int l09_timer(int mode_index)
     printf("MainThread: t = Timer(1, hello); t.start()  -> start() returned at once\n");
     lab_thread_join(t.thread);
     bool fired = t.fired_ms > 0;
-    double elapsed = fired ? (t.fired_ms - t.start_ms) / (double)lab_second_ms() : 0;
+    double elapsed = fired ? lab_ms_units(t.fired_ms - t.start_ms) : 0;
     printf("MainThread: the timer fired %.2f units after start()\n", elapsed);
     l09_event_destroy(&t.finished);
 
@@ -99,5 +99,5 @@ int l09_timer(int mode_index)
     l09_event_destroy(&t2.finished);
 
     lab_result("interval=1 fired=%d elapsed_units=%.2f cancelled_fired=%d", fired, elapsed, cancelled_fired);
-    return fired && elapsed >= 1.0 && !cancelled_fired ? 0 : 1;
+    return fired && elapsed >= 1.0 && !cancelled_fired ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }

@@ -12,7 +12,11 @@
  * Usage: build/lab09 traffic [--cycles=2]
  * Watch for: 6 green lines, then 5 red, then 5 green and 5 red per later cycle; [MINI] sees red,
  *   and nothing more from the car until "green light is on,start going...".
- * See also: event.c (the Event), S4 L485-522.
+ * The car also checks the Event it relies on: a wait() without a timeout returns True, and only
+ * after a set() that came since the car saw red; a wait(1) returns False only after 1 notes-second,
+ * and True only once stop is set.  If not, the Event does not block: the car says so and leaves
+ * (instead of printing as fast as it can), and the light and MainThread stop waiting for it.
+ * See also: main.c (the scenario table), event.c (the Event), the notes' traffic-light example.
  */
 #include "lab.h"
 #include "lab09.h"
@@ -25,15 +29,18 @@ static struct l09_event stop;        /* ends the car's loop at the end of the ru
 static long cycles;                  /* 0: forever */
 static atomic_int green_lines, red_lines, car_waits, car_resumes, car_running;
 static atomic_bool light_gave_up;
+static atomic_bool car_left;         /* the car returned: after stop, or because the Event is broken */
+static atomic_bool event_broken;     /* the car saw a wait() that did not block */
 
-/* The car has seen this red phase (its wait count reached `*arg`) and is blocked in wait(). */
+/* The car has seen this red phase (its wait count reached `*arg`) and is blocked in wait().  A car
+ * that left (only a broken run) will not: stop waiting for it. */
 static bool car_at_red(void *arg)
 {
-    return atomic_load(&car_waits) >= *(const long *)arg && l09_event_waiting(&ev) >= 1;
+    return (atomic_load(&car_waits) >= *(const long *)arg && l09_event_waiting(&ev) >= 1) || atomic_load(&car_left);
 }
 
-/* The car has driven on green at least once (printed its first running...). */
-static bool car_ran(void *arg) { (void)arg; return atomic_load(&car_running) >= 1; }
+/* The car has driven on green at least once (printed its first running...), or left. */
+static bool car_ran(void *arg) { (void)arg; return atomic_load(&car_running) >= 1 || atomic_load(&car_left); }
 
 static void light_line(const char *me, bool red)
 {
@@ -79,33 +86,59 @@ static void *lighter(void *arg)
     }
 }
 
-static void *car(void *arg)
+/* The car found that the Event does not block: say so once, and leave. */
+static void *car_leaves(const char *me, const char *name, const char *what)
 {
-    const char *name = arg;
+    printf("%s: [%s] %s: this Event does not block\n", me, name, what);
+    atomic_store(&event_broken, true);
+    atomic_store(&car_left, true);
+    return NULL;
+}
+
+static void *car_loop(const char *name)
+{
     const char *me = lab_thread_name(lab_current_thread());
     for (;;) {
+        unsigned long sets = l09_event_sets(&ev);        /* set() calls so far, read before the look */
         if (l09_event_is_set(&ev)) {                     /* 判断是否设置了标志位 */
             printf("%s: [%s] running...\n", me, name);
             atomic_fetch_add(&car_running, 1);
-            if (l09_event_wait(&stop, 1))                /* time.sleep(1), cut short at the end */
+            double t0 = lab_now_ms();
+            if (l09_event_wait(&stop, 1)) {              /* time.sleep(1), cut short at the end */
+                if (!l09_event_is_set(&stop))            /* stop is never cleared: True means set */
+                    return car_leaves(me, name, "wait(1) returned True, yet nobody called set()");
                 return NULL;
+            }
+            /* False means the timeout passed: never sooner (the margin absorbs clock rounding). */
+            if (lab_elapsed_units(t0) < 0.99)
+                return car_leaves(me, name, "wait(1) returned False before 1 second had passed");
         } else {
             printf("%s: [%s] sees red light,waiting...\n", me, name);
             atomic_fetch_add(&car_waits, 1);
-            l09_event_wait(&ev, -1);
+            if (!l09_event_wait(&ev, -1))                /* no timeout: True, once set() was called */
+                return car_leaves(me, name, "wait() returned False without a timeout");
+            if (l09_event_sets(&ev) == sets)             /* the flag was False: a set() must have come */
+                return car_leaves(me, name, "wait() returned True, yet nobody called set()");
             printf("%s: [%s] green light is on,start going...\n", me, name);
             atomic_fetch_add(&car_resumes, 1);
         }
     }
 }
 
-static bool car_resumed_all(void *arg) { (void)arg; return atomic_load(&car_resumes) >= cycles; }
+static void *car(void *arg)
+{
+    void *r = car_loop(arg);
+    atomic_store(&car_left, true);
+    return r;
+}
+
+static bool car_resumed_all(void *arg) { (void)arg; return atomic_load(&car_resumes) >= cycles || atomic_load(&car_left); }
 
 static bool light_started(void *arg) { (void)arg; return l09_event_is_set(&ev); }
 
-int l09_traffic(int mode_index)
+int run_traffic(int mode)
 {
-    (void)mode_index;
+    (void)mode;   /* no modes */
     cycles = (long)lab_opt("cycles");
     l09_event_init(&ev);
     l09_event_init(&stop);
@@ -115,6 +148,8 @@ int l09_traffic(int mode_index)
     atomic_store(&car_resumes, 0);
     atomic_store(&car_running, 0);
     atomic_store(&light_gave_up, false);
+    atomic_store(&car_left, false);
+    atomic_store(&event_broken, false);
     if (cycles == 0)
         printf("MainThread: --cycles=0: the light runs forever, as in the notes (Ctrl-C to stop)\n");
 
@@ -139,7 +174,7 @@ int l09_traffic(int mode_index)
     printf("MainThread: %ld cycles: %d green lines, %d red lines; the car waited %d times and resumed %d times\n",
            cycles, g, r, w, res);
     lab_result("cycles=%ld green_lines=%d red_lines=%d car_waits=%d car_resumes=%d", cycles, g, r, w, res);
-    bool ok = started && resumed && !atomic_load(&light_gave_up) && g == 6 + 5 * (int)(cycles - 1)
-              && r == 5 * (int)cycles && w == cycles && res == cycles;
-    return ok ? 0 : 1;
+    bool ok = started && resumed && !atomic_load(&light_gave_up) && !atomic_load(&event_broken)
+              && g == 6 + 5 * (int)(cycles - 1) && r == 5 * (int)cycles && w == cycles && res == cycles;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
