@@ -54,9 +54,12 @@ static void append(struct lab_thread *t)
 
 static uint64_t stream_of_current(void);
 
+static void tell_rng(void) { lab_rand_set_stream_fn(stream_of_current); }
+
 static struct lab_thread *alloc_entry(void)
 {
-    lab_rand_set_stream_fn(stream_of_current);   /* the registry starts: rng asks it from now on */
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    PT_CHECK(pthread_once(&once, tell_rng));   /* the registry starts: rng asks it from now on */
     struct lab_thread *t = xcalloc(1, sizeof *t);
     lab_cond_init(&t->ended, 0);
     return t;
