@@ -55,7 +55,7 @@ static int duplex_child(struct lab_proc *self)
 
 struct eof_report {
     int data_ok;        /* the child read the parent's line */
-    int eof_early;      /* EOF came while the child still held its own write end */
+    int eof_first;      /* EOF came right after the data, at the first wait (only if no write end is left) */
     int eof_final;      /* EOF after every write end was closed */
     double waited_units;
 };
@@ -85,7 +85,7 @@ static int eof_child(struct lab_proc *self)
     int r = poll(&p, 1, (int)(a->close_own ? lab_bound_ms(0) : lab_units_ms(1)));
     a->rep->waited_units = lab_elapsed_units(t0);
     if (r == 1 && read(a->rfd, buf, sizeof buf) == 0) {
-        a->rep->eof_early = !a->close_own ? 1 : 0;
+        a->rep->eof_first = 1;
         a->rep->eof_final = 1;
         lab_say("child %d: read() -> 0: EOF (every write end is closed)", (int)getpid());
         return LAB_EXIT_OK;
@@ -158,11 +158,12 @@ int run_pipe(int mode)
     close(fds[1]);                                    /* the parent is done writing */
     printf("parent: wrote 'one line' and closed its write end\n");
     int rcode = lab_proc_join(&reader);
-    /* The lesson: with the fix EOF comes; without it, only once the reader drops its own copy. */
-    bool eof_lesson = close_own ? rep->eof_final : (!rep->eof_early && rep->eof_final);
-    int eof = close_own ? rep->eof_final : rep->eof_early;
+    /* The lesson: with the fix EOF comes right after the data; without it, only once the reader
+     * drops its own copy. */
+    bool eof_lesson = rep->eof_final && (close_own ? rep->eof_first : !rep->eof_first);
+    int eof = rep->eof_first;
     printf("parent: EOF reached the reader while it held a write end: %s; after all were closed: %s\n",
-           close_own ? "n/a" : (rep->eof_early ? "yes" : "no"), rep->eof_final ? "yes" : "no");
+           close_own ? "n/a" : (rep->eof_first ? "yes" : "no"), rep->eof_final ? "yes" : "no");
 
     bad += !duplex_sock || !msg_ok || !boundaries || !duplex || !sock_eof || !oneway_fifo || werr != EBADF
         || !rep->data_ok || rcode != 0 || !eof_lesson;
