@@ -27,22 +27,67 @@ static const char *yes(bool b) { return b ? "True" : "False"; }
 
 /* ==== queue_api: the Queue(5) walk-through ==== */
 
+/* What the blocked child tells the parent, in a shared mapping (the child writes, the parent reads). */
 struct blocked_put {
+    int calling;             /* set just before the child calls put */
+    int returned;            /* set as soon as put has returned */
+    double waited_units;     /* how long put took */
+};
+
+struct blocked_arg {
     struct lab_pqueue *q;
-    double *waited_units;    /* in a shared mapping: the child writes, the parent reads */
+    struct blocked_put *bp;
 };
 
 /* The child: q.put(666) on a full queue blocks until the parent makes room. */
 static int blocked_putter(struct lab_proc *self)
 {
-    struct blocked_put *bp = self->arg;
+    struct blocked_arg *a = self->arg;
     lab_say("child %d: q.put(666) on a full queue ... (blocks)", (int)getpid());
     double t0 = lab_now_ms();
-    int rc = lab_pq_put_str(bp->q, "666", lab_bound_ms(1));   /* the parent gets after 1 unit */
-    *bp->waited_units = lab_elapsed_units(t0);
+    __atomic_store_n(&a->bp->calling, 1, __ATOMIC_SEQ_CST);
+    int rc = lab_pq_put_str(a->q, "666", lab_bound_ms(1));   /* the parent gets after 1 unit */
+    __atomic_store_n(&a->bp->returned, 1, __ATOMIC_SEQ_CST);
+    a->bp->waited_units = lab_elapsed_units(t0);
     lab_say("child %d: q.put(666) returned %s after %.1f units", (int)getpid(), lab_errno_name(rc),
-            *bp->waited_units);
+            a->bp->waited_units);
     return rc == 0 ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
+}
+
+/* The state letter of a process in /proc/PID/stat ('R', 'S', 'Z'...), or '?' when it is gone. */
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return '?';
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *rp = strrchr(buf, ')');      /* "PID (comm) S ...": comm may hold ')' too */
+    return rp != NULL && rp[1] == ' ' && rp[2] != '\0' ? rp[2] : '?';
+}
+
+/* Whether the child is asleep inside its put: it said it was calling put, it has not returned,
+ * and the kernel shows it sleeping (between those two flags it can sleep nowhere else).  Waits,
+ * bounded, for the child to get there; a put that does not block returns and fails the check. */
+static bool asleep_in_put(const struct lab_proc *child, const struct blocked_put *bp)
+{
+    double t0 = lab_now_ms();
+    while (lab_elapsed_ms(t0) < lab_bound_ms(0)) {
+        if (__atomic_load_n(&bp->calling, __ATOMIC_SEQ_CST)) {
+            char st = proc_state(child->pid);
+            if (__atomic_load_n(&bp->returned, __ATOMIC_SEQ_CST))
+                return false;
+            if (st == 'S')
+                return true;
+            if (st != 'R' && st != 'D')  /* running, or paging in: not there yet */
+                return false;            /* gone, a zombie, stopped: not blocked in put */
+        }
+        lab_sleep_ms(0.2);
+    }
+    return false;
 }
 
 /* Thorough checks of the queue beyond the notes' walk-through; each failure is printed.
@@ -163,13 +208,14 @@ int run_queue_api(int mode)
            l04_round1(lab_elapsed_units(t0)));
 
     /* "#q.put(666) 当队列数据放满了之后…程序会阻塞，直到有位置让出来": a child blocks in put. */
-    double *waited = lab_shared_alloc(sizeof *waited);
-    *waited = -1;
-    struct blocked_put bp = { q, waited };
-    struct lab_proc child = LAB_PROC_INIT(blocked_putter, &bp);
+    struct blocked_put *bp = lab_shared_alloc(sizeof *bp);
+    struct blocked_arg ba = { q, bp };
+    struct lab_proc child = LAB_PROC_INIT(blocked_putter, &ba);
     lab_proc_start_or_die(&child);
+    bool asleep = asleep_in_put(&child, bp);
     lab_sleep(1);
-    bool still_blocked = lab_proc_is_alive(&child) && lab_pq_qsize(q) == 5;
+    bool still_blocked = asleep && lab_proc_is_alive(&child) && !__atomic_load_n(&bp->returned, __ATOMIC_SEQ_CST)
+        && lab_pq_qsize(q) == 5;
     printf("parent: 1 unit later the child is still blocked: %s, qsize=%zu\n", yes(still_blocked),
            lab_pq_qsize(q));
 
@@ -199,7 +245,7 @@ int run_queue_api(int mode)
     printf("q.get(timeout=3)           -> %s after %.1f units (Python prints str(queue.Empty()): an empty line)\n",
            l04_pyname(timeout_get, 0), l04_round1(waited_units));
     lab_pq_destroy(q);
-    lab_shared_free(waited, sizeof *waited);
+    lab_shared_free(bp, sizeof *bp);
 
     printf("more checks of the queue:\n");
     struct api_extras x;
