@@ -3,7 +3,8 @@
  * The notes' chapter on IPC ("进程间通信方式") lists 无名管道, FIFO 命名管道, 消息队列, 信号量,
  * 共享内存.  Each part below sends the same payload "[42, None, 'hello']" from the parent to
  * another process (except the semaphore, which carries no data: "而不是用于存储进程间通信数据")
- * and then removes the kernel object and CHECKS that it is gone (a name that no longer opens: ENOENT; an id that no longer exists: EINVAL).
+ * and then removes the kernel object and CHECKS that it is gone (a name that no longer opens:
+ * ENOENT; an id that no longer exists: EINVAL).
  * Kernel objects outlive their processes ("进程终止时，消息队列及其内容并不会被删除"), so every
  * removal is also registered with lab_cleanup_add right after the creation: Ctrl-C in the middle
  * leaves nothing in /dev/shm, /dev/mqueue, ipcs or the temp directory either.
