@@ -10,14 +10,6 @@ teardown() {
     no_lab_processes
 }
 
-# A RESULT field as a number at least MIN (for waited times: lower bounds only).
-assert_field_at_least() {
-    local got
-    got="$(field "$1" "${3:-}")"
-    awk -v g="$got" -v m="$2" 'BEGIN { exit !(g != "" && g + 0 >= m + 0) }' ||
-        { echo "field $1: expected >= $2, got '$got'" >&2; return 1; }
-}
-
 # The RESULT line of one kind in the kinds scenario.
 kind_line() {
     printf '%s\n' "$output" | grep -E "^RESULT l4\.kinds kind=$1( |$)"
@@ -63,11 +55,7 @@ assert_nothing_left() {
     assert_output --partial '--bench'
 }
 
-@test "lab04: bad input exits 2 with one line and a hint" {
-    run --separate-stderr lab 04 no_such
-    assert_usage_error "unknown scenario 'no_such'"
-    run --separate-stderr lab 04 queue_api --bogus
-    assert_usage_error "unknown option '--bogus'"
+@test "lab04: its own bad input exits 2: a mode, an option of another scenario, --messages out of range" {
     run --separate-stderr lab 04 pipe --mode=x
     assert_usage_error "unknown mode 'x'"
     run --separate-stderr lab 04 kinds --mode=close
@@ -80,10 +68,17 @@ assert_nothing_left() {
     assert_usage_error "out of range"
     run --separate-stderr lab 04 queue_api --messages=3
     assert_usage_error "does not apply to scenario 'queue_api'"
-    LAB_SECOND_MS=abc run --separate-stderr lab 04 queue_api
-    assert_usage_error "bad LAB_SECOND_MS"
-    LAB_SEED=-1 run --separate-stderr lab 04 queue_api
-    assert_usage_error "bad LAB_SEED"
+}
+
+@test "lab04: a slower LAB_SECOND_MS makes get(timeout=3) wait longer (thread_queues: 3 units at 200 ms)" {
+    local t0 t1
+    t0=$(date +%s%N)
+    LAB_SECOND_MS=200 run lab 04 thread_queues
+    t1=$(date +%s%N)
+    assert_success
+    assert_field fifo_timeout EMPTY
+    assert_field_at_least fifo_waited_units 3.0
+    at_least "$(( (t1 - t0) / 1000000 ))" 600       # ms: 3 units x 200 ms, a lower bound only
 }
 
 # ---- the process queue -------------------------------------------------------------------

@@ -22,7 +22,6 @@
 #include <mqueue.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -90,9 +89,7 @@ static double bench_cell(enum chan_kind kind, size_t size, double *mbps)
     static char msg[BIG];
     memset(msg, 'x', size);
     struct chan c = { .kind = kind, .size = size };
-    c.received = mmap(NULL, sizeof *c.received, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (c.received == MAP_FAILED)
-        die("mmap:");
+    c.received = lab_shared_alloc(sizeof *c.received);
     int cleanup_id = -1;
     switch (kind) {
     case CH_PIPE:
@@ -108,7 +105,7 @@ static double bench_cell(enum chan_kind kind, size_t size, double *mbps)
         struct mq_attr a = { .mq_maxmsg = 10, .mq_msgsize = (long)size };
         c.mq = mq_open(bench_mq_name, O_CREAT | O_EXCL | O_RDWR, 0600, &a);
         if (c.mq == (mqd_t)-1) {
-            munmap(c.received, sizeof *c.received);
+            lab_shared_free(c.received, sizeof *c.received);
             return -errno;
         }
         cleanup_id = lab_cleanup_add(rm_bench_mq, bench_mq_name);
@@ -161,7 +158,7 @@ static double bench_cell(enum chan_kind kind, size_t size, double *mbps)
     int code = lab_proc_join(&child);
     double ms = lab_elapsed_ms(t0);
     long got = *c.received;
-    munmap(c.received, sizeof *c.received);
+    lab_shared_free(c.received, sizeof *c.received);
     if (kind == CH_MQ) {
         mq_close(c.mq);
         lab_cleanup_run(cleanup_id);
@@ -190,11 +187,11 @@ int l04_bench(void)
         double big = bench_cell(rows[i].kind, BIG, &mb_big);
         char a[32], b[48];
         if (small < 0)
-            snprintf(a, sizeof a, "n/a (%s)", l04_errname((int)-small));
+            snprintf(a, sizeof a, "n/a (%s)", lab_errno_name((int)-small));
         else
             snprintf(a, sizeof a, "%.2f M", small / 1e6);
         if (big < 0)
-            snprintf(b, sizeof b, "n/a (%s)", -big == EINVAL ? "> msgsize_max" : l04_errname((int)-big));
+            snprintf(b, sizeof b, "n/a (%s)", -big == EINVAL ? "> msgsize_max" : lab_errno_name((int)-big));
         else
             snprintf(b, sizeof b, "%.0f", mb_big);
         printf("%-22s %16s %20s\n", rows[i].name, a, b);

@@ -1,9 +1,10 @@
 /* labs/04-ipc-queue/kinds.c - the notes' five IPC kinds, one payload through each, nothing left.
  *
- * S1 "进程间通信方式" lists 无名管道, FIFO 命名管道, 消息队列, 信号量, 共享内存.  Each part below sends
- * the same payload "[42, None, 'hello']" from the parent to another process (except the semaphore,
- * which carries no data: "而不是用于存储进程间通信数据") and then removes the kernel object and
- * CHECKS that it is gone (a name that no longer opens: ENOENT; an id that no longer exists: EINVAL).
+ * The notes' chapter on IPC ("进程间通信方式") lists 无名管道, FIFO 命名管道, 消息队列, 信号量,
+ * 共享内存.  Each part below sends the same payload "[42, None, 'hello']" from the parent to
+ * another process (except the semaphore, which carries no data: "而不是用于存储进程间通信数据")
+ * and then removes the kernel object and CHECKS that it is gone (a name that no longer opens:
+ * ENOENT; an id that no longer exists: EINVAL).
  * Kernel objects outlive their processes ("进程终止时，消息队列及其内容并不会被删除"), so every
  * removal is also registered with lab_cleanup_add right after the creation: Ctrl-C in the middle
  * leaves nothing in /dev/shm, /dev/mqueue, ipcs or the temp directory either.
@@ -23,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <mqueue.h>
 #include <poll.h>
 #include <semaphore.h>
@@ -34,7 +36,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define KIND_BOUND_MS 10000.0   /* real-time bound for waits that only a broken run would reach */
 #define PAYLOAD_LEN (sizeof L04_PAYLOAD - 1)
 
 static bool payload_ok(const char *buf, ssize_t n)
@@ -43,7 +44,8 @@ static bool payload_ok(const char *buf, ssize_t n)
 }
 
 /* The pause between steps: long enough to watch (and to press Ctrl-C in the middle). */
-static void kinds_pause(void) { lab_sleep(0.3); }
+#define KINDS_PAUSE_UNITS 0.3
+static void kinds_pause(void) { lab_sleep(KINDS_PAUSE_UNITS); }
 
 /* ==== pipe ==== */
 
@@ -55,10 +57,10 @@ static int pipe_reader(struct lab_proc *self)
     ssize_t n = read(fds[0], buf, sizeof buf);
     bool ok = payload_ok(buf, n);
     lab_say("  child %d: read(pipe) -> %.*s", (int)getpid(), n > 0 ? (int)n : 0, buf);
-    return ok ? 0 : 1;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-static int kind_pipe(void)
+static bool kind_pipe(void)
 {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) == -1)
@@ -82,14 +84,17 @@ static int kind_pipe(void)
 
 static char fifo_path[256];
 
-/* The reader, in a process that shares nothing with us: this program, exec'd again. */
-int l04_fifo_peer(const char *path)
+/* The reader, in a process that shares nothing with us: this program, exec'd again.  It runs
+ * before lab_main (no pace of its own), so the writer passes the bound: `seconds` real seconds. */
+int l04_fifo_peer(const char *path, const char *seconds)
 {
-    alarm(10);      /* never outlive a broken run: SIGALRM ends a reader whose writer never came */
+    /* Never outlive a broken run: SIGALRM ends a reader whose writer never came. */
+    unsigned long bound = strtoul(seconds, NULL, 10);
+    alarm(bound > 0 && bound < 100000 ? (unsigned)bound : 10);
     int fd = open(path, O_RDONLY);                    /* blocks until a writer opens */
     if (fd == -1) {
         dprintf(2, "fifo peer: open %s: %s\n", path, strerror(errno));
-        return 1;
+        return LAB_EXIT_BROKEN;
     }
     char buf[64];
     ssize_t n = 0, r;
@@ -98,19 +103,21 @@ int l04_fifo_peer(const char *path)
     close(fd);
     dprintf(1, "  fifo peer %d (exec'd, ppid %d): read(%s) -> %.*s\n", (int)getpid(), (int)getppid(),
             path, (int)n, buf);
-    return payload_ok(buf, n) ? 0 : 1;
+    return payload_ok(buf, n) ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
 static int fifo_exec(struct lab_proc *self)
 {
     const char *path = self->arg;
-    char *argv[] = { (char *)lab_self_path(), L04_FIFO_PEER_FLAG, (char *)path, NULL };
+    char seconds[24];   /* the writer opens at once, then pauses before it writes */
+    snprintf(seconds, sizeof seconds, "%.0f", ceil(lab_bound_ms(KINDS_PAUSE_UNITS) / 1000.0));
+    char *argv[] = { (char *)lab_self_path(), L04_FIFO_PEER_FLAG, (char *)path, seconds, NULL };
     execv(lab_self_path(), argv);
     lab_say("  exec %s: %s", lab_self_path(), strerror(errno));
     return 127;
 }
 
-static int kind_fifo(void)
+static bool kind_fifo(void)
 {
     const char *tmp = getenv("TMPDIR");
     snprintf(fifo_path, sizeof fifo_path, "%s/lab04_%d_fifo", tmp && *tmp ? tmp : "/tmp", (int)getpid());
@@ -122,7 +129,7 @@ static int kind_fifo(void)
     /* No reader yet: a non-blocking open for writing fails with ENXIO (a blocking one would wait). */
     int fd = open(fifo_path, O_WRONLY | O_NONBLOCK);
     int enxio = fd == -1 && errno == ENXIO;
-    printf("fifo: open(O_WRONLY|O_NONBLOCK) with no reader -> %s\n", fd == -1 ? l04_errname(errno) : "opened?");
+    printf("fifo: open(O_WRONLY|O_NONBLOCK) with no reader -> %s\n", fd == -1 ? lab_errno_name(errno) : "opened?");
     if (fd != -1)
         close(fd);
 
@@ -131,7 +138,7 @@ static int kind_fifo(void)
     /* Wait (bounded) until the reader has the FIFO open, then write like a blocking writer. */
     double t0 = lab_now_ms();
     while ((fd = open(fifo_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) == -1 && errno == ENXIO
-           && lab_elapsed_ms(t0) < KIND_BOUND_MS)
+           && lab_elapsed_ms(t0) < lab_bound_ms(0))
         lab_sleep_ms(1);
     bool wrote = false;
     if (fd != -1) {
@@ -161,19 +168,19 @@ static int mq_reader(struct lab_proc *self)
     (void)self;
     mqd_t mq = mq_open(mq_path, O_RDONLY);            /* by name, as an unrelated process would */
     if (mq == (mqd_t)-1)
-        return 1;
+        return LAB_EXIT_BROKEN;
     char buf[128], buf2[128];
     unsigned prio = 0, prio2 = 0;
-    struct timespec dl = lab_deadline_realtime_ms(KIND_BOUND_MS);   /* mq takes CLOCK_REALTIME (P15) */
+    struct timespec dl = lab_deadline_realtime_ms(lab_bound_ms(0));   /* mq takes CLOCK_REALTIME only */
     ssize_t n = mq_timedreceive(mq, buf, sizeof buf, &prio, &dl);
     ssize_t n2 = mq_timedreceive(mq, buf2, sizeof buf2, &prio2, &dl);
     mq_close(mq);
     lab_say("  child %d: mq_receive -> prio %u: %.*s", (int)getpid(), prio, n > 0 ? (int)n : 0, buf);
     lab_say("  child %d: mq_receive -> prio %u: %.*s", (int)getpid(), prio2, n2 > 0 ? (int)n2 : 0, buf2);
-    return payload_ok(buf, n) && prio == 9 && n2 > 0 && prio2 == 1 ? 0 : 1;
+    return payload_ok(buf, n) && prio == 9 && n2 > 0 && prio2 == 1 ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-static int kind_posix_mq(void)
+static bool kind_posix_mq(void)
 {
     snprintf(mq_path, sizeof mq_path, "/lab04_%d_mq", (int)getpid());
     struct mq_attr attr = { .mq_maxmsg = 4, .mq_msgsize = 128 };
@@ -182,7 +189,7 @@ static int kind_posix_mq(void)
         if (errno == ENOSYS) {
             printf("posix_mq: mq_open -> ENOSYS: this kernel has no POSIX message queues; skipped\n");
             lab_result("kind=posix_mq ok=skip removed=1");
-            return 1;
+            return true;                              /* a skip is not a failure */
         }
         die("mq_open %s:", mq_path);
     }
@@ -224,11 +231,11 @@ static int sysv_reader(struct lab_proc *self)
     /* A reply that outlives its sender: the queue keeps it after this process is gone. */
     struct sysv_msg bye = { 3, "bye from a process that has exited" };
     if (msgsnd(sysv_id, &bye, strlen(bye.mtext), 0) == -1)
-        return 1;
-    return payload_ok(m1.mtext, n1) && n2 > 0 && m2.mtype == 2 ? 0 : 1;
+        return LAB_EXIT_BROKEN;
+    return payload_ok(m1.mtext, n1) && n2 > 0 && m2.mtype == 2 ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-static int kind_sysv_msg(void)
+static bool kind_sysv_msg(void)
 {
     sysv_id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
     if (sysv_id == -1)
@@ -267,12 +274,12 @@ static int sem_waiter(struct lab_proc *self)
     int ready_fd = *(int *)self->arg;
     sem_t *s = sem_open(sem_path, 0);
     if (s == SEM_FAILED)
-        return 1;
+        return LAB_EXIT_BROKEN;
     double t0 = lab_now_ms();
     /* Tell the parent we are about to wait: its 0.5-unit pause starts after our clock did. */
     if (write(ready_fd, "r", 1) != 1)
-        return 1;
-    struct timespec dl = lab_deadline_ms(KIND_BOUND_MS);
+        return LAB_EXIT_BROKEN;
+    struct timespec dl = lab_deadline_ms(lab_bound_ms(0.5));   /* the parent posts after 0.5 units */
     int rc;
     while ((rc = sem_clockwait(s, CLOCK_MONOTONIC, &dl)) == -1 && errno == EINTR)
         ;
@@ -280,10 +287,10 @@ static int sem_waiter(struct lab_proc *self)
     sem_close(s);
     lab_say("  child %d: sem_wait returned after %.1f units, when the parent posted (no data came with it)",
             (int)getpid(), waited);
-    return rc == 0 && waited >= 0.5 ? 0 : 1;
+    return rc == 0 && waited >= 0.5 ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-static int kind_sem(void)
+static bool kind_sem(void)
 {
     snprintf(sem_path, sizeof sem_path, "/lab04_%d_sem", (int)getpid());
     sem_t *s = sem_open(sem_path, O_CREAT | O_EXCL, 0600, 0);
@@ -298,7 +305,7 @@ static int kind_sem(void)
     lab_proc_start_or_die(&p);
     char byte;
     struct pollfd pf = { .fd = ready[0], .events = POLLIN };
-    bool child_ready = poll(&pf, 1, (int)KIND_BOUND_MS) == 1 && read(ready[0], &byte, 1) == 1;
+    bool child_ready = poll(&pf, 1, (int)lab_bound_ms(0)) == 1 && read(ready[0], &byte, 1) == 1;
     close(ready[0]);
     close(ready[1]);
     lab_sleep(0.5);
@@ -331,12 +338,12 @@ static int shm_reader(struct lab_proc *self)
     (void)self;
     int fd = shm_open(shm_path, O_RDWR, 0);           /* by name: its own mapping, not the parent's */
     if (fd == -1)
-        return 1;
+        return LAB_EXIT_BROKEN;
     struct shm_box *box = mmap(NULL, sizeof *box, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
     if (box == MAP_FAILED)
-        return 1;
-    struct timespec dl = lab_deadline_ms(KIND_BOUND_MS);
+        return LAB_EXIT_BROKEN;
+    struct timespec dl = lab_deadline_ms(lab_bound_ms(KINDS_PAUSE_UNITS));   /* the parent pauses first */
     int rc;
     while ((rc = sem_clockwait(&box->full, CLOCK_MONOTONIC, &dl)) == -1 && errno == EINTR)
         ;
@@ -346,10 +353,10 @@ static int shm_reader(struct lab_proc *self)
     if (rc == 0)
         sem_post(&box->empty);
     munmap(box, sizeof *box);
-    return ok ? 0 : 1;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-static int kind_shm(void)
+static bool kind_shm(void)
 {
     snprintf(shm_path, sizeof shm_path, "/lab04_%d_shm", (int)getpid());
     int fd = shm_open(shm_path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
@@ -389,12 +396,12 @@ static int kind_shm(void)
 
 /* ==== The scenario ==== */
 
-int l04_kinds(int mode_index)
+int run_kinds(int mode)
 {
-    (void)mode_index;
-    int (*const kinds[])(void) = { kind_pipe, kind_fifo, kind_posix_mq, kind_sysv_msg, kind_sem, kind_shm };
+    (void)mode;
+    bool (*const kinds[])(void) = { kind_pipe, kind_fifo, kind_posix_mq, kind_sysv_msg, kind_sem, kind_shm };
     int good = 0, n = (int)(sizeof kinds / sizeof kinds[0]);
     for (int i = 0; i < n; i++)
         good += kinds[i]();                           /* each prints its own RESULT line */
-    return good == n ? 0 : 1;
+    return good == n ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }

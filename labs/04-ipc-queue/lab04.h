@@ -4,27 +4,34 @@
 
 #include <stddef.h>
 
-/* The notes' payloads: S4's list (sent as its repr, a literal string) and S2's 燕子李三. */
+/* The notes' payloads: the list of the Pipe example (sent as its repr, a literal string) and the
+ * 燕子李三 of the Queue example. */
 #define L04_PAYLOAD "[42, None, 'hello']"
 #define L04_YANZI   "燕子李三"
 
-/* Scenarios (one file each, see main.c for the table). */
-int l04_queue_api(int mode_index);      /* queue.c */
-int l04_parent_child(int mode_index);   /* queue.c */
-int l04_child_child(int mode_index);    /* queue.c */
-int l04_limits(int mode_index);         /* queue.c */
-int l04_pipe(int mode_index);           /* pipe.c */
-int l04_kinds(int mode_index);          /* kinds.c */
-int l04_thread_queues(int mode_index);  /* tqueue.c */
-int l04_bench(void);                      /* bench.c */
+/* Scenarios (the table is in main.c).  mode: the index into the scenario's .modes (0 if none). */
+int run_queue_api(int mode);       /* queue.c */
+int run_parent_child(int mode);    /* queue.c */
+int run_child_child(int mode);     /* queue.c */
+int run_limits(int mode);          /* limits.c */
+int run_kinds(int mode);           /* kinds.c */
+int run_thread_queues(int mode);   /* tqueue.c */
+int l04_bench(void);               /* bench.c: `build/lab04 --bench` */
 
-/* kinds.c: the FIFO's reader in an unrelated process (the program run again by exec). */
+/* pipe.c.  Its modes, in the order of its .modes string "noclose,close" in main.c: the reader
+ * keeps (the bug) or closes (the fix) the copy of the write end it inherited. */
+enum pipe_mode { PIPE_NOCLOSE, PIPE_CLOSE };
+int run_pipe(int mode);
+
+/* kinds.c: the FIFO's reader in an unrelated process (the program run again by exec:
+ * `lab04 --fifo-peer PATH SECONDS`, SECONDS its real-time bound). */
 #define L04_FIFO_PEER_FLAG "--fifo-peer"
-int l04_fifo_peer(const char *path);
+int l04_fifo_peer(const char *path, const char *seconds);
 
-/* util: errno name for RESULT lines ("EAGAIN", "EMSGSIZE", ...), "OK" for 0. */
-const char *l04_errname(int err);
-/* Python's name for a failed queue call: EAGAIN/ETIMEDOUT -> "FULL"/"EMPTY". */
+/* util.c: Python's name for a failed queue call (EAGAIN/ETIMEDOUT -> "FULL"/"EMPTY"), else the
+ * errno name of lab_errno_name ("EMSGSIZE", 0 -> "OK"). */
 const char *l04_pyname(int err, int is_put);
+/* Notes-seconds to one decimal, as the RESULT lines print waited times. */
+double l04_round1(double units);
 
 #endif

@@ -13,29 +13,28 @@
  *        [--messages=10] | build/lab04 --bench (the IPC cost table of `make bench`)
  * Watch for: the exact full()/empty()/qsize() (Python's are approximate), get(timeout=3) waiting
  *   3 "seconds", the System V queue handing out the second message first, removed=1 everywhere.
- * See also: queue.c, pipe.c, kinds.c, tqueue.c, bench.c, common/pqueue.h, README.md.
+ * See also: queue.c, pipe.c, kinds.c, limits.c, tqueue.c, bench.c, util.c, common/pqueue.h, README.md.
  */
 #include "lab.h"
 #include "lab04.h"
 
-#include <errno.h>
 #include <string.h>
 
 static const struct lab_scenario scenarios[] = {
     { .name = "queue_api", .summary = "Queue(5): put/get/full/empty/qsize, put_nowait/get_nowait, get(timeout=3)",
-      .run = l04_queue_api },
+      .run = run_queue_api },
     { .name = "parent_child", .summary = "a child puts 燕子李三, the parent gets it; the parent sends the child a list",
-      .run = l04_parent_child },
+      .run = run_parent_child },
     { .name = "child_child", .summary = "a producer child and a consumer child talk through one queue",
-      .run = l04_child_child, .opts = "messages" },
+      .opts = "messages", .run = run_child_child },
     { .name = "pipe", .summary = "Pipe() is a duplex socketpair, os.pipe() one-way; EOF only when every write end is closed",
-      .modes = "noclose,close", .run = l04_pipe },
+      .modes = "noclose,close", .run = run_pipe },          /* enum pipe_mode, lab04.h */
     { .name = "kinds", .summary = "one payload through pipe, FIFO, POSIX and System V message queues, semaphore, shm",
-      .run = l04_kinds },
+      .run = run_kinds },
     { .name = "limits", .summary = "messages too big for a POSIX mq, a System V queue and the process queue",
-      .run = l04_limits },
+      .run = run_limits },
     { .name = "thread_queues", .summary = "queue.Queue, LifoQueue, PriorityQueue between threads: 1, 2, (0, '333')",
-      .run = l04_thread_queues },
+      .run = run_thread_queues },
     { 0 }
 };
 
@@ -44,38 +43,12 @@ static struct lab_opt opts[] = {
     { 0 }
 };
 
-const char *l04_errname(int err)
-{
-    switch (err) {
-    case 0: return "OK";
-    case EAGAIN: return "EAGAIN";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case EMSGSIZE: return "EMSGSIZE";
-    case EINVAL: return "EINVAL";
-    case EBADF: return "EBADF";
-    case ENOENT: return "ENOENT";
-    case ENXIO: return "ENXIO";
-    case EIDRM: return "EIDRM";
-    case EPIPE: return "EPIPE";
-    case ENOSYS: return "ENOSYS";
-    case E2BIG: return "E2BIG";
-    default: return "OTHER";
-    }
-}
-
-const char *l04_pyname(int err, int is_put)
-{
-    if (err == EAGAIN || err == ETIMEDOUT)
-        return is_put ? "FULL" : "EMPTY";
-    return l04_errname(err);
-}
-
 int main(int argc, char **argv)
 {
     /* The FIFO demo runs this program a second time as an unrelated reader (exec, not fork):
      * that run is not a lab run, so it is dispatched before lab_main parses the command line. */
-    if (argc == 3 && strcmp(argv[1], L04_FIFO_PEER_FLAG) == 0)
-        return l04_fifo_peer(argv[2]);
+    if (argc == 4 && strcmp(argv[1], L04_FIFO_PEER_FLAG) == 0)
+        return l04_fifo_peer(argv[2], argv[3]);
     static const struct lab_program prog = {
         .number = 4,
         .title = "IPC: process queue, pipes, the five kinds",

@@ -1,12 +1,12 @@
 /* labs/04-ipc-queue/tqueue.c - thread queues: queue.Queue, LifoQueue, PriorityQueue.
  *
- * The notes (S2 "线程q") say these queues "都实现了锁的原理" and can be used between threads
+ * The notes' thread-queue section ("线程q") says these queues "都实现了锁的原理" and can be used between threads
  * directly.  One bounded container does all three: a mutex, two condition variables (not_empty,
  * not_full) on CLOCK_MONOTONIC, and a policy for which item leaves first: FIFO (a ring), LIFO (a
  * stack) or priority (a binary min-heap on the tuple (priority, text), compared like Python's
  * tuples: on a tie the text decides, so (1, 'a') leaves before (1, 'b')).
  * The notes' snippet stops at the first q.get(timeout=3), which raises queue.Empty uncaught, so
- * its LifoQueue and PriorityQueue parts never run (PARITY 0.4): here every part runs.
+ * its LifoQueue and PriorityQueue parts never run: here every part runs.
  * Python <-> C: queue.Queue(3) <-> tq_new(TQ_FIFO, 3); q.get_nowait() <-> tq_get(q, &it, 0);
  *   PriorityQueue.put((0, '333')) <-> tq_put(q, (struct tq_item){0, "333"}, -1).
  * Usage: build/lab04 thread_queues
@@ -17,7 +17,6 @@
 #include "lab04.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,13 +45,9 @@ static struct tqueue *tq_new(enum tq_kind kind, size_t maxsize)
     q->kind = kind;
     q->maxsize = maxsize;
     q->items = xcalloc(maxsize, sizeof *q->items);
-    Pthread_mutex_init(&q->lock, NULL);
-    pthread_condattr_t ca;
-    PT_CHECK(pthread_condattr_init(&ca));
-    PT_CHECK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
-    Pthread_cond_init(&q->not_empty, &ca);
-    Pthread_cond_init(&q->not_full, &ca);
-    PT_CHECK(pthread_condattr_destroy(&ca));
+    lab_mutex_init(&q->lock, 0);
+    lab_cond_init(&q->not_empty, 0);      /* on CLOCK_MONOTONIC, as lab_deadline_ms() is */
+    lab_cond_init(&q->not_full, 0);
     return q;
 }
 
@@ -193,7 +188,7 @@ static void *tq_producer(void *arg)
 {
     long id = (long)(intptr_t)arg;
     for (long i = 0; i < TQ_EACH; i++) {   /* item = producer*100 + sequence: order is checkable */
-        if (tq_put(shared_q, num(id * 100 + i), 10000) != 0)   /* blocks while 3 are waiting */
+        if (tq_put(shared_q, num(id * 100 + i), lab_bound_ms(0)) != 0)   /* blocks while 3 are waiting */
             return (void *)1;
         printf("%s: q.put(%ld)\n", lab_thread_name(lab_current_thread()), id * 100 + i);
     }
@@ -206,7 +201,7 @@ static void *tq_consumer(void *arg)
     long bad = 0;
     for (int i = 0; i < TQ_PRODUCERS * TQ_EACH; i++) {
         struct tq_item it;
-        if (tq_get(shared_q, &it, 10000) != 0)
+        if (tq_get(shared_q, &it, lab_bound_ms(0)) != 0)
             return (void *)(intptr_t)(TQ_PRODUCERS * TQ_EACH - i);
         long p = it.prio / 100, s = it.prio % 100;
         if (p < 1 || p > TQ_PRODUCERS || s <= last[p])
@@ -220,9 +215,9 @@ static void *tq_consumer(void *arg)
 
 /* ==== The scenario ==== */
 
-int l04_thread_queues(int mode_index)
+int run_thread_queues(int mode)
 {
-    (void)mode_index;
+    (void)mode;
     struct tq_item it = { 0, "" };
     char s1[32], s2[32];
 
@@ -237,8 +232,8 @@ int l04_thread_queues(int mode_index)
     long fifo_nowait = rc == 0 ? it.prio : -1;
     printf("q.get_nowait() -> %ld (the notes drop this value)\n", fifo_nowait);
     double t0 = lab_now_ms();
-    int fifo_timeout = tq_get(q, &it, 3.0 * (double)lab_second_ms());
-    double waited = round(lab_elapsed_units(t0) * 10.0) / 10.0;
+    int fifo_timeout = tq_get(q, &it, lab_units_ms(3.0));
+    double waited = l04_round1(lab_elapsed_units(t0));
     printf("q.get(timeout=3) -> %s after %.1f units (uncaught in the notes: the rest never ran)\n",
            l04_pyname(fifo_timeout, 0), waited);
     tq_free(q);
@@ -301,5 +296,5 @@ int l04_thread_queues(int mode_index)
     lab_result("fifo_first=%ld fifo_nowait=%ld fifo_timeout=%s fifo_waited_units=%.1f "
                "lifo_first=%ld prio_first=%s tie_first=%s threads_received=%d per_producer_order=%d",
                fifo_first, fifo_nowait, l04_pyname(fifo_timeout, 0), waited, lifo_first, s1, s2, received, order);
-    return ok ? 0 : 1;
+    return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
