@@ -12,9 +12,11 @@
 #include "thread.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +26,37 @@ static bool hooked;
 static pid_t owner;                     /* the process the list belongs to */
 
 static void kill_all_from_signal(void);
+
+int lab_proc_stat(pid_t pid, char *state, pid_t *ppid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    /* "PID (comm) S PPID ...": comm may hold spaces and parentheses, so parse after the LAST ')'. */
+    char *rp = strrchr(buf, ')');
+    char st;
+    int pp;
+    if (rp == NULL || sscanf(rp + 1, " %c %d", &st, &pp) != 2)
+        return -1;
+    if (state)
+        *state = st;
+    if (ppid)
+        *ppid = (pid_t)pp;
+    return 0;
+}
+
+char lab_proc_state(pid_t pid)
+{
+    char st;
+    return lab_proc_stat(pid, &st, NULL) == 0 ? st : '?';
+}
 
 int lab_status_to_exitcode(int status)
 {

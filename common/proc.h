@@ -66,6 +66,12 @@ void lab_proc_after_fork(void);
 /* Wait for any process of ours (pid or -1) with a bound: returns the pid, 0 on timeout.  For
  * scenarios that fork by hand. */
 pid_t lab_waitpid_ms(pid_t pid, int *status, double ms);
+/* What the kernel says of any process (not only ours), from /proc/PID/stat: its state letter ('R'
+ * running or runnable, 'S' asleep, 'D' in uninterruptible sleep, 'Z' zombie, 'T' stopped...) and
+ * its parent.  0, or -1 when the process is gone.  state or ppid may be NULL. */
+int lab_proc_stat(pid_t pid, char *state, pid_t *ppid);
+/* The state letter alone, '?' when the process is gone. */
+char lab_proc_state(pid_t pid);
 /* Exit status → Python's exitcode convention. */
 int lab_status_to_exitcode(int status);
 

@@ -64,8 +64,6 @@ struct l01_probe {
 struct l01_probe *l01_probe_new(void);
 void l01_probe_free(struct l01_probe *p);
 
-/* Fields 3 and 4 of /proc/PID/stat: state letter and ppid.  0, or -1 if the entry is gone. */
-int l01_proc_stat(pid_t pid, char *state, pid_t *ppid);
 /* Does /proc/PID exist? */
 bool l01_proc_exists(pid_t pid);
 /* The command name of a process (/proc/PID/comm), "?" if unknown. */

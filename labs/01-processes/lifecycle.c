@@ -45,7 +45,7 @@ static char wait_state(pid_t pid, char want)
     char st = '-';
     double end = lab_now_ms() + L01_HANDSHAKE_MS;
     while (lab_now_ms() < end) {
-        if (l01_proc_stat(pid, &st, NULL) != 0)
+        if (lab_proc_stat(pid, &st, NULL) != 0)
             return '-';
         if (st == want)
             break;

@@ -283,7 +283,7 @@ int run_pids(int mode)
     char comm[64], st = '?';
     pid_t proc_ppid = -1;
     l01_proc_comm(invoker, comm, sizeof comm);
-    l01_proc_stat(me, &st, &proc_ppid);
+    lab_proc_stat(me, &st, &proc_ppid);
     lab_say("main %d: 主进程 os.getpid()=%d; 主主 os.getppid()=%d (%s, the program that started us)",
             (int)me, (int)me, (int)invoker, comm);
     lab_say("main %d: /proc/%d/stat says state %c, ppid %d (this file is what `ps -o pid,ppid` reads)",
@@ -303,7 +303,7 @@ int run_pids(int mode)
     /* The child is alive and waiting for us: look at it from outside, as ps would. */
     char cst = '?';
     pid_t child_proc_ppid = -1;
-    l01_proc_stat(p.pid, &cst, &child_proc_ppid);
+    lab_proc_stat(p.pid, &cst, &child_proc_ppid);
     lab_say("main %d: p.pid=%d; /proc/%d/stat says state %c, ppid %d", (int)me, (int)p.pid, (int)p.pid, cst,
             (int)child_proc_ppid);
     close(hold[1]);                     /* let it go */

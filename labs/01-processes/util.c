@@ -31,31 +31,6 @@ void l01_probe_free(struct l01_probe *p)
     lab_shared_free(p, sizeof *p);
 }
 
-int l01_proc_stat(pid_t pid, char *state, pid_t *ppid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    /* "PID (comm) S PPID ...": comm may hold spaces and parentheses, so parse after the LAST ')'. */
-    char *rp = strrchr(buf, ')');
-    char st;
-    int pp;
-    if (rp == NULL || sscanf(rp + 1, " %c %d", &st, &pp) != 2)
-        return -1;
-    if (state)
-        *state = st;
-    if (ppid)
-        *ppid = (pid_t)pp;
-    return 0;
-}
-
 bool l01_proc_exists(pid_t pid)
 {
     char path[64];

@@ -223,18 +223,8 @@ static int pidfd_kill(int pidfd, pid_t pid, int sig)
  * whoever adopted it to reap it. */
 static bool proc_ended(pid_t pid)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return true;
-    buf[n] = '\0';
-    const char *rp = strrchr(buf, ')');   /* the state follows the command name in parentheses */
-    return rp && (rp[2] == 'Z' || rp[2] == 'X');
+    char st = lab_proc_state(pid);
+    return st == '?' || st == 'Z' || st == 'X';
 }
 
 /* Wait (bounded) for the process to end: on its pidfd when we have one, else by polling /proc. */

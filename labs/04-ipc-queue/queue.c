@@ -54,21 +54,6 @@ static int blocked_putter(struct lab_proc *self)
     return rc == 0 ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-/* The state letter of a process in /proc/PID/stat ('R', 'S', 'Z'...), or '?' when it is gone. */
-static char proc_state(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return '?';
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *rp = strrchr(buf, ')');      /* "PID (comm) S ...": comm may hold ')' too */
-    return rp != NULL && rp[1] == ' ' && rp[2] != '\0' ? rp[2] : '?';
-}
-
 /* Whether the child is asleep inside its put: it said it was calling put, it has not returned,
  * and the kernel shows it sleeping (between those two flags it can sleep nowhere else).  Waits,
  * bounded, for the child to get there; a put that does not block returns and fails the check. */
@@ -77,7 +62,7 @@ static bool asleep_in_put(const struct lab_proc *child, const struct blocked_put
     double t0 = lab_now_ms();
     while (lab_elapsed_ms(t0) < lab_bound_ms(0)) {
         if (__atomic_load_n(&bp->calling, __ATOMIC_SEQ_CST)) {
-            char st = proc_state(child->pid);
+            char st = lab_proc_state(child->pid);
             if (__atomic_load_n(&bp->returned, __ATOMIC_SEQ_CST))
                 return false;
             if (st == 'S')

@@ -49,29 +49,12 @@ static int probe_child(struct lab_proc *self)
     return 0;                                /* ended, not yet waited for: Z */
 }
 
-/* The state letter of pid from /proc/PID/stat, or '?' */
-static char proc_state(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1)
-        return '?';
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return '?';
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')');   /* the name may hold spaces and parentheses */
-    return paren && paren[1] == ' ' ? paren[2] : '?';
-}
-
 /* Wait (bounded) until pid shows state `want`; true if it did. */
 static bool see(pid_t pid, char want)
 {
     double deadline = lab_now_ms() + lab_bound_ms(1);
     while (lab_now_ms() < deadline) {
-        if (proc_state(pid) == want)
+        if (lab_proc_state(pid) == want)
             return true;
         lab_sleep_ms(0.2);
     }
