@@ -256,7 +256,7 @@ static void l05_run(struct l05_run *r, struct l05_outcome *o)
         }
         o->extra_task_done = lab_pq_task_done(r->q);
         printf("main: one task_done() too many -> %s (Python: ValueError: task_done() called too many times)\n",
-               o->extra_task_done == EINVAL ? "EINVAL" : "no error?");
+               o->extra_task_done == 0 ? "no error?" : lab_errno_name(o->extra_task_done));
         goto reap;
     }
 
@@ -415,7 +415,7 @@ int run_joinable(int mode)
     lab_result("per_producer=%d %s task_done=%ld join_after_last_consume=%d consumers_terminated=%d extra_task_done=%s "
                "left_in_buffer=%d consumers_alive_after=%d",
                r.items, f, td, o.join_after_last_consume, o.terminated,
-               o.extra_task_done == EINVAL ? "EINVAL" : o.extra_task_done == 0 ? "0" : "error", o.left, o.alive_after);
+               o.extra_task_done == 0 ? "0" : lab_errno_name(o.extra_task_done), o.left, o.alive_after);
     l05_run_free(&r);
     return o.watchdog ? LAB_EXIT_WATCHDOG : ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
