@@ -12,24 +12,24 @@
  *
  * Python ↔ C: Python programs usually just print; here the books are the "assert" the notes
  * never wrote.  Usage: included by every scenario of lab05.
- * See also: pc.h, procs.c (processes), threads.c (threads).
+ * See also: lab05.h, procs.c (processes), threads.c (threads).
  */
 #include "lab.h"
-#include "pc.h"
+#include "lab05.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 
 /* ==== The ledger ==== */
 
-struct pc_ledger *pc_ledger_new(int producers, int items)
+struct l05_ledger *l05_ledger_new(int producers, int items)
 {
     size_t n = (size_t)producers * (size_t)items;
     /* one mapping: header, then the stamps (8-byte aligned), then the counts */
-    size_t head = (sizeof(struct pc_ledger) + 7) & ~(size_t)7;
+    size_t head = (sizeof(struct l05_ledger) + 7) & ~(size_t)7;
     size_t bytes = head + 2 * n * sizeof(long) + n;
     char *base = lab_shared_alloc(bytes);
-    struct pc_ledger *l = (struct pc_ledger *)base;
+    struct l05_ledger *l = (struct l05_ledger *)base;
     l->producers = producers;
     l->items = items;
     l->bytes = bytes;
@@ -39,7 +39,7 @@ struct pc_ledger *pc_ledger_new(int producers, int items)
     return l;   /* the pointers stay valid in forked children: same addresses */
 }
 
-void pc_ledger_free(struct pc_ledger *l)
+void l05_ledger_free(struct l05_ledger *l)
 {
     if (l)
         lab_shared_free(l, l->bytes);
@@ -47,7 +47,7 @@ void pc_ledger_free(struct pc_ledger *l)
 
 /* splitmix64 of (p, s): a value that differs for every item, so a swapped or repeated item shows
  * in the sum. */
-uint64_t pc_value(int producer, int seq)
+uint64_t l05_value(int producer, int seq)
 {
     uint64_t z = ((uint64_t)(uint32_t)producer << 32 | (uint32_t)seq) + 0x9e3779b97f4a7c15ULL;
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -55,12 +55,12 @@ uint64_t pc_value(int producer, int seq)
     return z ^ (z >> 31);
 }
 
-static bool in_range(const struct pc_ledger *l, int p, int s)
+static bool in_range(const struct l05_ledger *l, int p, int s)
 {
     return p >= 0 && p < l->producers && s >= 0 && s < l->items;
 }
 
-void pc_ledger_produced(struct pc_ledger *l, int p, int s, uint64_t value)
+void l05_ledger_produced(struct l05_ledger *l, int p, int s, uint64_t value)
 {
     __atomic_fetch_add(&l->produced, 1, __ATOMIC_SEQ_CST);
     __atomic_fetch_add(&l->sum_produced, value, __ATOMIC_SEQ_CST);   /* wraps: fine for a checksum */
@@ -69,7 +69,7 @@ void pc_ledger_produced(struct pc_ledger *l, int p, int s, uint64_t value)
             __atomic_add_fetch(&l->events, 1, __ATOMIC_SEQ_CST);
 }
 
-void pc_ledger_consumed(struct pc_ledger *l, int p, int s, uint64_t value)
+void l05_ledger_consumed(struct l05_ledger *l, int p, int s, uint64_t value)
 {
     __atomic_fetch_add(&l->consumed, 1, __ATOMIC_SEQ_CST);
     __atomic_fetch_add(&l->sum_consumed, value, __ATOMIC_SEQ_CST);
@@ -86,24 +86,24 @@ void pc_ledger_consumed(struct pc_ledger *l, int p, int s, uint64_t value)
         __atomic_store_n(&l->consumed_at[i], stamp, __ATOMIC_SEQ_CST);
 }
 
-void pc_fifo_init(struct pc_fifo *f)
+void l05_fifo_init(struct l05_fifo *f)
 {
-    for (int i = 0; i < PC_MAX_PRODUCERS; i++)
+    for (int i = 0; i < L05_MAX_PRODUCERS; i++)
         f->last[i] = -1;
 }
 
-void pc_fifo_see(struct pc_fifo *f, struct pc_ledger *l, int p, int s)
+void l05_fifo_see(struct l05_fifo *f, struct l05_ledger *l, int p, int s)
 {
-    if (p < 0 || p >= PC_MAX_PRODUCERS)
+    if (p < 0 || p >= L05_MAX_PRODUCERS)
         return;
     if (s <= f->last[p])
         __atomic_fetch_add(&l->fifo_violations, 1, __ATOMIC_SEQ_CST);
     f->last[p] = s;
 }
 
-void pc_ledger_check(struct pc_ledger *l, struct pc_check *c)
+void l05_ledger_check(struct l05_ledger *l, struct l05_check *c)
 {
-    *c = (struct pc_check){ 0 };
+    *c = (struct l05_check){ 0 };
     c->produced = __atomic_load_n(&l->produced, __ATOMIC_SEQ_CST);
     c->consumed = __atomic_load_n(&l->consumed, __ATOMIC_SEQ_CST);
     c->produce_before_consume = true;
@@ -123,27 +123,22 @@ void pc_ledger_check(struct pc_ledger *l, struct pc_check *c)
     c->fifo_ok = __atomic_load_n(&l->fifo_violations, __ATOMIC_SEQ_CST) == 0;
 }
 
-void pc_check_fields(const struct pc_check *c, char *buf, size_t len)
+void l05_check_fields(const struct l05_check *c, char *buf, size_t len)
 {
     snprintf(buf, len, "produced=%ld consumed=%ld duplicates=%ld missing=%ld checksum_ok=%d per_producer_fifo=%d",
              c->produced, c->consumed, c->duplicates, c->missing, c->checksum_ok, c->fifo_ok);
 }
 
-bool pc_check_ok(const struct pc_check *c)
+bool l05_check_ok(const struct l05_check *c)
 {
     return c->produced == c->consumed && c->duplicates == 0 && c->missing == 0 && c->checksum_ok &&
            c->fifo_ok && c->produce_before_consume;
 }
 
-/* ==== Options and bounds ==== */
+/* ==== Options ==== */
 
-int pc_opt(const char *name, int scenario_default)
+int l05_opt(const char *name, int scenario_default)
 {
     long long v = lab_opt(name);
     return v == 0 ? scenario_default : (int)v;
-}
-
-double pc_budget_ms(double units)
-{
-    return 10000.0 + units * (double)lab_second_ms();
 }
