@@ -50,7 +50,7 @@ static void *monitor_main(void *p)
     Pthread_mutex_unlock(&w->lock);   /* report() may read state guarded by other locks */
 
     if (w->report)
-        w->report(w->arg, silent);
+        w->report(w, w->arg, silent);
     else
         lab_say("WATCHDOG expired: no progress for %.0f ms (timeout %.0f ms)", silent, w->timeout_ms);
     fflush(stdout);

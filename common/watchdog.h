@@ -4,7 +4,7 @@
  * resetting a counter; once it deadlocks nobody resets it, the timer runs out, and the program
  * reports and stops (or restarts itself).  Here:
  *
- *     static void report(void *arg, double silent_ms) { ... print the wait-for report and RESULT ... }
+ *     static void report(struct lab_watchdog *w, void *arg, double silent_ms) { ... the wait-for report ... }
  *
  *     struct lab_watchdog *wd = lab_watchdog_start(300, report, &state);
  *     ... every unit of real progress (a finished critical section):  lab_watchdog_kick(wd);
@@ -29,8 +29,9 @@
 struct lab_watchdog;
 
 /* Called once, in the monitor thread, when the heartbeat has been silent for the timeout.
- * silent_ms: how long it actually was. */
-typedef void (*lab_watchdog_report_fn)(void *arg, double silent_ms);
+ * w is the watchdog that fired (use it, not a copy of the pointer the caller may not have stored
+ * yet: the monitor runs from inside lab_watchdog_start); silent_ms: how long it actually was. */
+typedef void (*lab_watchdog_report_fn)(struct lab_watchdog *w, void *arg, double silent_ms);
 
 /* Start monitoring: timeout_ms > 0.  report may be NULL (then only a WATCHDOG line is printed). */
 struct lab_watchdog *lab_watchdog_start(double timeout_ms, lab_watchdog_report_fn report, void *arg);

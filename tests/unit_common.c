@@ -383,9 +383,10 @@ static void t_shared_memory(void)
 }
 
 /* ---- the watchdog ---- */
-static void wd_report(void *arg, double silent_ms)
+static void wd_report(struct lab_watchdog *w, void *arg, double silent_ms)
 {
     (void)arg;
+    CHECK(lab_watchdog_timeout_ms(w) == 30);   /* the watchdog that fired, whoever holds a pointer */
     lab_say("report after %.0f ms", silent_ms);
 }
 

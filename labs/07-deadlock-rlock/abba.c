@@ -241,11 +241,11 @@ static void *my_thread(void *arg)
 
 static int lock_lines(void) { return read_count(&G.nlog); }
 
-static void abba_report(void *arg, double silent_ms)
+static void abba_report(struct lab_watchdog *wd, void *arg, double silent_ms)
 {
     (void)arg;
     lab_say("WATCHDOG: no progress for %.0f ms (timeout %.0f ms): the heartbeat was reset %lu time(s), then never again",
-            silent_ms, lab_watchdog_timeout_ms(G.wd), lab_watchdog_kicks(G.wd));
+            silent_ms, lab_watchdog_timeout_ms(wd), lab_watchdog_kicks(wd));
     char cycle[128];
     int blocked = 0;
     int in_cycle = tl_report(cycle, sizeof cycle, &blocked);
@@ -267,7 +267,7 @@ static void abba_report(void *arg, double silent_ms)
     }
     lab_result("threads=%d deadlocked=%d lock_lines=%d blocked=%d cycle=%s lockdep=%d watchdog_ms=%.0f",
                G.threads, in_cycle > 0, lock_lines(), blocked, cycle, tl_lockdep_reports(),
-               lab_watchdog_timeout_ms(G.wd));
+               lab_watchdog_timeout_ms(wd));
 }
 
 /* ==== One run of the ten threads ==== */

@@ -103,8 +103,9 @@ static void *tp_thread(void *p)
     return NULL;
 }
 
-static void tp_report(void *arg, double silent_ms)
+static void tp_report(struct lab_watchdog *wd, void *arg, double silent_ms)
 {
+    (void)wd;
     (void)arg;
     lab_say("WATCHDOG: no progress for %.0f ms", silent_ms);
     char cycle[128];

@@ -101,7 +101,7 @@ static void *philosopher(void *arg)
     return NULL;
 }
 
-static void ph_report(void *arg, double silent_ms)
+static void ph_report(struct lab_watchdog *wd, void *arg, double silent_ms)
 {
     (void)arg;
     lab_say("WATCHDOG: no progress for %.0f ms: nobody has eaten since", silent_ms);
@@ -111,7 +111,7 @@ static void ph_report(void *arg, double silent_ms)
     lab_say("DEADLOCK detected: %d philosophers in the cycle, each holding one fork and waiting for the next", n);
     lab_result("philosophers=%d deadlocked=%d fed=%d blocked=%d cycle=%s lockdep=%d watchdog_ms=%.0f",
                NPHIL, n > 0,
-               fed_count(), blocked, cycle, tl_lockdep_reports(), lab_watchdog_timeout_ms(T.wd));
+               fed_count(), blocked, cycle, tl_lockdep_reports(), lab_watchdog_timeout_ms(wd));
 }
 
 int run_philosophers(int mode)
