@@ -78,7 +78,7 @@ int run_gevent_info(int mode)
 
 static void letters(const char *letter)
 {
-    static char text[3][5][4];
+    static char text[3][5][16];
     int row = letter[0] - 'A';
     for (int i = 0; i < 5; i++) {
         snprintf(text[row][i], sizeof text[row][i], "%s%d", letter, i);
@@ -106,7 +106,7 @@ int run_gevent(int mode)
     /* interleaved: A0 B0 C0 A1 ...; serial: A0 A1 ... C4 */
     bool interleaved = nsaid == 15, serial = nsaid == 15;
     for (int i = 0; i < nsaid && i < 15; i++) {
-        char want_i[4], want_s[4];
+        char want_i[16], want_s[16];
         snprintf(want_i, sizeof want_i, "%c%d", 'A' + i % 3, i / 3);
         snprintf(want_s, sizeof want_s, "%c%d", 'A' + i / 5, i % 5);
         interleaved = interleaved && strcmp(said[i], want_i) == 0;

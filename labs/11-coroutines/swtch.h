@@ -2,7 +2,7 @@
  *
  * A coroutine is a stack plus the registers a function call must keep (the "callee-saved" ones).
  * To switch, push those registers on the current stack, save the stack pointer, load the other
- * coroutine's stack pointer, pop its registers, and return: the `ret` lands where that coroutine
+ * coroutine's stack pointer, pop its registers, and return: the jump lands where that coroutine
  * last called lab_swtch.  That is xv6's swtch; the code is in swtch_x86_64.S and swtch_aarch64.S.
  * No system call, no signal mask: a few nanoseconds (ucontext's swapcontext also saves and
  * restores the signal mask with rt_sigprocmask, a system call on every switch).
@@ -55,13 +55,13 @@ static inline void *lab_swtch_frame(void *stack_top, void (*entry)(void *), void
 {
     uintptr_t top = (uintptr_t)stack_top & ~(uintptr_t)15;   /* the ABIs want 16-byte alignment */
 #if defined(__x86_64__)
-    /* From the top down: two zero words (alignment; a zero return address ends a backtrace), where the final ret
+    /* From the top down: two zero words (alignment; a zero return address ends a backtrace), where the final jump
      * of lab_swtch goes (lab_swtch_start), then what its six pops load: rbp rbx r12 r13 r14 r15.
      * lab_swtch_start finds arg in r12 and entry in r13. */
     void **f = (void **)top;
     f[-1] = 0;                                  /* top-8, top-16: padding, so that rsp is 16-byte */
-    f[-2] = 0;                                  /* aligned again after ret pops the next slot */
-    f[-3] = (void *)lab_swtch_start;            /* popped by ret */
+    f[-2] = 0;                                  /* aligned after the pop of the next slot */
+    f[-3] = (void *)lab_swtch_start;            /* popped, and jumped to */
     f[-4] = 0;                                  /* rbp: no frame above */
     f[-5] = 0;                                  /* rbx */
     f[-6] = arg;                                /* r12 */
