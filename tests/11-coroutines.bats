@@ -177,6 +177,10 @@ SERIAL="A0 A1 A2 A3 A4 B0 B1 B2 B3 B4 C0 C1 C2 C3 C4"
     assert_output --partial 'RESULT l11.stall mode=forgot stalled=2'
 }
 
+@test "lab11: every command of the README runs as it says" {
+    run_readme_commands "$ROOT/labs/11-coroutines"
+}
+
 @test "lab11: a slower LAB_SECOND_MS takes longer" {
     local t0=$(date +%s%N)
     LAB_SECOND_MS=5 run lab 11 asyncio

@@ -186,6 +186,7 @@ struct co *co_new(const char *name, co_fn *fn, void *arg, size_t stack_size)
     if (stack_size == 0)
         stack_size = CO_STACK_DEFAULT;
     stack_size = (stack_size + page - 1) / page * page;
+    co_install_overflow_handler();        /* every coroutine program gets the named report */
     struct co *c = xcalloc(1, sizeof *c);
     snprintf(c->name, sizeof c->name, "%s", name);
     c->fn = fn;
@@ -268,10 +269,12 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
                  "lab11: stack overflow in coroutine '%s': it ran off the bottom of its %zu KiB stack "
                  "into the guard page (fault at %p)\n", c->name, c->stack_size / 1024, (void *)addr);
         say_raw(line);
-        snprintf(line, sizeof line, "RESULT l11.overflow coroutine=%s stack_kib=%zu guard_page_hit=1 "
-                 "switch=%s threads=1\n", c->name, c->stack_size / 1024, LAB11_SWITCH_NAME);
-        ssize_t r = write(1, line, strlen(line));
-        (void)r;
+        if (strcmp(lab_scenario_name(), "overflow") == 0) {   /* the scenario that shows it */
+            snprintf(line, sizeof line, "RESULT l11.overflow coroutine=%s stack_kib=%zu guard_page_hit=1 "
+                     "switch=%s threads=1\n", c->name, c->stack_size / 1024, LAB11_SWITCH_NAME);
+            ssize_t r = write(1, line, strlen(line));
+            (void)r;
+        }
         L11_VG_REPORT_AGAIN();          /* the scenario turned Valgrind's reports off for the dive */
         _exit(LAB_EXIT_BROKEN);
     }

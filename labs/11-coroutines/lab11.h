@@ -45,7 +45,7 @@ void co_set_user(struct co *c, void *user);
 /* gevent makes the hub the parent of every spawned greenlet: a coroutine that ends goes back there. */
 void co_set_parent(struct co *c, struct co *parent);
 /* Catch a stack overflow (a fault in a coroutine's guard page): a SIGSEGV handler on an
- * alternate stack prints the coroutine's name and exits 1.  Idempotent. */
+ * alternate stack prints the coroutine's name and exits 1.  Idempotent; co_new calls it. */
 void co_install_overflow_handler(void);
 /* How many coroutines are allocated (stacks mapped) now: 0 after a clean run. */
 long co_live_stacks(void);
