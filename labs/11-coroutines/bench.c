@@ -216,9 +216,9 @@ static void bench_many(void)
     long peak = vm_hwm_kib();
     munmap(arena, len);
     free(many_sp);
-    lab_say("%ld coroutines (%d-byte stacks): created, run, finished in %.1f ms (%.0f ns each); "
-            "peak RSS %.0f MB (%.0f MB before)", MANY, MANY_STACK, (double)(t1 - t0) / 1e6,
-            (double)(t1 - t0) / MANY, peak / 1024.0, before / 1024.0);
+    lab_say("%ld coroutines, %d-byte stacks: created, run, ended in %.1f ms (%.0f ns each);", MANY,
+            MANY_STACK, (double)(t1 - t0) / 1e6, (double)(t1 - t0) / MANY);
+    lab_say("  peak RSS %.0f MB (%.0f MB before)", peak / 1024.0, before / 1024.0);
     lab_result("coroutines=%ld stack_bytes=%d ran=%ld finished=%ld ms=%.1f peak_rss_mb=%.0f", MANY, MANY_STACK,
                many_ran, many_done, (double)(t1 - t0) / 1e6, peak / 1024.0);
 }

@@ -266,8 +266,8 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
     if (c != &main_co && addr >= c->map && addr < c->stack_lo + 64) {
         char line[200];
         snprintf(line, sizeof line,
-                 "lab11: stack overflow in coroutine '%s': it ran off the bottom of its %zu KiB stack "
-                 "into the guard page (fault at %p)\n", c->name, c->stack_size / 1024, (void *)addr);
+                 "lab11: stack overflow in coroutine '%s': past its %zu KiB stack, into the guard page\n",
+                 c->name, c->stack_size / 1024);
         say_raw(line);
         if (strcmp(lab_scenario_name(), "overflow") == 0) {   /* the scenario that shows it */
             snprintf(line, sizeof line, "RESULT l11.overflow coroutine=%s stack_kib=%zu guard_page_hit=1 "

@@ -15,17 +15,17 @@ static int overflow_status(int mode) { (void)mode; return LAB_EXIT_BROKEN; }
 static int stall_status(int mode) { return mode == STALL_FORGOT ? LAB_EXIT_BROKEN : LAB_EXIT_OK; }
 
 static const struct lab_scenario scenarios[] = {
-    { .name = "greenlet", .summary = "a, b, c switch by hand: A0 B0 C0 ... C4; a dies back to main, b and c stay suspended",
+    { .name = "greenlet", .summary = "a, b, c switch by hand: A0 B0 C0 ... C4; a ends back in main, b and c stay suspended",
       .run = run_greenlet },
     { .name = "overflow", .summary = "a coroutine recurses into its stack's guard page: caught, named, exit 1",
       .run = run_overflow, .demo_status = overflow_status, .demo_in_child = true },
     { .name = "gevent_info", .summary = "spawn(info), spawn(msg), join: 4 units serial unpatched, 2 patched",
       .modes = "unpatched,patched", .run = run_gevent_info },
-    { .name = "gevent", .summary = "A/B/C sleeping 0.2 five times: 3.0 units serial unpatched, 1.0 interleaved patched",
+    { .name = "gevent", .summary = "A/B/C sleep 0.2 five times: 3.0 units serial unpatched, 1.0 interleaved patched",
       .modes = "unpatched,patched", .run = run_gevent },
-    { .name = "stall", .summary = "waiters on an Event nobody sets: \"no runnable coroutine: 2 stalled\" (gevent's LoopExit)",
+    { .name = "stall", .summary = "waiters on an Event nobody sets: \"no runnable coroutine: 2 stalled\" (LoopExit)",
       .modes = "forgot,set", .run = run_stall, .demo_status = stall_status },
-    { .name = "server", .summary = "the uppercase echo server: a coroutine per connection, one thread, 200 client threads",
+    { .name = "server", .summary = "the uppercase echo server: a coroutine per connection, one thread; 200 clients",
       .opts = "clients,msgs", .run = run_server },
     { .name = "asyncio", .summary = "two hello() tasks as callbacks and timers on the event loop: 1 unit, one thread",
       .run = run_asyncio },
@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 {
     static const struct lab_program prog = {
         .number = 11,
-        .title = "coroutines: greenlet, a gevent hub, a coroutine server",
+        .title = "coroutines from the context switch up",
         .scenarios = scenarios,
         .opts = opts,
         .bench = l11_bench,

@@ -216,7 +216,7 @@ int run_server(int mode)
     int ok = atomic_load(&sh->ok), bad = atomic_load(&sh->bad);
     if (sh->first_sent[0])
         lab_say("client Thread-1 sent \"%s\", got \"%s\"", sh->first_sent, sh->first_reply);
-    lab_say("%d connections served by %d coroutines in %d OS thread(s) of the server (%s); %d of %d replies right",
+    lab_say("%d connections, %d coroutines, %d server thread(s) (%s); %d of %d replies right",
             srv.accepted, srv.conns_spawned, srv.peak_threads, backend, ok, srv.clients * msgs);
     lab_result("clients=%d msgs=%d ok=%d bad=%d connected=%d server_threads=%d client_exit=%d", srv.clients,
                srv.clients * msgs, ok, bad, atomic_load(&sh->connected), srv.peak_threads, code);
