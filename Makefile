@@ -126,3 +126,46 @@ clean:
 	rm -rf build
 
 -include $(ALL_OBJS:.o=.d)
+
+# ---- lab 11: bench helper (Boost.Context fcontext) and the aarch64 cross-check ----
+# build/lab11-fcontext times Boost.Context's jump_fcontext for `lab11 --bench` (make bench).  It is
+# built only when Debian's libboost-context-dev is installed (the bench prints a line saying so when
+# it is missing), never in a sanitizer build, and it is never linked into build/lab11.
+L11_DIR      := labs/11-coroutines
+L11_FCONTEXT := $(BUILD)/lab11-fcontext
+ifeq ($(SAN),)
+ifneq ($(wildcard /usr/include/boost/context/detail/fcontext.hpp),)
+all: $(L11_FCONTEXT)
+$(L11_FCONTEXT): $(L11_DIR)/bench/fcontext.c
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $< -lboost_context
+endif
+endif
+
+# make cross-check: the unit test of the context switch (labs/11-coroutines/cross/swtch_test.c),
+# natively and for aarch64 under qemu-user (Debian: gcc-aarch64-linux-gnu, qemu-user).  Without
+# those tools it says so and fails; `make test` runs it only when they are installed.
+L11_XCC   ?= aarch64-linux-gnu-gcc
+L11_QEMU  ?= qemu-aarch64
+L11_CROSS := $(BUILD)/cross/swtch_test_aarch64
+L11_NATIVE_SWTCH := $(BUILD)/cross/swtch_test_native
+.PHONY: cross-check
+cross-check:
+	@mkdir -p $(BUILD)/cross
+	$(call say,CC,$(L11_NATIVE_SWTCH))
+	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $(L11_NATIVE_SWTCH) $(L11_DIR)/cross/swtch_test.c \
+	  $(L11_DIR)/swtch_x86_64.S $(L11_DIR)/swtch_aarch64.S
+	$(Q)$(L11_NATIVE_SWTCH)
+	@if ! command -v $(L11_XCC) >/dev/null 2>&1 || ! command -v $(L11_QEMU) >/dev/null 2>&1; then \
+	  echo "cross-check: aarch64 NOT checked: needs $(L11_XCC) and $(L11_QEMU)" \
+	       "(Debian: apt-get install gcc-aarch64-linux-gnu qemu-user)"; exit 1; fi
+	$(call say,XCC,$(L11_CROSS))
+	$(Q)$(L11_XCC) -std=c11 -O2 -static -Wall -Wextra -Werror -o $(L11_CROSS) $(L11_DIR)/cross/swtch_test.c \
+	  $(L11_DIR)/swtch_aarch64.S
+	$(Q)$(L11_QEMU) $(L11_CROSS)
+ifneq ($(shell command -v $(L11_XCC) 2>/dev/null),)
+ifneq ($(shell command -v $(L11_QEMU) 2>/dev/null),)
+test: cross-check
+endif
+endif
