@@ -139,7 +139,7 @@ all: $(L11_FCONTEXT)
 $(L11_FCONTEXT): $(L11_DIR)/bench/fcontext.c
 	@mkdir -p $(@D)
 	$(call say,LD,$@)
-	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $< -lboost_context
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $< -lboost_context
 endif
 endif
 
