@@ -6,6 +6,11 @@ load test_helper
 LAB=12
 
 teardown() {
+    # a server started by serve_bg in a test that failed before stop_bg
+    if [ -n "${srv_pid:-}" ] && kill -0 "$srv_pid" 2>/dev/null; then
+        kill -TERM "$srv_pid"
+        wait "$srv_pid" 2>/dev/null || true
+    fi
     no_lab_processes
 }
 

@@ -364,6 +364,8 @@ int client_run(const struct client_cfg *cfg, struct client_stats *st)
     open_more(cl);
     if (cl->live_normal > 0)
         lab_loop_run(cl->loop);
+    if (cfg->linger_ms > 0 && !st->timed_out)
+        lab_sleep_ms(cfg->linger_ms);
     st->elapsed_ms = lab_elapsed_ms(t0);
     for (int i = 0; i < cl->n; i++) {
         struct cconn *c = &cl->c[i];

@@ -118,6 +118,7 @@ struct client_cfg {
     int slow;               /* slowloris: send one byte every few ms, never finish */
     int rst;                /* send half a message, then reset the connection (RST) */
     double timeout_ms;      /* give up after this long */
+    double linger_ms;       /* after the last reply, keep the silent ones open this long */
     bool quiet;
 };
 

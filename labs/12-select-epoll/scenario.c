@@ -309,6 +309,7 @@ int run_nonblocking(int mode)
     bool notes = mode == 0;
     if (notes)
         cfg.client.timeout_ms = lab_units_ms(5);
+    cfg.client.linger_ms = lab_units_ms(1);   /* a quiet notes-second at the end: watch it spin */
     struct run_result r;
     cfg.notes_bug = notes;
     if (run_model(&cfg, &r) != 0)
