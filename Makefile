@@ -169,3 +169,16 @@ ifneq ($(shell command -v $(L11_QEMU) 2>/dev/null),)
 test: cross-check
 endif
 endif
+
+# ---- lab 12: bench helpers ----
+# The libuv echo server the lab's epoll server is compared with (`build/lab12 --bench`).  Built only
+# when pkg-config finds libuv (Debian libuv1-dev); nginx and wrk are run by the bench, not built.
+L12_UV := $(shell pkg-config --exists libuv 2>/dev/null && echo yes)
+ifeq ($(L12_UV),yes)
+all: $(BUILD)/l12_uv_echo
+$(BUILD)/lab12: | $(BUILD)/l12_uv_echo
+$(BUILD)/l12_uv_echo: labs/12-select-epoll/uv/uv_echo.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(CC) -O2 -Wall -Wextra -o $@ $< $(shell pkg-config --cflags --libs libuv)
+endif
