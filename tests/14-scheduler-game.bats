@@ -189,6 +189,21 @@ LEVEL
     assert_line 'hint: no schedule from here reaches the goal (this is a fixed twin)'
 }
 
+@test "lab14: a BoundedSemaphore raises on one release too many, a Semaphore does not; so does an unheld release" {
+    local f="$BATS_TEST_TMPDIR/sems.txt"
+    printf 'level s\ngoal g\nwhen S > 1\nsem S 1\nthread T\n  acquire S\n  release S\n  release S\n' > "$f"
+    printf 'level b\ngoal g\nwhen S > 1\nbsem S 1\nthread T\n  acquire S\n  release S\n  release S\n' >> "$f"
+    printf 'level l\ngoal g\nwhen done\nlock L\nthread T\n  release L\n  sleep\n' >> "$f"
+    run lab 14 play --file "$f" --level s --moves 1,1,1
+    assert_field won yes
+    run lab 14 play --file "$f" --level b --moves 1,1,1
+    assert_line --regexp 'S.release\(\) +ValueError: Semaphore released too many times: the thread stops here$'
+    assert_field won no
+    run lab 14 play --file "$f" --level l --moves 1
+    assert_line --regexp 'RuntimeError: release of a lock this thread does not hold: the thread stops here$'
+    assert_line --regexp '^\[1\] T \(stopped\)$'
+}
+
 @test "lab14: a fixed twin cannot be won: the schedule that wins the bad level does not" {
     run lab 14 play --level traffic_fixed --moves 1,2,1,2,1,1,1,2
     assert_success
