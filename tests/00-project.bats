@@ -79,7 +79,7 @@ lab_dirs() { local n; for n in $(LAB_ROOT="$ROOT" lab_numbers); do echo "$ROOT/$
     while IFS= read -r cmd; do
         cmd="${cmd%%#*}"
         [[ "$cmd" =~ ^make\ test ]] && continue
-        run timeout -k 5 120 bash -c "cd '$ROOT' && $cmd"
+        run capped timeout -k 5 120 bash -c "cd '$ROOT' && $cmd"
         [ "$status" -eq 0 ] || { echo "top README command failed ($status): $cmd"; echo "$output" | tail -n 5; return 1; }
         count=$((count + 1))
     done < <(readme_commands "$ROOT")
