@@ -75,9 +75,9 @@ static void t_clock(void)
     double el = lab_elapsed_ms(t0);
     CHECK(el >= 40.0);
     CHECK(lab_elapsed_units(t0) >= 2.0);
-    struct timespec d = lab_deadline_ms(1500);
     struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
+    clock_gettime(CLOCK_MONOTONIC, &now);   /* before the deadline: a pause cannot make it look near */
+    struct timespec d = lab_deadline_ms(1500);
     CHECK(d.tv_nsec < 1000000000L && (d.tv_sec - now.tv_sec) >= 1);
 }
 
@@ -391,14 +391,14 @@ static void wd_report(void *arg, double silent_ms)
 static void t_watchdog(void)
 {
     /* Kicked in time, it never fires, and stop() cancels it.  The kicks go on for longer than
-     * the timeout (25 x 30 ms against 500 ms), so a kick that does not reset it is seen: it fires
-     * and ends this test with status 3. */
-    struct lab_watchdog *w = lab_watchdog_start(500, wd_report, NULL);
-    for (int i = 0; i < 25; i++) {
+     * the timeout (45 x 30 ms against 1000 ms), so a kick that does not reset it is seen: it fires
+     * and ends this test with status 3.  A second between two kicks leaves room for a loaded machine. */
+    struct lab_watchdog *w = lab_watchdog_start(1000, wd_report, NULL);
+    for (int i = 0; i < 45; i++) {
         lab_sleep_ms(30);
         lab_watchdog_kick(w);
     }
-    CHECK(lab_watchdog_kicks(w) == 25);
+    CHECK(lab_watchdog_kicks(w) == 45);
     lab_watchdog_stop(w);
     /* Left alone, it reports and ends the process with status 3. */
     fflush(stdout);
@@ -505,8 +505,8 @@ static void t_sync(void)
     pthread_cond_t c;
     lab_cond_init(&c, 0);
     lab_mutex_init(&m, 0);
+    double t0 = lab_now_ms();   /* before the deadline: a pause between the two cannot shorten the wait */
     struct timespec deadline = lab_deadline_ms(20);
-    double t0 = lab_now_ms();
     Pthread_mutex_lock(&m);
     CHECK(pthread_cond_timedwait(&c, &m, &deadline) == ETIMEDOUT);
     Pthread_mutex_unlock(&m);
