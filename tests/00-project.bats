@@ -134,3 +134,14 @@ lab_dirs() { local n; for n in $(LAB_ROOT="$ROOT" lab_numbers); do echo "$ROOT/$
     done
     echo "# $count planted bugs apply" >&3
 }
+
+@test "project: the output cap stops a program that prints without end, and keeps streams and status otherwise" {
+    LAB_OUTPUT_CAP=65536 run capped yes "a line printed forever"
+    [ "$status" -eq "$LAB_CAP_STATUS" ]
+    [[ "${lines[-1]}" == "output cap of 65536 bytes exceeded"* ]]
+    run capped bash -c 'echo out1; echo err1 >&2; echo out2; exit 3'
+    [ "$status" -eq 3 ]
+    [ "$output" = $'out1\nerr1\nout2' ]
+    run --separate-stderr capped bash -c 'echo out1; echo err1 >&2; exit 1'
+    [ "$status" -eq 1 ] && [ "$output" = out1 ] && [ "$stderr" = err1 ]
+}
