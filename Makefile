@@ -8,6 +8,7 @@
 #   make memcheck        Valgrind memcheck on every lab's guided demo
 #   make grade           points per test, Score: x/y, reports in build/grade/ (grade-lab-3: one lab)
 #   make bench           each lab's benchmark table (report only, never part of test)
+#   make teeth           the planted bugs of tests/mutations/: each must be caught (minutes; not in test)
 #   make tsan | asan     sanitizer builds in build/tsan/ and build/asan/
 #   make clean           remove build/
 #   V=1 shows the commands; CC=clang works; your CFLAGS come last.
@@ -40,7 +41,7 @@ lab_objs  = $(patsubst %,$(BUILD)/obj/%.o,$(basename $(call lab_srcs,$(1))))
 ALL_OBJS := $(LIB_OBJS) $(foreach d,$(LAB_DIRS),$(call lab_objs,$(d))) \
             $(BUILD)/obj/tests/unit_common.o
 
-.PHONY: all help test memcheck grade bench tsan asan clean unit
+.PHONY: all help test memcheck grade bench teeth tsan asan clean unit
 .DEFAULT_GOAL := all
 
 all: $(LAB_BINS) $(UNIT)
@@ -75,12 +76,12 @@ $(sort test-lab-$(1) test-lab-$(patsubst 0%,%,$(1))):
 	$(Q)scripts/deps
 	$(Q)$$(MAKE) --no-print-directory $(BUILD)/lab$(1) $(UNIT)
 	$(Q)$$(MAKE) --no-print-directory $$(TSAN_VARS) build/tsan/lab$(1)
-	$(Q)scripts/test --lab $(1)
+	$(Q)LAB_DEPS_CHECKED=1 scripts/test --lab $(1)
 $(sort grade-lab-$(1) grade-lab-$(patsubst 0%,%,$(1))):
 	$(Q)scripts/deps
 	$(Q)$$(MAKE) --no-print-directory $(BUILD)/lab$(1) $(UNIT)
 	$(Q)$$(MAKE) --no-print-directory $$(TSAN_VARS) build/tsan/lab$(1)
-	$(Q)scripts/grade --lab $(1)
+	$(Q)LAB_DEPS_CHECKED=1 scripts/grade --lab $(1)
 endef
 $(foreach d,$(LAB_DIRS),$(eval $(call LAB_RULES,$(call lab_nn,$(d)),$(d))))
 
@@ -95,11 +96,12 @@ help:
 
 unit: $(UNIT)
 
-# The tools first (valgrind also brings the headers a lab's Helgrind annotations need), then build.
+# The tools first (valgrind also brings the headers a lab's Helgrind annotations need), then build;
+# scripts/deps runs once (LAB_DEPS_CHECKED tells scripts/test it ran).
 test:
 	$(Q)scripts/deps
 	$(Q)$(MAKE) --no-print-directory all tsan
-	$(Q)scripts/test
+	$(Q)LAB_DEPS_CHECKED=1 scripts/test
 
 memcheck:
 	$(Q)scripts/deps
@@ -109,7 +111,13 @@ memcheck:
 grade:
 	$(Q)scripts/deps
 	$(Q)$(MAKE) --no-print-directory all tsan
-	$(Q)scripts/grade
+	$(Q)LAB_DEPS_CHECKED=1 scripts/grade
+
+# The planted bugs (tests/mutations/*.patch), each in a scratch copy of the tree; not part of test.
+teeth:
+	$(Q)scripts/deps
+	$(Q)$(MAKE) --no-print-directory all tsan
+	$(Q)LAB_DEPS_CHECKED=1 scripts/mutate
 
 bench: all
 	$(Q)scripts/bench

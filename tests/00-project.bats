@@ -1,10 +1,13 @@
 #!/usr/bin/env bats
 # tests/00-project.bats - checks of the whole project: the build under clang, make help, and the
-# lab contract every program shares (LABS.md): --list, --help, exit 2 on bad input, README shape.
+# lab contract every program shares (LABS.md): --list, --help, exit 2 on bad input, README shape;
+# and checks of the checks: no ignored bare `!` in a Bats file, every planted bug still applies.
 load test_helper
 LAB=00
 
-lab_dirs() { ls -d "$ROOT"/labs/[0-9][0-9]-*/ | sed 's:/$::'; }
+# shellcheck source=../scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
+lab_dirs() { local n; for n in $(LAB_ROOT="$ROOT" lab_numbers); do echo "$ROOT/$(LAB_ROOT="$ROOT" lab_dir "$n")"; done; }
 
 @test "project: clang builds every lab and the unit tests warning-free (-Wall -Wextra -Werror)" {
     MAKEFLAGS= run timeout -k 5 300 make -C "$ROOT" -s -j2 CC=clang BUILD=build/clang all
@@ -76,7 +79,7 @@ lab_dirs() { ls -d "$ROOT"/labs/[0-9][0-9]-*/ | sed 's:/$::'; }
     while IFS= read -r cmd; do
         cmd="${cmd%%#*}"
         [[ "$cmd" =~ ^make\ test ]] && continue
-        run timeout -k 5 120 bash -c "cd '$ROOT' && $cmd"
+        run capped timeout -k 5 120 bash -c "cd '$ROOT' && $cmd"
         [ "$status" -eq 0 ] || { echo "top README command failed ($status): $cmd"; echo "$output" | tail -n 5; return 1; }
         count=$((count + 1))
     done < <(readme_commands "$ROOT")
@@ -90,4 +93,55 @@ lab_dirs() { ls -d "$ROOT"/labs/[0-9][0-9]-*/ | sed 's:/$::'; }
     run timeout -k 5 120 "$ROOT/build/asan/unit_common"
     assert_success
     refute_output --regexp 'AddressSanitizer|runtime error|LeakSanitizer'
+}
+
+# A `! cmd` line in the middle of a test is ignored by Bats (only the last command's status counts):
+# it can never fail.  Write `run ! cmd`, `refute ...`, or `cmd && return 1`; a bare `!` may only be
+# the last command of a test or of a function.
+@test "project: no Bats file has a bare '!' command before the last line of a test or function" {
+    run awk '
+        FNR == 1 { inblock = 0 }
+        /^[[:space:]]*@test[[:space:]].*\{[[:space:]]*$/ || /^[[:space:]]*[A-Za-z_][A-Za-z0-9_]*[[:space:]]*\(\)[[:space:]]*\{[[:space:]]*$/ {
+            inblock = 1; n = 0; next
+        }
+        inblock && /^}/ {
+            for (i = 1; i < n; i++) if (text[i] ~ /^[[:space:]]*![[:space:]]/) print FILENAME ":" where[i] ": " text[i]
+            inblock = 0; next
+        }
+        inblock && !/^[[:space:]]*(#|$)/ { n++; text[n] = $0; where[n] = FNR }
+    ' "$ROOT"/tests/*.bats
+    assert_success
+    [ -z "$output" ] || { echo "a bare ! before the end of a test is ignored by Bats:"; echo "$output"; return 1; }
+}
+
+@test "project: every planted bug (tests/mutations/*.patch) has its header and still applies" {
+    local p count=0 l1 l2 c
+    for p in "$ROOT"/tests/mutations/*.patch; do
+        [ -e "$p" ] || continue
+        l1=$(sed -n 1p "$p"); l2=$(sed -n 2p "$p")
+        [[ "$l1" =~ ^\#\ bug:\ .+ ]] || { echo "$p: line 1 is not '# bug: ...'"; return 1; }
+        [[ "$l2" =~ ^\#\ check:\ .+ ]] || { echo "$p: line 2 is not '# check: ...'"; return 1; }
+        for c in ${l2#\# check: }; do
+            case "$c" in
+                unit|project) ;;
+                [0-9][0-9]) LAB_ROOT="$ROOT" lab_dir "$c" >/dev/null || { echo "$p: no lab $c"; return 1; } ;;
+                *) echo "$p: unknown check '$c'"; return 1 ;;
+            esac
+        done
+        run git -C "$ROOT" apply --check "$p"
+        [ "$status" -eq 0 ] || { echo "$p does not apply: $output"; return 1; }
+        count=$((count + 1))
+    done
+    echo "# $count planted bugs apply" >&3
+}
+
+@test "project: the output cap stops a program that prints without end, and keeps streams and status otherwise" {
+    LAB_OUTPUT_CAP=65536 run capped yes "a line printed forever"
+    [ "$status" -eq "$LAB_CAP_STATUS" ]
+    [[ "${lines[-1]}" == "output cap of 65536 bytes exceeded"* ]]
+    run capped bash -c 'echo out1; echo err1 >&2; echo out2; exit 3'
+    [ "$status" -eq 3 ]
+    [ "$output" = $'out1\nerr1\nout2' ]
+    run --separate-stderr capped bash -c 'echo out1; echo err1 >&2; exit 1'
+    [ "$status" -eq 1 ] && [ "$output" = out1 ] && [ "$stderr" = err1 ]
 }

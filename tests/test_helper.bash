@@ -3,6 +3,11 @@
 # - bats-support and bats-assert (Debian: bats-assert, bats-support) via bats_load_library;
 # - every lab program runs under `timeout -k` (Bats 1.8 does not kill a test when
 #   BATS_TEST_TIMEOUT runs out), so nothing can hang the suite;
+# - every lab program run (lab, run_readme_commands, signal_on_line) may write at most
+#   LAB_OUTPUT_CAP bytes (default 4 MiB) on stdout and on stderr: a program that prints without end
+#   is stopped and the run fails with "output cap of N bytes exceeded" (status 250);
+# - every test exports its own LAB_TEST_TOKEN, which every process it starts inherits: the leftover
+#   checks (no_lab_processes, settle_lab_processes) look only at processes that carry it;
 # - a fast time scale (LAB_SECOND_MS), a fixed seed, no colours.
 bats_require_minimum_version 1.5.0
 bats_load_library bats-support
@@ -18,12 +23,61 @@ export NO_COLOR=1
 unset LAB_PORT
 # Seconds a single program run may take before it is killed (and the test fails).
 LAB_TIMEOUT="${LAB_TIMEOUT:-30}"
+# Bytes a single program run may write on stdout, and on stderr, before it is stopped.
+LAB_OUTPUT_CAP="${LAB_OUTPUT_CAP:-4194304}"
+# The status of a run stopped by the cap (no lab exits with it).
+LAB_CAP_STATUS=250
+# This test's mark on the processes it starts (a new one in every test: Bats loads this file in
+# each test's own process).
+if [ -n "${BATS_TEST_NUMBER:-}" ]; then
+    export LAB_TEST_TOKEN="${BATS_ROOT_PID:-0}.${BATS_TEST_NUMBER}.$$.$RANDOM"
+fi
 
-# lab NN ARGS... - run build/labNN with a bound: `run lab 01 zombie`.
+# _cap_stream CAP COUNTFILE - copy stdin to stdout, at most CAP+1 bytes; then stop reading, so that
+# a writer that goes on gets SIGPIPE (or EPIPE).  The number of bytes copied goes to COUNTFILE.
+_cap_stream() {
+    head -c "$(($1 + 1))" | LC_ALL=C dd bs=65536 2>"$2"
+}
+
+# _cap_count COUNTFILE - the number of bytes dd copied (0 if it said nothing).
+_cap_count() {
+    local line
+    while IFS= read -r line; do
+        if [[ "$line" =~ ^([0-9]+)\ bytes ]]; then echo "${BASH_REMATCH[1]}"; return; fi
+    done <"$1" 2>/dev/null
+    echo 0
+}
+
+# capped CMD ARGS... - run CMD with its stdout and its stderr each capped at LAB_OUTPUT_CAP bytes.
+# Its exit status is CMD's, or LAB_CAP_STATUS with "output cap of N bytes exceeded" on stderr when
+# it wrote more.  When stdout and stderr are one file (`run` without --separate-stderr) they stay
+# one stream, in the order CMD wrote them; otherwise they stay apart (`run --separate-stderr`).
+capped() {
+    local cap="$LAB_OUTPUT_CAP" d rc f over=""
+    d="$(mktemp -d "${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}/capped.XXXXXX")" || return 1
+    if [ /dev/stdout -ef /dev/stderr ]; then
+        { "$@" 2>&1; echo "$?" >"$d/rc"; } | _cap_stream "$cap" "$d/out"
+    else
+        { { "$@" 2>&1 1>&3 3>&-; echo "$?" >"$d/rc"; } | _cap_stream "$cap" "$d/err" >&2; } 3>&1 |
+            _cap_stream "$cap" "$d/out"
+    fi
+    rc="$(cat "$d/rc" 2>/dev/null)"
+    for f in out err; do
+        [ -f "$d/$f" ] && [ "$(_cap_count "$d/$f")" -gt "$cap" ] && over+=" std$f"
+    done
+    rm -rf "$d"
+    if [ -n "$over" ]; then
+        printf '\noutput cap of %s bytes exceeded (on%s; stopped, status %s): %s\n' "$cap" "$over" "${rc:-?}" "$*" >&2
+        return "$LAB_CAP_STATUS"
+    fi
+    return "${rc:-1}"
+}
+
+# lab NN ARGS... - run build/labNN with a bound on its time and on its output: `run lab 01 zombie`.
 lab() {
     local n="$1"
     shift
-    timeout -k 5 "$LAB_TIMEOUT" "$BUILD/lab$n" "$@"
+    capped timeout -k 5 "$LAB_TIMEOUT" "$BUILD/lab$n" "$@"
 }
 
 # result_line SCENARIO - print the RESULT line of l<N>.SCENARIO from $output (the last one).
@@ -95,7 +149,7 @@ run_readme_commands() {
     while IFS= read -r cmd; do
         want=0
         if [[ "$cmd" =~ \#\ exit\ ([0-9]+)[[:space:]]*$ ]]; then want="${BASH_REMATCH[1]}"; fi
-        run timeout -k 5 120 bash -c "cd '$ROOT' && $cmd"
+        run capped timeout -k 5 120 bash -c "cd '$ROOT' && $cmd"
         if [ "$status" -ne "$want" ]; then
             printf 'README command failed (exit %s, expected %s): %s\n%s\n' "$status" "$want" "$cmd" "$output" >&2
             return 1
@@ -120,10 +174,26 @@ ipc_snapshot() {
     } | sort
 }
 
-# no_lab_processes - fails if a process of this lab's program is still running: $BUILD/labNN, or
-# build/labNN started from this tree (as the README commands start it).  Matches the start of the
-# command line only, so a Valgrind run of the same program (make test runs memcheck beside the
-# Bats files) is not taken for a leftover, nor is another checkout's run.
+# _has_token PID - the process PID carries this test's LAB_TEST_TOKEN in its environment (so it
+# was started, directly or not, by this test).  Without a token (the helper used outside Bats),
+# every process counts as this test's.
+_has_token() {
+    [ -n "${LAB_TEST_TOKEN:-}" ] || return 0
+    local e
+    local -a env=()
+    mapfile -d '' -t env 2>/dev/null </proc/"$1"/environ || return 1
+    for e in "${env[@]}"; do
+        [ "$e" = "LAB_TEST_TOKEN=$LAB_TEST_TOKEN" ] && return 0
+    done
+    return 1
+}
+
+# no_lab_processes - fails if a process of this lab's program that this test started is still
+# running: $BUILD/labNN, or build/labNN started from this tree (as the README commands start it),
+# carrying this test's LAB_TEST_TOKEN (another test's run of the same program, say the top README's
+# `build/lab02 serial` run by 00-project.bats at the same time, is not this test's leftover).
+# Matches the start of the command line only, so a Valgrind run of the same program is not taken
+# for a leftover either.
 no_lab_processes() {
     local left="" pid line
     while read -r pid line; do
@@ -131,6 +201,7 @@ no_lab_processes() {
         if [[ "$line" == build/* ]] && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" != "$ROOT" ]; then
             continue
         fi
+        _has_token "$pid" || continue
         left+="$pid $line"$'\n'
     done < <(pgrep -a -f "^($BUILD/|build/)lab$LAB( |\$)" || true)
     [ -z "$left" ] || { printf 'processes left behind:\n%s' "$left" >&2; return 1; }
@@ -144,30 +215,51 @@ settle_lab_processes() {
     for _ in $(seq 1 50); do no_lab_processes 2>/dev/null && return 0; sleep 0.05; done
 }
 
+# _over_cap FILE - FILE reached LAB_OUTPUT_CAP bytes (the program writing it was stopped there).
+_over_cap() {
+    local size
+    size="$(stat -c %s "$1" 2>/dev/null)" || return 1
+    [ "$size" -ge "$LAB_OUTPUT_CAP" ]
+}
+
 # signal_on_line SIG REGEX OUT ARGS... - start the lab with ARGS in the background (stdout and
 # stderr to OUT), wait (at most 10 s) for a line matching REGEX, send SIG, and wait (at most 10 s)
 # for the lab to end.  Sets sig_status to its exit status.  Waiting for the line, not a fixed
 # delay, makes the signal land at the same point of the scenario on a loaded machine too.
+# OUT may not grow past LAB_OUTPUT_CAP bytes (a file size limit stops the lab with SIGXFSZ there).
 signal_on_line() {
     local sig="$1" regex="$2" out="$3" pid _
     shift 3
-    "$BUILD/lab$LAB" "$@" >"$out" 2>&1 3>&- &
+    (
+        ulimit -f "$((LAB_OUTPUT_CAP / 1024))"
+        exec "$BUILD/lab$LAB" "$@"
+    ) >"$out" 2>&1 3>&- &
     pid=$!
-    for _ in $(seq 1 200); do grep -Eq -- "$regex" "$out" && break; sleep 0.05; done
-    if ! grep -Eq -- "$regex" "$out"; then
-        kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-        printf 'no line /%s/ within 10 s:\n%s\n' "$regex" "$(cat "$out")" >&2
+    for _ in $(seq 1 200); do grep -Eq -- "$regex" "$out" && break; _over_cap "$out" && break; sleep 0.05; done
+    if _over_cap "$out" || ! grep -Eq -- "$regex" "$out"; then
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        if _over_cap "$out"; then
+            printf 'output cap of %s bytes exceeded (lab%s %s): stopped\n' "$LAB_OUTPUT_CAP" "$LAB" "$*" >&2
+        else
+            printf 'no line /%s/ within 10 s:\n%s\n' "$regex" "$(cat "$out")" >&2
+        fi
         return 1
     fi
     kill -s "$sig" "$pid"
     for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
     if kill -0 "$pid" 2>/dev/null; then
-        kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
         echo "the lab did not end within 10 s of SIG$sig" >&2
         return 1
     fi
     sig_status=0
     wait "$pid" || sig_status=$?
+    if _over_cap "$out"; then
+        printf 'output cap of %s bytes exceeded (lab%s %s): stopped\n' "$LAB_OUTPUT_CAP" "$LAB" "$*" >&2
+        return 1
+    fi
 }
 
 # at_least VALUE MIN - VALUE >= MIN as numbers (decimals allowed); says why when not.

@@ -76,9 +76,9 @@ static void t_clock(void)
     double el = lab_elapsed_ms(t0);
     CHECK(el >= 40.0);
     CHECK(lab_elapsed_units(t0) >= 2.0);
-    struct timespec d = lab_deadline_ms(1500);
     struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
+    clock_gettime(CLOCK_MONOTONIC, &now);   /* before the deadline: a pause cannot make it look near */
+    struct timespec d = lab_deadline_ms(1500);
     CHECK(d.tv_nsec < 1000000000L && (d.tv_sec - now.tv_sec) >= 1);
 }
 
@@ -392,13 +392,15 @@ static void wd_report(struct lab_watchdog *w, void *arg, double silent_ms)
 
 static void t_watchdog(void)
 {
-    /* Kicked in time, it never fires, and stop() cancels it. */
-    struct lab_watchdog *w = lab_watchdog_start(200, wd_report, NULL);
-    for (int i = 0; i < 5; i++) {
-        lab_sleep_ms(20);
+    /* Kicked in time, it never fires, and stop() cancels it.  The kicks go on for longer than
+     * the timeout (45 x 30 ms against 1000 ms), so a kick that does not reset it is seen: it fires
+     * and ends this test with status 3.  A second between two kicks leaves room for a loaded machine. */
+    struct lab_watchdog *w = lab_watchdog_start(1000, wd_report, NULL);
+    for (int i = 0; i < 45; i++) {
+        lab_sleep_ms(30);
         lab_watchdog_kick(w);
     }
-    CHECK(lab_watchdog_kicks(w) >= 5);
+    CHECK(lab_watchdog_kicks(w) == 45);
     lab_watchdog_stop(w);
     /* Left alone, it reports and ends the process with status 3. */
     fflush(stdout);
@@ -505,8 +507,8 @@ static void t_sync(void)
     pthread_cond_t c;
     lab_cond_init(&c, 0);
     lab_mutex_init(&m, 0);
+    double t0 = lab_now_ms();   /* before the deadline: a pause between the two cannot shorten the wait */
     struct timespec deadline = lab_deadline_ms(20);
-    double t0 = lab_now_ms();
     Pthread_mutex_lock(&m);
     CHECK(pthread_cond_timedwait(&c, &m, &deadline) == ETIMEDOUT);
     Pthread_mutex_unlock(&m);
@@ -619,6 +621,92 @@ static void t_loop(void)
     lab_loop_free(best);
 }
 
+/* ---- die: the message, the status, and no atexit handler in a forked child ---- */
+static int atexit_fd = -1;
+static void atexit_says(void)
+{
+    ssize_t w = write(atexit_fd, "atexit\n", 7);
+    (void)w;
+}
+
+/* Read what fd gives until EOF into buf (NUL-terminated). */
+static void read_all(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+    ssize_t r;
+    while (len < cap - 1 && (r = read(fd, buf + len, cap - 1 - len)) > 0)
+        len += (size_t)r;
+    buf[len] = '\0';
+}
+
+static void t_die(void)
+{
+    lab_prog_set(3, "unit");
+    int fds[2];
+    char buf[256];
+    int st;
+    /* In the main process: "prog: message: strerror", one line on stderr, exit 1. */
+    CHECK(pipe(fds) == 0);
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        lab_prog_become_main();
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        errno = ENOENT;
+        die("open %s:", "x.dat");
+    }
+    close(fds[1]);
+    read_all(fds[0], buf, sizeof buf);
+    close(fds[0]);
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    CHECK(strcmp(buf, "lab03: open x.dat: No such file or directory\n") == 0);
+    /* In a forked child: exit 1 without the parent's atexit handlers (they would remove the
+     * parent's named objects, flush its buffers twice...). */
+    CHECK(pipe(fds) == 0);
+    fflush(stdout);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        atexit_fd = fds[1];
+        atexit(atexit_says);
+        CHECK(!lab_is_main_process());
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, STDERR_FILENO);
+        die_en(EINVAL, "child gives up");
+    }
+    close(fds[1]);
+    read_all(fds[0], buf, sizeof buf);
+    close(fds[0]);
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    CHECK(strstr(buf, "atexit") == NULL);
+}
+
+/* ---- cleanup: a forked child's exit does not remove its parent's objects ---- */
+static char owner_path[64];
+static void t_cleanup_owner(void)
+{
+    snprintf(owner_path, sizeof owner_path, "/tmp/unit_common_owner_%d", (int)getpid());
+    FILE *f = fopen(owner_path, "w");
+    CHECK(f != NULL);
+    fclose(f);
+    int id = lab_cleanup_add(lab_cleanup_unlink, owner_path);
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0)
+        exit(0);   /* runs the atexit hook of the cleanup table, inherited from the parent */
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    bool still_there = access(owner_path, F_OK) == 0;
+    lab_cleanup_run(id);   /* the owner removes it */
+    CHECK(still_there);
+    CHECK(access(owner_path, F_OK) != 0);
+}
+
 struct test { const char *name; void (*fn)(void); };
 static const struct test tests[] = {
     { "prog_result", t_prog_result },
@@ -642,6 +730,8 @@ static const struct test tests[] = {
     { "watchdog", t_watchdog },
     { "colors", t_colors },
     { "loop", t_loop },
+    { "die", t_die },
+    { "cleanup_owner", t_cleanup_owner },
     { 0 }
 };
 
