@@ -119,7 +119,11 @@ teeth:
 	$(Q)$(MAKE) --no-print-directory all tsan
 	$(Q)LAB_DEPS_CHECKED=1 scripts/mutate
 
-bench: all
+# The bench brings what it compares with first (scripts/deps --bench), then builds again: the
+# comparison programs are built only when their packages are there.
+bench:
+	$(Q)scripts/deps --bench
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/bench
 
 TSAN_VARS := BUILD=build/tsan CFLAGS='-O1 -g' SAN='-fsanitize=thread'
