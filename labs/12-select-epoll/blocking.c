@@ -246,6 +246,7 @@ int serve_fork(struct server *srv)
             signal(SIGINT, SIG_DFL);
             signal(SIGTERM, SIG_DFL);
             close(srv->lfd);
+            free(kids);      /* the parent's list of children is not the child's business */
             struct bconn *c = xmalloc(sizeof *c);
             c->fd = fd;
             long req = serve_one(c, srv->http, NULL);
