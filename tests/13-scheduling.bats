@@ -8,20 +8,6 @@ teardown() {
     no_lab_processes
 }
 
-# algo_line ALGO - the RESULT line of one algorithm in $output.
-algo_line() { printf '%s\n' "$output" | grep -E "^RESULT l13\.schedule algo=$1 "; }
-# algo_field ALGO KEY
-algo_field() { algo_line "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-# assert_algo ALGO KEY=VALUE... - exact fields of one algorithm's RESULT line.
-assert_algo() {
-    local algo="$1" kv got
-    shift
-    for kv in "$@"; do
-        got="$(algo_field "$algo" "${kv%%=*}")"
-        [ "$got" = "${kv#*=}" ] || { printf '%s: %s expected %s, got "%s"\n' "$algo" "${kv%%=*}" "${kv#*=}" "$got" >&2; return 1; }
-    done
-}
-
 # ---- the command line --------------------------------------------------------------------------
 
 @test "lab13: --list names every scenario, in demo order" {
@@ -159,12 +145,12 @@ TRACE
     assert_line 'GANTT SRTF P1[0-2) P2[2-4) P3[4-5) P2[5-7) P4[7-11) P1[11-16)'
     assert_line 'GANTT RR2 P1[0-2) P2[2-4) P1[4-6) P3[6-7) P2[7-9) P4[9-11) P1[11-13) P4[13-15) P1[15-16)'
     assert_line 'GANTT MLFQ P1@L0[0-1) P1@L1[1-2) P2@L0[2-3) P1@L1[3-4) P3@L0[4-5) P4@L0[5-6) P2@L1[6-8) P1@L1[8-10) P4@L1[10-12) P2@L2[12-13) P1@L2[13-15) P4@L2[15-16)'
-    assert_algo FCFS workload=W1 jobs=4 makespan=16 cpu_busy=16 total_waiting=19 total_turnaround=35 avg_waiting=4.75 avg_turnaround=8.75 avg_response=4.75
-    assert_algo SJF total_waiting=16 total_turnaround=32 avg_waiting=4.00 avg_turnaround=8.00 avg_response=4.00
-    assert_algo SRTF total_waiting=12 total_turnaround=28 avg_waiting=3.00 avg_turnaround=7.00 avg_response=0.50
-    assert_algo RR2 total_waiting=20 total_turnaround=36 avg_waiting=5.00 avg_turnaround=9.00 avg_response=1.50
-    assert_algo MLFQ total_waiting=22 total_turnaround=38 avg_waiting=5.50 avg_turnaround=9.50 avg_response=0.00
-    assert_algo LOTTERY workload=W1 jobs=4 makespan=16 cpu_busy=16
+    assert_fields_where algo=FCFS workload=W1 jobs=4 makespan=16 cpu_busy=16 total_waiting=19 total_turnaround=35 avg_waiting=4.75 avg_turnaround=8.75 avg_response=4.75
+    assert_fields_where algo=SJF total_waiting=16 total_turnaround=32 avg_waiting=4.00 avg_turnaround=8.00 avg_response=4.00
+    assert_fields_where algo=SRTF total_waiting=12 total_turnaround=28 avg_waiting=3.00 avg_turnaround=7.00 avg_response=0.50
+    assert_fields_where algo=RR2 total_waiting=20 total_turnaround=36 avg_waiting=5.00 avg_turnaround=9.00 avg_response=1.50
+    assert_fields_where algo=MLFQ total_waiting=22 total_turnaround=38 avg_waiting=5.50 avg_turnaround=9.50 avg_response=0.00
+    assert_fields_where algo=LOTTERY workload=W1 jobs=4 makespan=16 cpu_busy=16
     # The last line compares them all.
     assert_result schedule
     assert_field algo compare

@@ -11,20 +11,6 @@ teardown() {
     no_lab_processes
 }
 
-# explore_field LEVEL KEY - a field of that level's RESULT l14.explore line in $output.
-explore_field() {
-    printf '%s\n' "$output" | grep -E "^RESULT l14\.explore level=$1 " | tr ' ' '\n' | sed -n "s/^$2=//p"
-}
-# assert_explore LEVEL KEY=VALUE...
-assert_explore() {
-    local level="$1" kv got
-    shift
-    for kv in "$@"; do
-        got="$(explore_field "$level" "${kv%%=*}")"
-        [ "$got" = "${kv#*=}" ] || { printf '%s: %s expected %s, got "%s"\n' "$level" "${kv%%=*}" "${kv#*=}" "$got" >&2; return 1; }
-    done
-}
-
 # ---- the command line and the level file ---------------------------------------------------------
 
 @test "lab14: --list names every scenario, in demo order; --help shows the options" {
@@ -261,21 +247,21 @@ LEVEL
     run lab 14 explore --all
     assert_success
     assert_line '8 levels can be won (the lab'"'"'s schedule is one way); 8 fixed twins proven safe by exhaustion.'
-    assert_explore counter schedules=20 bad=18 length=6
-    assert_explore tickets states=56 schedules=916 bad=910 length=12
-    assert_explore money states=308 schedules=34650 bad=34644 length=12
-    assert_explore deadlock schedules=8 bad=3 shortest=1,2,2
-    assert_explore cv_if schedules=284 bad=20 length=13 lab_schedule=wins
-    assert_explore semaphore schedules=132 bad=14 length=9
-    assert_explore traffic schedules=10 bad=5 shortest=1,1,2,1,2
-    assert_explore relock schedules=2 bad=2 shortest=1
+    assert_fields_where level=counter schedules=20 bad=18 length=6
+    assert_fields_where level=tickets states=56 schedules=916 bad=910 length=12
+    assert_fields_where level=money states=308 schedules=34650 bad=34644 length=12
+    assert_fields_where level=deadlock schedules=8 bad=3 shortest=1,2,2
+    assert_fields_where level=cv_if schedules=284 bad=20 length=13 lab_schedule=wins
+    assert_fields_where level=semaphore schedules=132 bad=14 length=9
+    assert_fields_where level=traffic schedules=10 bad=5 shortest=1,1,2,1,2
+    assert_fields_where level=relock schedules=2 bad=2 shortest=1
     local f
     for f in counter tickets money deadlock cv_if semaphore traffic relock; do
-        assert_explore "${f}_fixed" bad=0 shortest=none complete=yes
-        assert_explore "$f" lab_schedule=wins complete=yes
+        assert_fields_where level="${f}_fixed" bad=0 shortest=none complete=yes
+        assert_fields_where level="$f" lab_schedule=wins complete=yes
     done
-    assert_explore cv_if_fixed schedules=350
-    assert_explore traffic_fixed schedules=33
+    assert_fields_where level=cv_if_fixed schedules=350
+    assert_fields_where level=traffic_fixed schedules=33
 }
 
 @test "lab14: too large is said clearly, and an unproven fixed twin is not a pass" {

@@ -279,3 +279,17 @@ assert_field_at_least() {
 # named_snapshot - the named objects and temp entries of this lab (ipc_snapshot without the System
 # V objects, which have no names and may belong to anyone): compare one before a run with one after.
 named_snapshot() { ipc_snapshot | grep -v '^sysv-' || true; }
+
+# assert_fields_where KEY=VALUE KEY=VALUE... - among the RESULT lines of $output (several
+# scenarios' or several parts' lines), the one whose first pair matches (say algo=FCFS or
+# level=counter) has every other pair exactly: `assert_fields_where algo=SJF total_waiting=16`.
+assert_fields_where() {
+    local sel="$1" line kv got
+    shift
+    line="$(printf '%s\n' "$output" | grep -E "^RESULT l[0-9]+\.[a-z_0-9]+ (.* )?${sel}( |\$)" | tail -n 1)"
+    [ -n "$line" ] || { printf 'no RESULT line with %s\n' "$sel" >&2; return 1; }
+    for kv in "$@"; do
+        got="$(printf '%s\n' "$line" | tr ' ' '\n' | sed -n "s/^${kv%%=*}=//p" | head -n 1)"
+        [ "$got" = "${kv#*=}" ] || { printf '%s: %s expected %s, got "%s"\n' "$sel" "${kv%%=*}" "${kv#*=}" "$got" >&2; return 1; }
+    done
+}
