@@ -4,7 +4,7 @@
 load test_helper
 LAB=04
 
-SCENARIOS=(queue_api parent_child child_child pipe kinds limits thread_queues)
+SCENARIOS=(queue_api parent_child child_child pipe kinds limits manager thread_queues)
 
 teardown() {
     no_lab_processes
@@ -262,6 +262,58 @@ assert_nothing_left() {
     assert_field threads_received 10
     assert_field per_producer_order 1
     assert_line --regexp "print\(q.get\(\)\) -> \(0, '333'\)$"
+}
+
+# ---- Manager() -----------------------------------------------------------------------------
+
+# manager_socket - the socket path the manager run in $output printed.
+manager_socket() {
+    printf '%s\n' "$output" | sed -n 's/^m = Manager(): .* serves a dict and a list on \(.*\)$/\1/p'
+}
+
+@test "lab04 manager --mode=nolock: GET then SET through the proxy loses 9 of 10 updates, every run" {
+    run lab 04 manager --mode=nolock
+    assert_success
+    assert_result manager
+    assert_field mode nolock
+    assert_field processes 10
+    assert_field count 1
+    assert_field lost 9
+    assert_field max_in_window 10
+    assert_field list_len 10
+    assert_field manager_exit 0
+    assert_field socket_left 0
+    local sock
+    sock="$(manager_socket)"
+    [ -n "$sock" ]
+    [ ! -e "$sock" ] && [ ! -e "$(dirname "$sock")" ]
+}
+
+@test "lab04 manager --mode=lock: a process lock around GET+SET: exact, one process in the window" {
+    run lab 04 manager --mode=lock
+    assert_success
+    assert_field mode lock
+    assert_field count 10
+    assert_field lost 0
+    assert_field max_in_window 1
+    assert_field list_len 10
+    assert_field manager_exit 0
+    assert_field socket_left 0
+    [ ! -e "$(dirname "$(manager_socket)")" ]
+}
+
+@test "lab04 manager: SIGINT while the manager serves leaves no socket, no directory, no process" {
+    local out="$BATS_TEST_TMPDIR/out"
+    LAB_SECOND_MS=2000 "$BUILD/lab04" manager --mode=lock >"$out" 2>&1 &
+    local pid=$! i
+    for i in $(seq 100); do grep -q 'serves a dict' "$out" && break; sleep 0.02; done
+    kill -INT "$pid"
+    local rc=0
+    wait "$pid" || rc=$?
+    local sock
+    sock="$(sed -n 's/^m = Manager(): .* serves a dict and a list on \(.*\)$/\1/p' "$out")"
+    [ -n "$sock" ] || { cat "$out"; return 1; }
+    [ ! -e "$sock" ] && [ ! -e "$(dirname "$sock")" ]
 }
 
 # ---- the guided demo, the README ---------------------------------------------------------

@@ -23,6 +23,11 @@ int l04_bench(void);               /* bench.c: `build/lab04 --bench` */
 enum pipe_mode { PIPE_NOCLOSE, PIPE_CLOSE };
 int run_pipe(int mode);
 
+/* manager.c.  Its modes, in the order of its .modes string "nolock,lock" in main.c: the 10
+ * workers' d['count'] += 1 through the proxy without or with a process lock around GET+SET. */
+enum manager_mode { MANAGER_NOLOCK, MANAGER_LOCK };
+int run_manager(int mode);
+
 /* kinds.c: the FIFO's reader in an unrelated process (the program run again by exec:
  * `lab04 --fifo-peer PATH SECONDS`, SECONDS its real-time bound). */
 #define L04_FIFO_PEER_FLAG "--fifo-peer"

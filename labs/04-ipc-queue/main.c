@@ -13,7 +13,8 @@
  *        [--messages=10] | build/lab04 --bench (the IPC cost table of `make bench`)
  * Watch for: the exact full()/empty()/qsize() (Python's are approximate), get(timeout=3) waiting
  *   3 "seconds", the System V queue handing out the second message first, removed=1 everywhere.
- * See also: queue.c, pipe.c, kinds.c, limits.c, tqueue.c, bench.c, util.c, common/pqueue.h, README.md.
+ * See also: queue.c, pipe.c, kinds.c, limits.c, manager.c, tqueue.c, bench.c, util.c, common/pqueue.h,
+ *   README.md.
  */
 #include "lab.h"
 #include "lab04.h"
@@ -33,6 +34,8 @@ static const struct lab_scenario scenarios[] = {
       .run = run_kinds },
     { .name = "limits", .summary = "messages too big for a POSIX mq, a System V queue and the process queue",
       .run = run_limits },
+    { .name = "manager", .summary = "Manager(): a server process owns a dict and a list; d['count'] += 1 loses updates without a lock",
+      .modes = "nolock,lock", .run = run_manager },         /* enum manager_mode, lab04.h */
     { .name = "thread_queues", .summary = "queue.Queue, LifoQueue, PriorityQueue between threads: 1, 2, (0, '333')",
       .run = run_thread_queues },
     { 0 }
