@@ -276,7 +276,7 @@ int run_manager(int mode)
     int fd = proxy_connect();
     char reply[96];
     proxy_call(fd, "SET count 0", reply, sizeof reply);
-    lab_say("%d processes each do d['count'] += 1 (a GET, then a SET: two proxy calls) and l.append(name)%s",
+    lab_say("%d processes each do d['count'] += 1 (GET, then SET: two proxy calls) and l.append(name)%s",
             MGR_WORKERS, locked ? " under lock = Lock()" : ", no lock");
     if (!locked)
         lab_say("forced schedule: every process GETs count before any of them SETs it");
