@@ -36,6 +36,40 @@ convoy_invariants() {
     assert_output --partial "inside is not running: on $(nproc) CPU(s) at most"
 }
 
+@test "refcount --mode=none: a lost INCREF frees the object in use: use after free and double free detected" {
+    run lab 06 refcount --mode=none
+    assert_success
+    assert_result refcount
+    assert_field references 3
+    assert_field refcnt_after_increfs 2
+    assert_field max_in_window 2
+    assert_field freed_while_referenced 1
+    assert_field use_after_free 1
+    assert_field double_free 1
+    assert_field deallocs 1
+    refute_output --partial 'print(x.name) -> lxc'
+}
+
+@test "refcount --mode=gil: under the GIL the count is exact, the object is freed once, at the end" {
+    run lab 06 refcount --mode=gil
+    assert_success
+    assert_field refcnt_after_increfs 3
+    assert_field max_in_window 1
+    assert_field freed_while_referenced 0
+    assert_field use_after_free 0
+    assert_field double_free 0
+    assert_field deallocs 1
+    assert_line 'print(x.name) -> lxc (refcount 1: still alive, as it must be)'
+}
+
+@test "refcount: the tsan build is silent in both modes (relaxed atomics: a race condition, no data race)" {
+    [ -x "$TSAN_BUILD/lab06" ] || { echo "no $TSAN_BUILD/lab06: run make tsan" >&2; return 1; }
+    run -0 env LAB_BUILD="$TSAN_BUILD" "$TSAN_BUILD/lab06" refcount --mode=none
+    refute_output --partial 'WARNING: ThreadSanitizer'
+    run -0 "$TSAN_BUILD/lab06" refcount --mode=gil
+    refute_output --partial 'WARNING: ThreadSanitizer'
+}
+
 @test "gil: the same checksum in every mode, and at most one thread inside under py2 and py3" {
     for mode in none py2 py3; do
         run lab 06 gil --mode=$mode
@@ -328,7 +362,7 @@ affinity_invariants() {
 
 @test "--list names every scenario, in the guided demo's order" {
     run lab 06 --list
-    assert_scenario_list gil cpu bound convoy gil_money affinity
+    assert_scenario_list gil refcount cpu bound convoy gil_money affinity
 }
 
 @test "--help exits 0 and documents the options" {
@@ -349,6 +383,7 @@ affinity_invariants() {
     for m in py2 py3; do assert_line --regexp "^RESULT l6\.convoy mode=$m "; done
     for m in nolock lock; do assert_line --regexp "^RESULT l6\.gil_money mode=$m "; done
     for m in pinned free; do assert_line --regexp "^RESULT l6\.affinity mode=$m "; done
+    for m in none gil; do assert_line --regexp "^RESULT l6\.refcount mode=$m "; done
     assert_line --regexp '^timeline \(py2\)'
     assert_line --regexp '^timeline \(py3\)'
     refute_line --regexp '^timeline \(none\)'

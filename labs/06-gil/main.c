@@ -1,7 +1,7 @@
 /* main.c - lab 6: a global interpreter lock built in C, switched on and off.
  *
  * The scenario table, the option table and main(); the scenarios live in gil.c (gil, convoy,
- * gil_money) and work.c (cpu, bound, affinity, and `--bench`).  The guided demo runs them in this
+ * gil_money), refcount.c (refcount) and work.c (cpu, bound, affinity, and `--bench`).  The guided demo runs them in this
  * order and draws the GIL's timeline for gil py2 and py3.
  *
  * Usage: lab06 [gil|cpu|bound|convoy|gil_money|affinity] [--mode=M] [--timeline] [--n=100000] ...
@@ -33,6 +33,8 @@ static struct lab_opt opts[] = {
 static const struct lab_scenario scenarios[] = {
     { .name = "gil", .summary = "2 CPU + 1 IO thread run bytecode: no GIL, Python 2 ticks, Python 3 interval",
       .modes = "none,py2,py3", .opts = "threads,io,work,interval-us,check-interval,timeline", .run = run_gil },
+    { .name = "refcount", .summary = "why the GIL exists: a shared refcount loses an INCREF, the object is freed in use",
+      .modes = "none,gil", .run = run_refcount },
     { .name = "cpu", .summary = "res += i+i**2+i**3 twice: normal, threads, threads under the GIL, processes",
       .opts = "n,workers,interval-us", .run = run_cpu },
     { .name = "bound", .summary = "CPU-bound vs IO-bound workers under the GIL: IO waits overlap",
