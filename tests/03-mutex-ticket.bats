@@ -6,7 +6,7 @@
 load test_helper
 LAB=03
 
-SCENARIOS=(tickets money counter lockflag lockapi jobs shared_value robust shared_list)
+SCENARIOS=(tickets money counter lockflag lockapi jobs shared_value robust shared_list thread_safe)
 
 # Every test gets a private TMPDIR, so the tickets' temp directories can be checked exactly even
 # when other copies of the suite run at the same time.
@@ -94,9 +94,9 @@ count_lines() {
     for s in "${SCENARIOS[@]}"; do
         assert_line --regexp "^RESULT l3\.$s( |$)"
     done
-    # every mode of every scenario: 5 + 2 + 5 + 1 + 1 + 1 + 1 + 2 + 2
-    [ "$(count_lines '^RESULT l3\.')" -eq 20 ]
-    assert_line 'demo: 20 parts, every one behaved as the lesson says'
+    # every mode of every scenario: 5 + 2 + 5 + 1 + 1 + 1 + 1 + 2 + 2 + 2
+    [ "$(count_lines '^RESULT l3\.')" -eq 22 ]
+    assert_line 'demo: 22 parts, every one behaved as the lesson says'
     # bad before fix
     n="$(printf '%s\n' "$output" | grep -nE '^RESULT l3\.tickets mode=(nolock|lock) ' | cut -d: -f1 | tr '\n' ' ')"
     read -r a b <<<"$n"
@@ -354,7 +354,7 @@ count_lines() {
     # ThreadSanitizer judges by happens-before, not by luck: a lock left out is reported on every run.
     [ -x "$TSAN_BUILD/lab03" ] || { echo "no $TSAN_BUILD/lab03: run make tsan" >&2; return 1; }
     local args
-    for args in "money --mode=lock --threads 10" "shared_list --mode=lock" jobs lockflag; do
+    for args in "money --mode=lock --threads 10" "shared_list --mode=lock" jobs lockflag "thread_safe --mode=lock"; do
         run --separate-stderr timeout -k 5 60 "$TSAN_BUILD/lab03" $args
         [ "$status" -eq 0 ] || { echo "$args: status $status: $stderr"; false; }
         [[ "$stderr" != *ThreadSanitizer* ]] || { echo "$args: $stderr"; false; }
@@ -443,6 +443,24 @@ count_lines() {
     assert_field timed_out 0
     assert_field final 30
     assert_line --partial 'EOWNERDEAD'
+}
+
+@test "lab03 thread_safe: set and dict lose a key under the forced schedule, the queue does not; the lock keeps all" {
+    run lab 03 thread_safe --mode=nolock
+    assert_success
+    assert_result thread_safe
+    assert_field set_keys 1
+    assert_field dict_keys 1
+    assert_field queue_items 2
+    assert_field max_in_window 2
+    [[ "$(field set_len)" =~ ^[12]$ ]]
+    run lab 03 thread_safe --mode=lock
+    assert_success
+    assert_field set_keys 2
+    assert_field set_len 2
+    assert_field dict_keys 2
+    assert_field queue_items 2
+    assert_field max_in_window 1
 }
 
 @test "lab03 shared_list: nolock loses 9 of 10 appends on every run (forced); lock keeps all 10" {
