@@ -445,10 +445,10 @@ int run_cost(int mode)
     double ratio = thread_us > 0 ? fork_us / thread_us : 0.0;
     /* The sentence follows the measured ratio, never a fixed factor. */
     if (ratio >= 1.5)
-        lab_say("%s: %d x pthread_create()+join:  %.1f us each (about %.1fx cheaper on this run: no address space to copy)",
+        lab_say("%s: %d x pthread_create()+join:  %.1f us each (%.1fx cheaper: no address space to copy)",
                 me_name(), n, thread_us, ratio);
     else
-        lab_say("%s: %d x pthread_create()+join:  %.1f us each (%.1fx: not measurably cheaper on this run, a busy machine?)",
+        lab_say("%s: %d x pthread_create()+join:  %.1f us each (%.1fx: not measurably cheaper, a busy machine?)",
                 me_name(), n, thread_us, ratio);
     lab_say("%s: 进程是资源单位, 线程是执行单位: a process owns memory and files, a thread only runs in them",
             me_name());
