@@ -70,6 +70,23 @@ convoy_invariants() {
     refute_output --partial 'WARNING: ThreadSanitizer'
 }
 
+@test "hybrid: threads, processes, processes x threads: the same exact result, the fastest named by the times" {
+    LAB_SECOND_MS=50 run lab 06 hybrid
+    assert_success
+    local v line ms best="" best_ms=""
+    for v in threads procs 'procs\+threads'; do
+        line="$(printf '%s\n' "$output" | grep -E "^RESULT l6\.hybrid variant=$v ")"
+        [ -n "$line" ] || { echo "no $v line"; return 1; }
+        [ "$(part_field "$line" result)" = 3199989333413332800000 ]
+        [ "$(part_field "$line" tasks)" = 4 ]
+        ms="$(part_field "$line" elapsed_ms)"
+        # Each task sleeps 2 x 0.2 units (20 ms at 50 ms a unit) at least, whatever else happens.
+        at_least "$ms" 20
+        if [ -z "$best" ] || awk -v a="$ms" -v b="$best_ms" 'BEGIN { exit !(a < b) }'; then best="$v" best_ms="$ms"; fi
+    done
+    assert_line "fastest here: ${best//\\/}, on $(getconf _NPROCESSORS_ONLN) CPU(s)"
+}
+
 @test "gil: the same checksum in every mode, and at most one thread inside under py2 and py3" {
     for mode in none py2 py3; do
         run lab 06 gil --mode=$mode
@@ -362,7 +379,7 @@ affinity_invariants() {
 
 @test "--list names every scenario, in the guided demo's order" {
     run lab 06 --list
-    assert_scenario_list gil refcount cpu bound convoy gil_money affinity
+    assert_scenario_list gil refcount cpu bound convoy gil_money hybrid affinity
 }
 
 @test "--help exits 0 and documents the options" {
@@ -384,6 +401,7 @@ affinity_invariants() {
     for m in nolock lock; do assert_line --regexp "^RESULT l6\.gil_money mode=$m "; done
     for m in pinned free; do assert_line --regexp "^RESULT l6\.affinity mode=$m "; done
     for m in none gil; do assert_line --regexp "^RESULT l6\.refcount mode=$m "; done
+    [ "$(printf '%s\n' "$output" | grep -c '^RESULT l6\.hybrid variant=')" -eq 3 ]
     assert_line --regexp '^timeline \(py2\)'
     assert_line --regexp '^timeline \(py3\)'
     refute_line --regexp '^timeline \(none\)'

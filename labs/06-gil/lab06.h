@@ -85,6 +85,8 @@ bool l06_timeline_on(void);
 
 /* refcount.c: why the GIL exists (a shared reference count). */
 int run_refcount(int mode);
+/* hybrid.c: processes, threads, or threads inside processes, on a mixed workload. */
+int run_hybrid(int mode);
 /* Scenarios in gil.c. */
 int run_gil(int mode);
 int run_convoy(int mode);
