@@ -5,7 +5,7 @@ load test_helper
 LAB=01
 
 SCENARIOS=(start terminate subclass spawn_vs_fork join_all pids zombie orphan thread_create isolation
-    thread_share threads same_api thread_results cost)
+    thread_share threads same_api thread_results start_join low_thread old_names daemon_env cost)
 
 teardown() {
     no_lab_processes
@@ -297,6 +297,70 @@ teardown() {
     done
 }
 
+# ---- _thread, the old names, start/join, daemons ------------------------------------------
+
+@test "lab01 start_join: start() returns while f('bob') sleeps, join() waits for hello bob" {
+    run lab 01 start_join
+    assert_success
+    assert_result start_join
+    assert_field said_at_start 0
+    assert_field said_at_join 1
+    assert_field exitcode 0
+    assert_field_at_least join_units 1.9
+    assert_line '  hello bob'
+}
+
+@test "lab01 low_thread: the program's end kills _thread's threads (1 of 3 lines each); locks wait for all" {
+    local i
+    for i in 1 2 3; do
+        run lab 01 low_thread --mode=exit
+        assert_success
+        assert_field lines 1,1
+        assert_field exitcode 0
+    done
+    run lab 01 low_thread --mode=lock
+    assert_success
+    assert_field lines 3,3
+    assert_field exitcode 0
+    assert_line '  main: every lock released, the program ends'
+}
+
+@test "lab01 old_names: every old name mapped, MyThread('zhao') named, 主 2 after joining only t1" {
+    run lab 01 old_names
+    assert_success
+    assert_result old_names
+    assert_field daemon 1
+    assert_field mythread_name zhao
+    assert_field active_after_t1_join 2
+    assert_field active_after_all 1
+    local n
+    for n in "t.setName('zhao')" "t.getName()" "t.setDaemon(True)" "threading.currentThread()" "threading.activeCount()"; do
+        assert_line --regexp "^$(printf '%s' "$n" | sed 's/[().]/\\&/g') +.*DeprecationWarning since 3\.10$"
+    done
+    assert_line --regexp '^t\.isAlive\(\) +t\.is_alive\(\) -> False, False after join +removed in 3\.9: AttributeError$'
+    assert_line '  zhao is running '
+}
+
+@test "lab01 daemon_env: the daemon dies with a script, lives on at an interactive prompt" {
+    run lab 01 daemon_env --mode=script
+    assert_success
+    assert_field daemon_lines 1
+    run lab 01 daemon_env --mode=interactive
+    assert_success
+    assert_field daemon_lines 3
+    assert_field exitcode 0
+}
+
+@test "lab01: the tsan build is silent on the fixed thread scenarios (low_thread lock, old_names, daemon_env)" {
+    [ -x "$TSAN_BUILD/lab01" ] || { echo "no $TSAN_BUILD/lab01: run make tsan" >&2; return 1; }
+    local args
+    for args in "low_thread --mode=lock" old_names "daemon_env --mode=interactive"; do
+        run --separate-stderr timeout -k 5 60 "$TSAN_BUILD/lab01" $args
+        [ "$status" -eq 0 ] || { echo "$args: status $status: $stderr"; false; }
+        [[ "$stderr$output" != *ThreadSanitizer* ]] || { echo "$args: $stderr"; false; }
+    done
+}
+
 # ---- the whole lab -----------------------------------------------------------------------
 
 @test "lab01: the guided demo runs every scenario and exits 0" {
@@ -306,7 +370,7 @@ teardown() {
     for s in "${SCENARIOS[@]}"; do
         assert_line --regexp "^RESULT l1\.$s "
     done
-    assert_line --partial 'demo: 15 parts, every one behaved as the lesson says'
+    assert_line --partial 'demo: 21 parts, every one behaved as the lesson says'
 }
 
 @test "lab01: every run is deterministic where the lesson forces it (5 runs of terminate and zombie)" {

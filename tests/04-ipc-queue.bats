@@ -4,7 +4,7 @@
 load test_helper
 LAB=04
 
-SCENARIOS=(queue_api parent_child child_child pipe kinds limits thread_queues)
+SCENARIOS=(queue_api parent_child child_child pipe subprocess pipe_deadlock kinds limits manager thread_queues)
 
 teardown() {
     no_lab_processes
@@ -262,6 +262,116 @@ assert_nothing_left() {
     assert_field threads_received 10
     assert_field per_producer_order 1
     assert_line --regexp "print\(q.get\(\)\) -> \(0, '333'\)$"
+}
+
+# ---- subprocess ----------------------------------------------------------------------------
+
+@test "lab04 subprocess: run() output and status, communicate(), a timeout that kills and reaps" {
+    run lab 04 subprocess
+    assert_success
+    assert_result subprocess
+    assert_field run_stdout hello
+    assert_field run_returncode 3
+    assert_field communicate HELLO
+    assert_field timeout_expired 1
+    assert_field timeout_returncode -9
+    assert_field zombie 0
+    local pid
+    pid=$(printf '%s\n' "$output" | sed -n "s/^subprocess.run(\['sh'.*: pid \([0-9]*\)$/\1/p")
+    [ -n "$pid" ]
+}
+
+@test "lab04 subprocess: SIGINT during the timeout leaves no sleep child behind" {
+    local out="$BATS_TEST_TMPDIR/out"
+    LAB_SECOND_MS=4000 "$BUILD/lab04" subprocess >"$out" 2>&1 &
+    local pid=$! i
+    for i in $(seq 200); do pgrep -P "$pid" -x sleep >/dev/null && break; sleep 0.02; done
+    local child
+    child=$(pgrep -P "$pid" -x sleep)
+    [ -n "$child" ] || { cat "$out"; return 1; }
+    kill -INT "$pid"
+    wait "$pid" || true
+    for i in $(seq 100); do kill -0 "$child" 2>/dev/null || break; sleep 0.02; done
+    run kill -0 "$child"
+    assert_failure
+}
+
+@test "lab04 pipe_deadlock --mode=deadlock: both 64 KiB pipes full, stuck every run, cat killed" {
+    run lab 04 pipe_deadlock --mode=deadlock
+    assert_success
+    assert_result pipe_deadlock
+    assert_field pipe_size 65536
+    assert_field bytes 1048576
+    assert_field stuck 1
+    assert_field same 0
+    assert_field received 0
+    assert_field returncode -9
+    local sent
+    sent=$(field sent)
+    [ "$sent" -ge 65536 ] && [ "$sent" -lt 1048576 ]
+    assert_line --regexp '^stuck: the parent wrote [0-9]+ of 1048576 bytes and cannot write more; cat \(state S\) is blocked$'
+}
+
+@test "lab04 pipe_deadlock --mode=poll: communicate() polls both pipes: all 1 MiB back, the same" {
+    run lab 04 pipe_deadlock --mode=poll
+    assert_success
+    assert_field stuck 0
+    assert_field sent 1048576
+    assert_field received 1048576
+    assert_field same 1
+    assert_field returncode 0
+}
+
+# ---- Manager() -----------------------------------------------------------------------------
+
+# manager_socket - the socket path the manager run in $output printed.
+manager_socket() {
+    printf '%s\n' "$output" | sed -n 's/^m = Manager(): .* serves a dict and a list on \(.*\)$/\1/p'
+}
+
+@test "lab04 manager --mode=nolock: GET then SET through the proxy loses 9 of 10 updates, every run" {
+    run lab 04 manager --mode=nolock
+    assert_success
+    assert_result manager
+    assert_field mode nolock
+    assert_field processes 10
+    assert_field count 1
+    assert_field lost 9
+    assert_field max_in_window 10
+    assert_field list_len 10
+    assert_field manager_exit 0
+    assert_field socket_left 0
+    local sock
+    sock="$(manager_socket)"
+    [ -n "$sock" ]
+    [ ! -e "$sock" ] && [ ! -e "$(dirname "$sock")" ]
+}
+
+@test "lab04 manager --mode=lock: a process lock around GET+SET: exact, one process in the window" {
+    run lab 04 manager --mode=lock
+    assert_success
+    assert_field mode lock
+    assert_field count 10
+    assert_field lost 0
+    assert_field max_in_window 1
+    assert_field list_len 10
+    assert_field manager_exit 0
+    assert_field socket_left 0
+    [ ! -e "$(dirname "$(manager_socket)")" ]
+}
+
+@test "lab04 manager: SIGINT while the manager serves leaves no socket, no directory, no process" {
+    local out="$BATS_TEST_TMPDIR/out"
+    LAB_SECOND_MS=2000 "$BUILD/lab04" manager --mode=lock >"$out" 2>&1 &
+    local pid=$! i
+    for i in $(seq 100); do grep -q 'serves a dict' "$out" && break; sleep 0.02; done
+    kill -INT "$pid"
+    local rc=0
+    wait "$pid" || rc=$?
+    local sock
+    sock="$(sed -n 's/^m = Manager(): .* serves a dict and a list on \(.*\)$/\1/p' "$out")"
+    [ -n "$sock" ] || { cat "$out"; return 1; }
+    [ ! -e "$sock" ] && [ ! -e "$(dirname "$sock")" ]
 }
 
 # ---- the guided demo, the README ---------------------------------------------------------

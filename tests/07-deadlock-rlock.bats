@@ -136,7 +136,8 @@ elapsed_ms() {
     assert_field completed 4
     assert_field lock_lines 16
     assert_field deadlock 0
-    assert_field breaks no_preemption
+    assert_field recovered_by restart
+    assert_field breaks circular_wait
     assert_line 'cycle: mutexA->mutexB->mutexA'
     assert_line --regexp '^WATCHDOG: restarting itself: pid [0-9]+ execs lab07 watchdog_restart --generation=1'
     [ "$(printf '%s\n' "$output" | grep -c '^RESULT ')" -eq 1 ]

@@ -38,6 +38,8 @@ busy_lines() { printf '%s\n' "$output" | grep -c '正在忙 (inside=[0-9]*)$'; }
     [ "$(busy_lines)" -eq 20 ]
     # No 正在忙 line ever reports more than 5 inside.
     refute_output --regexp 'inside=([6-9]|[1-9][0-9])\)$'
+    # The lines come in the order the count changed: inside=1, 2, 3, 4, 5 first.
+    [ "$(printf '%s\n' "$output" | sed -n 's/.*正在忙 (inside=\([0-9]*\))$/\1/p' | head -5 | tr '\n' ' ')" = "1 2 3 4 5 " ]
     # The semaphore counted: 0 left while the first 5 were inside, all 5 back at the end.
     refute_output --partial 'did not count them'
     refute_output --partial 'acquire and release do not match'

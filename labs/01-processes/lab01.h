@@ -16,7 +16,16 @@
 #include <sys/types.h>
 
 /* ==== Scenarios ==== */
-/* No scenario of lab 1 has modes: `mode` is always 0.  processes.c: */
+/* oldthread.c: _thread, the old threading names, start vs join, daemons and the environment.
+ * The modes, in the order of their .modes strings in main.c: */
+enum low_thread_mode { LOW_THREAD_EXIT, LOW_THREAD_LOCK };           /* "exit,lock" */
+enum daemon_env_mode { DAEMON_ENV_SCRIPT, DAEMON_ENV_INTERACTIVE };  /* "script,interactive" */
+int run_low_thread(int mode);
+int run_old_names(int mode);
+int run_start_join(int mode);
+int run_daemon_env(int mode);
+
+/* The other scenarios of lab 1 have no modes: `mode` is always 0.  processes.c: */
 int run_start(int mode);
 int run_terminate(int mode);
 int run_subclass(int mode);

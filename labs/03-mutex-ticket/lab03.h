@@ -29,6 +29,10 @@ int run_jobs(int mode);
 enum shared_list_mode { SHARED_LIST_NOLOCK, SHARED_LIST_LOCK };
 int run_shared_list(int mode);
 
+/* thread_safe (safe_types.c): .modes = "nolock,lock" */
+enum thread_safe_mode { THREAD_SAFE_NOLOCK, THREAD_SAFE_LOCK };
+int run_thread_safe(int mode);
+
 /* Shared memory between processes (shared.c). */
 int run_shared_value(int mode);
 /* robust (shared.c): .modes = "plain,robust" */

@@ -3,7 +3,8 @@
  * Every scenario of the lab in guided-demo order, each bad case before its fix: the ticket grab
  * with processes and a data file (tickets.c), money=100 with 100 threads (money.c), the counter
  * with its racy and fixed modes (counter.c), the notes' small lock examples (threads.c), and
- * shared memory with a process lock, robust or not (shared.c).
+ * shared memory with a process lock, robust or not (shared.c), then list, set, dict and queue
+ * from two threads (threads.c, safe_types.c).
  *
  * Python ↔ C: multiprocessing.Lock ↔ a process-shared pthread mutex, a named POSIX semaphore or
  * a file lock; threading.Lock ↔ pthread_mutex_t.
@@ -43,6 +44,9 @@ static const struct lab_scenario scenarios[] = {
     { .name = "shared_list",
       .summary = "10 threads append to one array: items lost without a lock, 10 with",
       .modes = "nolock,lock", .run = run_shared_list },
+    { .name = "thread_safe",
+      .summary = "set and dict inserts from 2 threads lose a key under a forced schedule; the queue does not",
+      .modes = "nolock,lock", .run = run_thread_safe },
     { 0 }
 };
 

@@ -265,6 +265,9 @@ int run_shared_list(int mode)
                               locked ? list_items[i] : atomic_load(&race_items[i]));
     printf("len(list) = %zu, items: [%s]%s\n", len, items,
            locked ? "" : " (every thread read len = 0 and wrote slot 0)");
+    printf("the notes' Python always gets %d: under the GIL list.append is one atomic step\n", LIST_THREADS);
+    printf("%s\n", len == LIST_THREADS ? "this C array gets it too, under its mutex"
+                                        : "this C append is three steps, and nothing kept the threads apart");
     lab_result("threads=%d len=%zu lost=%zu", LIST_THREADS, len, LIST_THREADS - len);
     free(list_items);
     list_items = NULL;

@@ -23,6 +23,17 @@ int l04_bench(void);               /* bench.c: `build/lab04 --bench` */
 enum pipe_mode { PIPE_NOCLOSE, PIPE_CLOSE };
 int run_pipe(int mode);
 
+/* manager.c.  Its modes, in the order of its .modes string "nolock,lock" in main.c: the 10
+ * workers' d['count'] += 1 through the proxy without or with a process lock around GET+SET. */
+enum manager_mode { MANAGER_NOLOCK, MANAGER_LOCK };
+int run_manager(int mode);
+
+/* subprocess.c: another program on pipes.  pipe_deadlock's modes, in the order of its .modes
+ * string "deadlock,poll" in main.c: write all then read (stuck) vs poll both pipes (communicate). */
+int run_subprocess(int mode);
+enum pipe_deadlock_mode { PIPE_DEADLOCK_DEADLOCK, PIPE_DEADLOCK_POLL };
+int run_pipe_deadlock(int mode);
+
 /* kinds.c: the FIFO's reader in an unrelated process (the program run again by exec:
  * `lab04 --fifo-peer PATH SECONDS`, SECONDS its real-time bound). */
 #define L04_FIFO_PEER_FLAG "--fifo-peer"

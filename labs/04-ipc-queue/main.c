@@ -13,7 +13,8 @@
  *        [--messages=10] | build/lab04 --bench (the IPC cost table of `make bench`)
  * Watch for: the exact full()/empty()/qsize() (Python's are approximate), get(timeout=3) waiting
  *   3 "seconds", the System V queue handing out the second message first, removed=1 everywhere.
- * See also: queue.c, pipe.c, kinds.c, limits.c, tqueue.c, bench.c, util.c, common/pqueue.h, README.md.
+ * See also: queue.c, pipe.c, subprocess.c, kinds.c, limits.c, manager.c, tqueue.c, bench.c, util.c, common/pqueue.h,
+ *   README.md.
  */
 #include "lab.h"
 #include "lab04.h"
@@ -29,10 +30,16 @@ static const struct lab_scenario scenarios[] = {
       .opts = "messages", .run = run_child_child },
     { .name = "pipe", .summary = "Pipe() is a duplex socketpair, os.pipe() one-way; EOF only when every write end is closed",
       .modes = "noclose,close", .run = run_pipe },          /* enum pipe_mode, lab04.h */
+    { .name = "subprocess", .summary = "posix_spawn + pipes: run() output and status, communicate(), a timeout that kills, no zombie",
+      .run = run_subprocess },
+    { .name = "pipe_deadlock", .summary = "write 1 MiB to cat, then read: both pipes full, stuck; poll() both (communicate) cures it",
+      .modes = "deadlock,poll", .run = run_pipe_deadlock },  /* enum pipe_deadlock_mode, lab04.h */
     { .name = "kinds", .summary = "one payload through pipe, FIFO, POSIX and System V message queues, semaphore, shm",
       .run = run_kinds },
     { .name = "limits", .summary = "messages too big for a POSIX mq, a System V queue and the process queue",
       .run = run_limits },
+    { .name = "manager", .summary = "Manager(): a server process owns a dict and a list; d['count'] += 1 loses updates without a lock",
+      .modes = "nolock,lock", .run = run_manager },         /* enum manager_mode, lab04.h */
     { .name = "thread_queues", .summary = "queue.Queue, LifoQueue, PriorityQueue between threads: 1, 2, (0, '333')",
       .run = run_thread_queues },
     { 0 }

@@ -22,6 +22,7 @@
 #include "lab06.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 /* The IO-bound thread of `gil`: 6 rounds of sleep(0.02) then a short loop over range(20000). */
 #define IO_ROUNDS 6
@@ -74,8 +75,15 @@ int run_gil(int mode)
     unsigned long drops = atomic_load(&g->drops);
     char b1[48], b2[48];
     printf("checksum %s (expected %s): %s\n", l06_u128_str(sum, b1), l06_u128_str(want, b2), yes(sum == want));
-    printf("at most %d thread(s) inside the interpreter at once (max_inside)%s\n", max_inside,
-           m == GIL_NONE ? ": without a GIL nothing stops them" : ": the GIL lets one thread run bytecode");
+    long ncpu_online = sysconf(_SC_NPROCESSORS_ONLN);
+    if (m == GIL_NONE)
+        printf("at most %d thread(s) inside the interpreter at once (max_inside): without a GIL nothing stops them;\n"
+               "inside is not running: on %ld CPU(s) at most %ld of them ran at any instant%s\n",
+               max_inside, ncpu_online, max_inside < ncpu_online ? (long)max_inside : ncpu_online,
+               max_inside > ncpu_online ? ", the others were inside waiting for a CPU" : "");
+    else
+        printf("at most %d thread(s) inside the interpreter at once (max_inside): the GIL lets one thread run bytecode\n",
+               max_inside);
     printf("hand-offs %lu, drop requests %lu, drops at a check %lu (while someone waited %lu, re-taken by the dropper %lu), IO releases %lu\n",
            crew_handoffs(&c), (unsigned long)atomic_load(&g->drop_requests), drops,
            (unsigned long)atomic_load(&g->contested), (unsigned long)atomic_load(&g->retakes),

@@ -17,6 +17,7 @@
 enum convoy_mode { CONVOY_PY2, CONVOY_PY3 };            /* convoy     "py2,py3" */
 enum money_mode { MONEY_NOLOCK, MONEY_LOCK };           /* gil_money  "nolock,lock" */
 enum affinity_mode { AFFINITY_PINNED, AFFINITY_FREE };  /* affinity   "pinned,free" */
+enum refcount_mode { REFCOUNT_NONE, REFCOUNT_GIL };     /* refcount   "none,gil" */
 
 /* Threads wait here until every one is created, then start together (bounded wait). */
 struct gate {
@@ -82,6 +83,10 @@ int l06_pin_self(int cpu);
 /* --timeline given (the guided demo also draws gil py2/py3). */
 bool l06_timeline_on(void);
 
+/* refcount.c: why the GIL exists (a shared reference count). */
+int run_refcount(int mode);
+/* hybrid.c: processes, threads, or threads inside processes, on a mixed workload. */
+int run_hybrid(int mode);
 /* Scenarios in gil.c. */
 int run_gil(int mode);
 int run_convoy(int mode);

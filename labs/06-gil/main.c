@@ -1,7 +1,7 @@
 /* main.c - lab 6: a global interpreter lock built in C, switched on and off.
  *
  * The scenario table, the option table and main(); the scenarios live in gil.c (gil, convoy,
- * gil_money) and work.c (cpu, bound, affinity, and `--bench`).  The guided demo runs them in this
+ * gil_money), refcount.c (refcount), hybrid.c (hybrid) and work.c (cpu, bound, affinity, and `--bench`).  The guided demo runs them in this
  * order and draws the GIL's timeline for gil py2 and py3.
  *
  * Usage: lab06 [gil|cpu|bound|convoy|gil_money|affinity] [--mode=M] [--timeline] [--n=100000] ...
@@ -33,6 +33,8 @@ static struct lab_opt opts[] = {
 static const struct lab_scenario scenarios[] = {
     { .name = "gil", .summary = "2 CPU + 1 IO thread run bytecode: no GIL, Python 2 ticks, Python 3 interval",
       .modes = "none,py2,py3", .opts = "threads,io,work,interval-us,check-interval,timeline", .run = run_gil },
+    { .name = "refcount", .summary = "why the GIL exists: a shared refcount loses an INCREF, the object is freed in use",
+      .modes = "none,gil", .run = run_refcount },
     { .name = "cpu", .summary = "res += i+i**2+i**3 twice: normal, threads, threads under the GIL, processes",
       .opts = "n,workers,interval-us", .run = run_cpu },
     { .name = "bound", .summary = "CPU-bound vs IO-bound workers under the GIL: IO waits overlap",
@@ -41,6 +43,8 @@ static const struct lab_scenario scenarios[] = {
       .modes = "py2,py3", .opts = "threads,work,interval-us,check-interval,timeline", .run = run_convoy },
     { .name = "gil_money", .summary = "money = 100, 100 threads sleep inside: the GIL does not protect your data",
       .modes = "nolock,lock", .opts = "money-threads,interval-us,timeline", .run = run_gil_money },
+    { .name = "hybrid", .summary = "4 tasks of sleep + loop: 4 threads, 2 processes, 2 processes x 2 threads (timed)",
+      .run = run_hybrid },
     { .name = "affinity", .summary = "two CPU-bound threads pinned to one core: concurrent, not parallel",
       .modes = "pinned,free", .run = run_affinity },
     { 0 }

@@ -64,12 +64,15 @@ static struct room room;
  * sixteen.  With the semaphore wave = permits: those threads hold every permit, so nobody else can
  * get in while they wait (no deadlock), and the peak is exactly the permits.  Without it wave =
  * threads: everybody gets in, which only works because nothing stops them.  Bounded. */
-static void room_enter(int *inside_now)
+static void room_enter(const char *me, int i)
 {
     Pthread_mutex_lock(&room.mu);
     int n = ++room.inside;
     if (n > room.peak)
         room.peak = n;
+    /* Printed under the room's lock, before the wave waits: the lines come in the order the
+     * count changed, so inside=1..5 are shown before the first inside=5 repeats. */
+    printf("%s: 伞兵%d号 正在忙 (inside=%d)\n", me, i, n);
     if (room.entered++ < room.wave) {
         /* The last of the wave to arrive: every one of them is inside now, none has left, so with
          * the semaphore they hold `wave` permits between them and the value must show it. */
@@ -83,7 +86,6 @@ static void room_enter(int *inside_now)
         if (room.wave_in < room.wave)
             room.timed_out = true;
     }
-    *inside_now = n;
     Pthread_mutex_unlock(&room.mu);
 }
 
@@ -102,9 +104,7 @@ static void *task(void *arg)
     const char *me = lab_thread_name(lab_current_thread());
     if (room.use_sem)
         Sem_wait(&room.sm);                      /* sm.acquire() */
-    int n;
-    room_enter(&n);
-    printf("%s: 伞兵%d号 正在忙 (inside=%d)\n", me, i, n);
+    room_enter(me, i);                          /* prints "伞兵i号 正在忙 (inside=n)" */
     lab_sleep((double)lab_randint(1, 5));       /* time.sleep(random.randint(1,5)) */
     room_leave();
     if (room.use_sem)
