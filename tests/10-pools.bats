@@ -1,0 +1,99 @@
+#!/usr/bin/env bats
+# tests/10-pools.bats - lab 10: the thread pool (ThreadPoolExecutor), futures, the process pools
+# (ProcessPoolExecutor, multiprocessing.Pool), the notes' examples, crashes, the CLI and the README.
+load test_helper
+LAB=10
+
+teardown() { no_lab_processes; }
+
+# ==== threadpool ====
+
+@test "lab10 threadpool: 5 threads serve 20 tasks in one process, results in submission order" {
+    run -0 lab 10 threadpool
+    assert_result threadpool
+    assert_field workers 5
+    assert_field tasks 20
+    assert_field distinct_pids 1
+    assert_field distinct_tids 5
+    assert_field results_in_order 1
+    assert_field submit_after_shutdown ESHUTDOWN
+    # 4 waves of 2 units
+    assert_field_at_least elapsed_units 8.0
+    run -0 bash -c "printf '%s\n' \"\$1\" | grep '^>>> '" _ "$output"
+    local want=(1 1 4 27 256 3125 46656 823543 16777216 387420489 10000000000 285311670611
+        8916100448256 302875106592253 11112006825558016 437893890380859375 18446744073709551616
+        827240261886336764177 39346408075296537575424 1978419655660313589123979)
+    assert_equal "${#lines[@]}" 20
+    local i
+    for i in "${!want[@]}"; do assert_equal "${lines[$i]}" ">>> ${want[$i]}"; done
+}
+
+@test "lab10 threadpool: every task line names a worker thread of the pool, at most --workers of them" {
+    run -0 lab 10 threadpool --workers=3 --tasks=7
+    assert_field distinct_tids 3
+    assert_field tasks 7
+    run -0 bash -c "printf '%s\n' \"\$1\" | grep -E '^[0-9]+ [0-9]+ ' | awk '{print \$3}' | sort -u" _ "$output"
+    assert_equal "${#lines[@]}" 3
+    assert_line --index 0 --regexp '^ThreadPoolExecutor-[0-9]+_0$'
+    run -0 lab 10 threadpool --workers=3 --tasks=7
+    assert_line 'pool.submit after shutdown: RuntimeError: cannot schedule new futures after shutdown'
+}
+
+# ==== futures ====
+
+@test "lab10 futures: timeout, the callback rule, errors carried, map order, as_completed, wait" {
+    run -0 lab 10 futures
+    assert_result futures
+    assert_field timeout ETIMEDOUT
+    assert_field result_after 100
+    assert_field cb_pending_in worker
+    assert_field cb_done_in caller
+    assert_field error NameError
+    assert_field map '[60,20,40,0]'
+    assert_field as_completed 3,1,2,0
+    assert_field wait_first 1
+    assert_field wait_all 2
+    assert_line --regexp '^callback>> 7  \(ran in ThreadPoolExecutor-[0-9]+_[0-9]+\)$'
+    assert_line 'callback>> 7  (ran in MainThread)'
+}
+
+@test "lab10 futures: a timeout longer than the task gets the result" {
+    run -0 lab 10 futures --timeout=30
+    assert_field timeout OK
+    assert_field result_after 100
+}
+
+# ==== sync_async ====
+
+@test "lab10 sync_async: sync takes tasks x 2 units, async ceil(tasks/workers) x 2" {
+    run -0 lab 10 sync_async --mode=sync
+    assert_result sync_async
+    assert_field tasks 20
+    assert_field expected_units 40
+    assert_field results_ok 1
+    assert_field_at_least units 38
+    run -0 lab 10 sync_async --mode=async
+    assert_field expected_units 8
+    assert_field results_ok 1
+    assert_field_at_least units 7.6
+    run -0 lab 10 sync_async --mode=async --workers=20
+    assert_field expected_units 2
+    assert_field_at_least units 1.9
+}
+
+# ==== the command line ====
+
+@test "lab10: bad input is a usage error (exit 2, one line, empty stdout)" {
+    run --separate-stderr lab 10 threadpool --workers=0
+    assert_usage_error 'workers'
+    run --separate-stderr lab 10 threadpool --workers=10000
+    assert_usage_error 'workers'
+    run --separate-stderr lab 10 threadpool --tasks=21
+    assert_usage_error 'tasks'
+    run --separate-stderr lab 10 threadpool --tasks=0
+    assert_usage_error 'tasks'
+    run --separate-stderr lab 10 futures --timeout=-1
+    assert_usage_error 'timeout'
+    run --separate-stderr lab 10 sync_async --mode=sometimes
+    assert_usage_error 'mode'
+}
