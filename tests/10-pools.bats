@@ -97,3 +97,99 @@ teardown() { no_lab_processes; }
     run --separate-stderr lab 10 sync_async --mode=sometimes
     assert_usage_error 'mode'
 }
+
+# ==== procpool ====
+
+@test "lab10 procpool: 5 worker pids (not the parent) serve 20 tasks, 20 callbacks run in the parent" {
+    run -0 lab 10 procpool
+    assert_result procpool
+    assert_field workers 5
+    assert_field tasks 20
+    assert_field worker_pids 5
+    assert_field worker_pid_ne_parent 1
+    assert_field callbacks 20
+    assert_field callbacks_in_parent 20
+    assert_field callback_values_ok 1
+    assert_field add_done_callback_returns void
+    local parent
+    parent="$(printf '%s\n' "$output" | sed -n 's/^parent \([0-9]*\):.*/\1/p')"
+    run -0 bash -c "printf '%s\n' \"\$1\" | grep -c \"^callback>> [0-9]*  (pid $parent, Thread-[0-9]* (_handle_results))\$\"" _ "$output"
+    assert_output 20
+}
+
+@test "lab10 procpool: --workers=2 uses at most 2 pids; --workers=65 is refused" {
+    run -0 lab 10 procpool --workers=2 --tasks=6
+    assert_field worker_pids 2
+    assert_field callbacks 6
+    run --separate-stderr lab 10 procpool --workers=65
+    assert_usage_error 'at most 64'
+}
+
+# ==== pool ====
+
+@test "lab10 pool: the multiprocessing.Pool API, with Python's errors" {
+    run -0 lab 10 pool
+    assert_result pool
+    assert_field map '[0,1,4,9,16,25,36,49,64,81]'
+    assert_field apply_async 4
+    assert_field apply_async_list '[0,1,4,9,16,25,36,49,64,81]'
+    assert_field apply 25
+    assert_field map_async_ready_immediately 0
+    assert_field imap '[30,10,20,0]'
+    assert_field imap_unordered_ok 1
+    assert_field starmap '[2,12,30]'
+    assert_field get_timeout ETIMEDOUT
+    assert_field join_before_close EINVAL
+    assert_field submit_after_close EINVAL
+    assert_field callback_in_parent 1
+    assert_field terminate_pending_ready 0
+    assert_line 'pool.join() before close(): ValueError: Pool is still running'
+    assert_line 'pool.apply_async(...) after close(): ValueError: Pool not running'
+}
+
+# ==== maxtasks ====
+
+@test "lab10 maxtasks: each worker leaves after 2 tasks, new pids take over" {
+    run -0 lab 10 maxtasks
+    assert_result maxtasks
+    assert_field tasks 8
+    assert_field serving_pids 4
+    assert_field max_tasks_per_pid 2
+    assert_field replaced 4
+    assert_field crashes 0
+    run -0 lab 10 maxtasks --maxtasks=4
+    assert_field serving_pids 2
+    assert_field replaced 2
+}
+
+# ==== crash ====
+
+@test "lab10 crash: a task that aborts fails its future with the signal, a new worker replaces it" {
+    run -0 lab 10 crash --mode=abort
+    assert_result crash
+    assert_field crashed_future ECHILD
+    assert_field signal SIGABRT
+    assert_field crashes 1
+    assert_field replaced 1
+    assert_field new_pid 1
+    assert_field workers_after 2
+    assert_field pool_still_works 1
+    assert_line --regexp '^task 1: get\(\) -> ECHILD: worker [0-9]+ died of SIGABRT \(signal 6\) running this task$'
+}
+
+@test "lab10 crash: a worker killed mid-task is reported and replaced, the pool never hangs" {
+    run -0 lab 10 crash --mode=kill
+    assert_field crashed_future ECHILD
+    assert_field signal SIGKILL
+    assert_field crashes 1
+    assert_field replaced 1
+    assert_field pool_still_works 1
+}
+
+@test "lab10: Ctrl-C in the middle of a process pool leaves no worker behind" {
+    local out="$BATS_TEST_TMPDIR/out"
+    LAB_SECOND_MS=200 signal_on_line INT '^[0-9]+ [0-9]+ worker$' "$out" procpool
+    [ "$sig_status" -ne 0 ]
+    settle_lab_processes
+    no_lab_processes
+}

@@ -25,6 +25,7 @@ struct l10_args {
 
 struct l10_value {
     l10_u128 n;
+    int pid;                         /* the process that ran the task */
     char s[L10_TEXT];                /* a text result, or the error's message */
 };
 

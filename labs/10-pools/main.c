@@ -26,12 +26,21 @@ static const struct lab_scenario scenarios[] = {
       .opts = "timeout", .run = run_futures },
     { .name = "sync_async", .summary = "submit+result one by one (tasks x 2 s) vs submit all, then collect",
       .modes = "sync,async", .opts = "workers,tasks", .run = run_sync_async },
+    { .name = "procpool", .summary = "ProcessPoolExecutor(5) + add_done_callback: 5 pids, 20 callbacks in the parent",
+      .opts = "workers,tasks", .run = run_procpool, .check = check_procs },
+    { .name = "pool", .summary = "Pool(3): map, apply(_async), map_async, imap(_unordered), starmap, close/join/terminate",
+      .run = run_pool },
+    { .name = "maxtasks", .summary = "Pool(2, maxtasksperchild=2): a worker leaves after 2 tasks, a new pid replaces it",
+      .opts = "maxtasks", .run = run_maxtasks },
+    { .name = "crash", .summary = "a task aborts, or its worker is killed: the future says so, a new worker replaces it",
+      .modes = "abort,kill", .run = run_crash },
     { 0 }
 };
 
 static struct lab_opt opts[] = {
     { .name = "workers", .help = "workers in the pool (process pools: at most 64)", .def = 5, .min = 1, .max = 256 },
     { .name = "tasks", .help = "tasks n = 0..N-1 (n**n is exact up to 19**19)", .def = 20, .min = 1, .max = 20 },
+    { .name = "maxtasks", .help = "maxtasks: maxtasksperchild", .def = 2, .min = 1, .max = 8 },
     { .name = "timeout", .help = "futures: result(timeout=T/10 s) on a 1 s task", .def = 5, .min = 0, .max = 100 },
     { 0 }
 };

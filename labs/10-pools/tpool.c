@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct item {
     void (*run)(void *);
@@ -181,6 +182,7 @@ static void run_sjob(void *arg)
     struct l10_value v;
     memset(&v, 0, sizeof v);
     l10_future_set_running(j->f);
+    v.pid = (int)getpid();
     int err = j->fn(&j->a, &v);              /* a task's error is carried to result() */
     l10_future_set(j->f, &v, err);           /* runs the callbacks here, in the worker */
     l10_future_free(j->f);                   /* the pool's reference */
