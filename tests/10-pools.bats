@@ -193,3 +193,67 @@ teardown() { no_lab_processes; }
     settle_lab_processes
     no_lab_processes
 }
+
+# ==== the notes' Pool programs ====
+
+@test "lab10 pool_blocking: apply blocks, so 开始/完成 alternate in list order, then over" {
+    run -0 lab 10 pool_blocking
+    assert_result pool_blocking
+    assert_field transcript_ok 1
+    local names=(听音乐 打篮球 洗衣服 打游戏 吃饭 睡觉 散步) i
+    for i in "${!names[@]}"; do
+        assert_equal "${lines[$((1 + 2 * i))]}" "开始任务: ${names[$i]}"
+        [[ "${lines[$((2 + 2 * i))]}" =~ ^完成任务:${names[$i]},用时：[0-9.]+,进程ID：[0-9]+$ ]]
+    done
+    assert_equal "${lines[15]}" over
+}
+
+@test "lab10 pool_async: 7 starts, the 7 results in completion order, over last" {
+    run -0 lab 10 pool_async
+    assert_result pool_async
+    assert_field results 7
+    assert_field all_tasks 1
+    assert_field over_last 1
+    assert_equal "${lines[-2]}" over
+    run -0 bash -c "printf '%s\n' \"\$1\" | grep -c '^开始任务: '" _ "$output"
+    assert_output 7
+}
+
+@test "lab10 long_task: Pool(4) x 5 in two waves, the wait line before any result" {
+    run -0 lab 10 long_task
+    assert_result long_task
+    assert_field results_ok 5
+    assert_field done_when_waiting_line 0
+    assert_field_at_least elapsed_units 4.0
+    # the wait line comes before every 结果 line (the workers' 子进程 lines may come before it)
+    local wait_at first_result
+    wait_at=$(printf '%s\n' "$output" | grep -n '^等待所有子进程完成。$' | cut -d: -f1)
+    first_result=$(printf '%s\n' "$output" | grep -n '^结果: ' | head -n 1 | cut -d: -f1)
+    [ "$wait_at" -lt "$first_result" ]
+    run -0 bash -c "printf '%s\n' \"\$1\" | grep -c '^结果: 1152921504606846976$'" _ "$output"
+    assert_output 5
+}
+
+@test "lab10 foobar: end first, 10 callbacks 100..109 in the parent, two waves" {
+    run -0 lab 10 foobar
+    assert_result foobar
+    assert_field end_first 1
+    assert_field callbacks 10
+    assert_field values 100..109
+    assert_field_at_least elapsed_units 4.0
+    assert_equal "${lines[1]}" end
+    run -0 bash -c "printf '%s\n' \"\$1\" | grep '^-->exec done: ' | sort" _ "$output"
+    assert_equal "${#lines[@]}" 10
+}
+
+@test "lab10 why_pools: every task ran, each way of running them is measured" {
+    run -0 lab 10 why_pools --count=200
+    assert_result why_pools
+    assert_field tasks 200
+    assert_field process_tasks 20
+    assert_field all_ran 1
+    local k
+    for k in thread_per_task_us thread_pool_us process_per_task_us process_pool_us; do
+        [[ "$(field $k)" =~ ^[0-9]+\.[0-9]{2}$ ]]
+    done
+}

@@ -186,6 +186,6 @@ void check_procs(void);            /* procpool.c: a process pool of at most 64 w
 /* The modes, in the order of the .modes strings in main.c. */
 enum sync_async_mode { SA_SYNC, SA_ASYNC };
 enum crash_mode { CRASH_ABORT, CRASH_KILL };
-enum why_mode { WHY_PER_TASK, WHY_POOL };
+
 
 #endif

@@ -34,6 +34,16 @@ static const struct lab_scenario scenarios[] = {
       .opts = "maxtasks", .run = run_maxtasks },
     { .name = "crash", .summary = "a task aborts, or its worker is killed: the future says so, a new worker replaces it",
       .modes = "abort,kill", .run = run_crash },
+    { .name = "pool_blocking", .summary = "Pool(5).apply over 7 named tasks: 开始/完成 alternate in list order, then over",
+      .run = run_pool_blocking },
+    { .name = "pool_async", .summary = "Pool(5).apply_async + callback over the 7 tasks: results in completion order",
+      .run = run_pool_async },
+    { .name = "long_task", .summary = "Pool(4) x 5 long_time_task: two waves, about 4 s; the wait line comes at once",
+      .run = run_long_task },
+    { .name = "foobar", .summary = "Pool(5), 10 x apply_async(Foo, callback=Bar): end first, Bar runs in the parent",
+      .run = run_foobar },
+    { .name = "why_pools", .summary = "a thread or a process per task vs a pool: the cost per task, measured",
+      .opts = "count", .run = run_why_pools },
     { 0 }
 };
 
@@ -41,6 +51,8 @@ static struct lab_opt opts[] = {
     { .name = "workers", .help = "workers in the pool (process pools: at most 64)", .def = 5, .min = 1, .max = 256 },
     { .name = "tasks", .help = "tasks n = 0..N-1 (n**n is exact up to 19**19)", .def = 20, .min = 1, .max = 20 },
     { .name = "maxtasks", .help = "maxtasks: maxtasksperchild", .def = 2, .min = 1, .max = 8 },
+    { .name = "count", .help = "why_pools: tasks (a tenth of them for processes)", .def = 2000, .min = 10,
+      .max = 1000000 },
     { .name = "timeout", .help = "futures: result(timeout=T/10 s) on a 1 s task", .def = 5, .min = 0, .max = 100 },
     { 0 }
 };

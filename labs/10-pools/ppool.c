@@ -222,16 +222,18 @@ static void *handle_results(void *arg)
     struct l10_ppool *p = arg;
     struct result_msg r;
     double last_check = lab_now_ms();
+    double nap = 20;                 /* ms between checks of the workers; short while closing */
     for (;;) {
         size_t len;
-        int rc = lab_pq_get(p->results, &r, sizeof r, &len, 20);
+        int rc = lab_pq_get(p->results, &r, sizeof r, &len, nap);
         Pthread_mutex_lock(&p->m);
         if (rc == 0)
             complete(p, r.id, &r.v, r.err);
-        if (rc != 0 || lab_now_ms() - last_check > 20) {
+        if (rc != 0 || lab_now_ms() - last_check > nap) {
             check_workers(p);
             last_check = lab_now_ms();
         }
+        nap = p->state == POOL_RUN ? 20 : 1;
         bool end = p->stop && rc != 0 && p->live == 0;
         Pthread_mutex_unlock(&p->m);
         if (end)
