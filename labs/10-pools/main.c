@@ -64,6 +64,7 @@ int main(int argc, char **argv)
         .title = "thread and process pools",
         .scenarios = scenarios,
         .opts = opts,
+        .bench = l10_bench,
     };
     return lab_main(&prog, argc, argv);
 }
