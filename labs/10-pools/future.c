@@ -9,7 +9,7 @@
  * Python's callback rule (checked in CPython 3.11, concurrent/futures/_base.py): a callback added
  * to a pending future runs in the thread that completes it (the worker); added to a future that
  * is already done, it runs at once, in the caller.  Both are kept here.
- * Lifetime: a reference count.  The caller and the pool each hold one; the pool drops its own only
+ * Lifetime: a reference count (under the future's mutex).  The caller and the pool each hold one; the pool drops its own only
  * after the callbacks ran, so a caller that frees its future right after result() returned never
  * pulls it from under a callback that is still running.
  * Watch for: set() wakes the waiters before running the callbacks (as Python does), so result()
@@ -19,7 +19,6 @@
 #include "lab10.h"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,7 +35,7 @@ struct l10_future {
     int err;                         /* guarded by m */
     struct l10_value v;              /* guarded by m; written once, before FINISHED */
     struct cb_node *cbs, **cbs_tail; /* guarded by m: callbacks not run yet, in order */
-    atomic_int refs;
+    int refs;                        /* guarded by m */
     long id;
 };
 
@@ -47,15 +46,27 @@ struct l10_future *l10_future_new(void)
     lab_cond_init(&f->c, 0);
     f->state = FUT_PENDING;
     f->cbs_tail = &f->cbs;
-    atomic_init(&f->refs, 1);
+    f->refs = 1;
     return f;
 }
 
-void l10_future_ref(struct l10_future *f) { atomic_fetch_add(&f->refs, 1); }
+void l10_future_ref(struct l10_future *f)
+{
+    Pthread_mutex_lock(&f->m);
+    f->refs++;
+    Pthread_mutex_unlock(&f->m);
+}
 
+/* The count is kept under the mutex, not in an atomic: the unlock by the thread that drops the
+ * next-to-last reference then orders its last use before the free (Helgrind sees that too). */
 void l10_future_free(struct l10_future *f)
 {
-    if (!f || atomic_fetch_sub(&f->refs, 1) != 1)
+    if (!f)
+        return;
+    Pthread_mutex_lock(&f->m);
+    bool last = --f->refs == 0;
+    Pthread_mutex_unlock(&f->m);
+    if (!last)
         return;
     for (struct cb_node *n = f->cbs, *next; n; n = next) {
         next = n->next;
@@ -169,7 +180,7 @@ struct waiter {
     pthread_cond_t c;
     size_t *order;        /* guarded by m */
     size_t n, done;       /* guarded by m */
-    atomic_int refs;      /* the caller and each callback not yet run */
+    int refs;             /* guarded by m: the caller and each callback not yet run */
 };
 
 struct waiter_ref {
@@ -179,7 +190,10 @@ struct waiter_ref {
 
 static void waiter_put(struct waiter *w)
 {
-    if (atomic_fetch_sub(&w->refs, 1) != 1)
+    Pthread_mutex_lock(&w->m);
+    bool last = --w->refs == 0;
+    Pthread_mutex_unlock(&w->m);
+    if (!last)
         return;
     pthread_mutex_destroy(&w->m);
     pthread_cond_destroy(&w->c);
@@ -216,7 +230,7 @@ struct l10_ac *l10_as_completed_begin(struct l10_future **fs, size_t n, double t
     lab_cond_init(&w->c, 0);
     w->order = xcalloc(n ? n : 1, sizeof *w->order);
     w->n = ac->n = n;
-    atomic_init(&w->refs, (int)n + 1);
+    w->refs = (int)n + 1;
     ac->dl = lab_deadline_ms(timeout_ms < 0 ? lab_bound_ms(1000) : timeout_ms);
     for (size_t i = 0; i < n; i++) {
         struct waiter_ref *r = xmalloc(sizeof *r);

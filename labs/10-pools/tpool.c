@@ -167,12 +167,11 @@ int l10_tpool_execute(struct l10_tpool *p, void (*fn)(void *), void *arg)
         grow(p);
     p->ring[(p->head + p->count) & (p->cap - 1)] = (struct item){ .run = fn, .arg = arg };
     p->count++;
-    bool wake = p->idle > p->wakes;          /* a sleeper nobody has woken yet */
-    if (wake)
+    if (p->idle > p->wakes) {                /* a sleeper nobody has woken yet: wake one */
         p->wakes++;
+        Pthread_cond_signal(&p->work);       /* under the lock, as Helgrind asks */
+    }
     Pthread_mutex_unlock(&p->m);
-    if (wake)
-        Pthread_cond_signal(&p->work);
     return 0;
 }
 
@@ -194,16 +193,16 @@ struct l10_future *l10_tpool_submit(struct l10_tpool *p, l10_fn fn, const struct
     struct sjob *j = xmalloc(sizeof *j);
     j->fn = fn;
     j->a = *a;
-    j->f = l10_future_new();
-    l10_future_ref(j->f);                    /* one for the caller, one for the pool */
+    struct l10_future *f = j->f = l10_future_new();
+    l10_future_ref(f);                       /* one for the caller, one for the pool */
     if (l10_tpool_execute(p, run_sjob, j) != 0) {
-        l10_future_free(j->f);
-        l10_future_free(j->f);
+        l10_future_free(f);
+        l10_future_free(f);
         free(j);
         errno = ESHUTDOWN;                   /* RuntimeError: cannot schedule new futures after shutdown */
         return NULL;
     }
-    return j->f;
+    return f;                                /* not j->f: a worker may have run and freed j already */
 }
 
 bool l10_tpool_wait_idle(struct l10_tpool *p, double timeout_ms)
