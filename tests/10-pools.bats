@@ -257,3 +257,64 @@ teardown() { no_lab_processes; }
         [[ "$(field $k)" =~ ^[0-9]+\.[0-9]{2}$ ]]
     done
 }
+
+# ==== the whole lab ====
+
+@test "lab10 --list: the scenarios in the guided demo's order" {
+    run lab 10 --list
+    assert_scenario_list threadpool futures sync_async procpool pool maxtasks crash pool_blocking \
+        pool_async long_task foobar why_pools
+}
+
+@test "lab10: the guided demo runs every scenario and exits 0" {
+    run lab 10
+    assert_success
+    assert_line 'demo: 14 parts, every one behaved as the lesson says'
+}
+
+@test "lab10: README commands run as shown" {
+    run_readme_commands "$ROOT/labs/10-pools"
+}
+
+@test "lab10: a slower LAB_SECOND_MS makes the threadpool slower (4 waves of 2 units)" {
+    local t0 t1
+    t0=$(date +%s%N)
+    LAB_SECOND_MS=50 run lab 10 threadpool --tasks=10
+    t1=$(date +%s%N)
+    assert_success
+    # 2 waves of 2 units at 50 ms
+    [ $(( (t1 - t0) / 1000000 )) -ge 200 ]
+}
+
+@test "lab10: leaves nothing behind (no worker, no shared object, no temp file), also after terminate" {
+    local before after
+    before="$(named_snapshot)"
+    run -0 lab 10 pool
+    assert_field terminate_pending_ready 0
+    run -0 lab 10 crash --mode=kill
+    after="$(named_snapshot)"
+    [ "$before" = "$after" ]
+    no_lab_processes
+}
+
+# ==== race detectors ====
+
+@test "lab10: the tsan build is silent on every pool scenario (ThreadSanitizer)" {
+    [ -x "$TSAN_BUILD/lab10" ] || { echo "no $TSAN_BUILD/lab10: run make tsan" >&2; return 1; }
+    local s
+    for s in threadpool futures "sync_async --mode=async" procpool pool maxtasks "crash --mode=abort" \
+        "crash --mode=kill" pool_async foobar; do
+        run --separate-stderr timeout -k 5 60 "$TSAN_BUILD/lab10" $s
+        [ "$status" -eq 0 ] || { echo "$s: status $status: $stderr"; false; }
+        [[ "$stderr" != *ThreadSanitizer* ]] || { echo "$s: $stderr"; false; }
+    done
+}
+
+@test "lab10: helgrind is silent on the thread-pool scenarios" {
+    command -v valgrind >/dev/null || skip "valgrind is not installed"
+    local s
+    for s in "threadpool --tasks=6" futures "sync_async --mode=async --tasks=6"; do
+        run --separate-stderr timeout -k 5 120 valgrind --tool=helgrind -q --error-exitcode=9 "$BUILD/lab10" $s
+        [ "$status" -eq 0 ] || { echo "$s: status $status: $stderr"; false; }
+    done
+}
