@@ -195,9 +195,11 @@ static void check_workers(struct l10_ppool *p)
         int code = lab_proc_exitcode(w);
         int st = atomic_load(&p->slots[i].state);
         long cur = atomic_load(&p->slots[i].current);
-        if (st == SLOT_SENTINEL && code == 0)
-            continue;                            /* closed: it left when told to */
-        if (!(st == SLOT_RETIRED && code == 0) && p->state != POOL_TERMINATE) {
+        /* Its slot says why it ended, whatever its exit status (under Valgrind a worker that
+         * ends normally may still exit with Valgrind's error status). */
+        if (st == SLOT_SENTINEL)
+            continue;                            /* closed: it took a sentinel and left */
+        if (st != SLOT_RETIRED && p->state != POOL_TERMINATE) {
             p->crashes++;
             if (cur > 0) {
                 struct l10_value v = { 0 };

@@ -39,7 +39,10 @@ static int proc_task(struct lab_proc *self)
 int run_why_pools(int mode)
 {
     (void)mode;
-    long n = (long)lab_opt("count"), np = n / 10 > 0 ? n / 10 : 1;
+    long n = (long)lab_opt("count");
+    if (lab_in_demo() && !lab_opt_given("count"))
+        n = 200;                     /* the tour (and its run under Valgrind) stays short */
+    long np = n / 10 > 0 ? n / 10 : 1;
     atomic_store(&ran, 0);
 
     double t0 = lab_now_ms();
@@ -68,10 +71,11 @@ int run_why_pools(int mode)
     }
     double per_proc = lab_elapsed_ms(t0) * 1000.0 / (double)np;
 
-    struct l10_args *a = xcalloc((size_t)np, sizeof *a);
-    struct l10_value *v = xcalloc((size_t)np, sizeof *v);
     t0 = lab_now_ms();
     struct l10_ppool *pp = l10_ppool_new(2, 0);    /* a process pool: 2 forks in all */
+    /* allocated after the fork, so the workers do not inherit (and never free) them */
+    struct l10_args *a = xcalloc((size_t)np, sizeof *a);
+    struct l10_value *v = xcalloc((size_t)np, sizeof *v);
     int rc = l10_ppool_map(pp, T_NOP, a, (size_t)np, v);
     l10_ppool_close(pp);
     l10_ppool_join(pp);
