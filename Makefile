@@ -139,6 +139,21 @@ clean:
 
 -include $(ALL_OBJS:.o=.d)
 
+# ---- lab 10: bench helpers ----
+# build/lab10-glib: GLib's GThreadPool on the trivial tasks of `build/lab10 --bench`, a separate
+# program (lab10 never links GLib).  Built by `all` only when `pkg-config glib-2.0` works (Debian:
+# libglib2.0-dev); without it the bench says how to get it.
+L10_GLIB_CFLAGS := $(shell pkg-config --cflags glib-2.0 2>/dev/null)
+L10_GLIB_LIBS   := $(shell pkg-config --libs glib-2.0 2>/dev/null)
+ifneq ($(L10_GLIB_LIBS),)
+all: $(BUILD)/lab10-glib
+$(BUILD)/lab10-glib: labs/10-pools/glib/bench_glib.c
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(L10_GLIB_CFLAGS) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $< $(L10_GLIB_LIBS)
+endif
+# ---- end of lab 10: bench helpers ----
+
 # ---- lab 11: bench helper (Boost.Context fcontext) and the aarch64 cross-check ----
 # build/lab11-fcontext times Boost.Context's jump_fcontext for `lab11 --bench` (make bench).  It is
 # built only when Debian's libboost-context-dev is installed (the bench prints a line saying so when

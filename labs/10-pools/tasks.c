@@ -1,0 +1,200 @@
+/* labs/10-pools/tasks.c - the notes' task functions, in one table that both pools use.
+ *
+ * A process pool cannot send a C function to a worker the way Python pickles a reference to a
+ * module-level function; but a forked worker runs the same program image, so the parent sends the
+ * task's *index* in this table and the worker calls l10_tasks[index] (after an exec the addresses
+ * would differ under ASLR; an index stays valid).
+ * Python <-> C: def task(n): print(n, os.getpid()); time.sleep(2); return n**n  <->  t_power;
+ *   8**20 and 19**19 need more than 64 bits for the second: unsigned __int128 and a decimal
+ *   printer (Python's ints have no limit).
+ * Every line a task prints is written with one write(2) (l10_say), never through stdio: a worker
+ * process forked while another thread of the parent held stdout's lock would otherwise block on
+ * that lock forever.
+ */
+#include "lab.h"
+#include "lab10.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+void l10_say(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof buf - 2)
+        n = (int)sizeof buf - 2;
+    buf[n++] = '\n';
+    for (char *p = buf; n > 0;) {
+        ssize_t w = write(STDOUT_FILENO, p, (size_t)n);
+        if (w <= 0) {
+            if (w < 0 && errno == EINTR)
+                continue;
+            return;
+        }
+        p += w;
+        n -= (int)w;
+    }
+}
+
+const char *l10_errname(int err)
+{
+    return err == ESHUTDOWN ? "ESHUTDOWN" : lab_errno_name(err);
+}
+
+char *l10_u128_str(l10_u128 v, char *buf)
+{
+    char tmp[48];
+    int i = 0;
+    do {
+        tmp[i++] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v);
+    for (int j = 0; j < i; j++)
+        buf[j] = tmp[i - 1 - j];
+    buf[i] = '\0';
+    return buf;
+}
+
+l10_u128 l10_pow_nn(unsigned n)
+{
+    l10_u128 r = 1;
+    for (unsigned i = 0; i < n; i++)
+        r *= n;
+    return r;       /* 0**0 == 1, as in Python */
+}
+
+/* Who runs this task: "Thread ThreadPoolExecutor-0_3" in a thread pool, "" in a process. */
+static const char *who(void)
+{
+    return lab_is_main_process() ? lab_thread_name(lab_current_thread()) : "worker";
+}
+
+/* def task(n): print(n, os.getpid()); time.sleep(2); return n**n */
+static int t_power(const struct l10_args *in, struct l10_value *out)
+{
+    l10_say("%ld %d %s", in->a, (int)getpid(), who());
+    lab_sleep(2);
+    out->n = l10_pow_nn((unsigned)in->a);
+    return 0;
+}
+
+/* def job(x): return x*x */
+static int t_square(const struct l10_args *in, struct l10_value *out)
+{
+    out->n = (l10_u128)(in->a * in->a);
+    return 0;
+}
+
+/* The random*2 sleep of task(name): from its own stream, so every run matches (LAB_SEED). */
+static double named_sleep(long index)
+{
+    struct lab_rng r;
+    lab_rng_init(&r, 500 + (uint64_t)index);
+    return lab_rng_unit(&r) * 2;
+}
+
+/* def task(name): print('开始任务:', name); time.sleep(random.random()*2); return '完成任务:...' */
+static int t_named(const struct l10_args *in, struct l10_value *out)
+{
+    l10_say("开始任务: %s", in->s);
+    double t0 = lab_now_ms();
+    lab_sleep(named_sleep(in->a));
+    snprintf(out->s, sizeof out->s, "完成任务:%s,用时：%.2f,进程ID：%d", in->s, lab_elapsed_units(t0),
+             (int)getpid());
+    out->n = (l10_u128)in->a;
+    return 0;
+}
+
+/* The blocking example's task prints its 完成任务 line itself (and returns None). */
+static int t_named_print(const struct l10_args *in, struct l10_value *out)
+{
+    l10_say("开始任务: %s", in->s);
+    double t0 = lab_now_ms();
+    lab_sleep(named_sleep(in->a));
+    l10_say("完成任务:%s,用时：%.2f,进程ID：%d", in->s, lab_elapsed_units(t0), (int)getpid());
+    out->n = (l10_u128)in->a;
+    return 0;
+}
+
+/* def long_time_task(i): print('子进程: {} - 任务{}'); time.sleep(2); print("结果: {}".format(8 ** 20)) */
+static int t_long(const struct l10_args *in, struct l10_value *out)
+{
+    l10_say("子进程: %d - 任务%ld", (int)getpid(), in->a);
+    lab_sleep(2);
+    char num[48];
+    l10_u128 v = 1;
+    for (int i = 0; i < 20; i++)
+        v *= 8;
+    l10_say("结果: %s", l10_u128_str(v, num));
+    out->n = v;
+    return 0;
+}
+
+/* def Foo(i): time.sleep(2); return i+100 */
+static int t_foo(const struct l10_args *in, struct l10_value *out)
+{
+    lab_sleep(2);
+    out->n = (l10_u128)(in->a + 100);
+    return 0;
+}
+
+/* starmap's task(a, b): a*b */
+static int t_mul(const struct l10_args *in, struct l10_value *out)
+{
+    out->n = (l10_u128)(in->a * in->b);
+    return 0;
+}
+
+/* Sleep a/100 units (a controlled order of completion), return a. */
+static int t_sleep(const struct l10_args *in, struct l10_value *out)
+{
+    lab_sleep((double)in->a / 100.0);
+    out->n = (l10_u128)in->a;
+    return 0;
+}
+
+/* The notes' task without `import os`: Python raises NameError in the worker, and result()
+ * raises it again in the caller. */
+static int t_raise(const struct l10_args *in, struct l10_value *out)
+{
+    (void)in;
+    snprintf(out->s, sizeof out->s, "NameError: name 'os' is not defined");
+    return ENOENT;
+}
+
+/* A task that crashes its worker: abort() raises SIGABRT, the worker process dies. */
+static int t_abort(const struct l10_args *in, struct l10_value *out)
+{
+    (void)out;
+    l10_say("task %ld: abort() in worker %d", in->a, (int)getpid());
+    setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });   /* no core file left behind */
+    abort();
+}
+
+static int t_nop(const struct l10_args *in, struct l10_value *out)
+{
+    out->n = (l10_u128)in->a;
+    return 0;
+}
+
+const l10_fn l10_tasks[T_COUNT] = {
+    [T_POWER] = t_power, [T_SQUARE] = t_square, [T_NAMED] = t_named,
+    [T_NAMED_PRINT] = t_named_print, [T_LONG] = t_long, [T_FOO] = t_foo, [T_MUL] = t_mul,
+    [T_SLEEP] = t_sleep, [T_RAISE] = t_raise, [T_ABORT] = t_abort, [T_NOP] = t_nop,
+};
+
+const char *const l10_task_names[T_COUNT] = {
+    [T_POWER] = "task", [T_SQUARE] = "job", [T_NAMED] = "task", [T_NAMED_PRINT] = "task",
+    [T_LONG] = "long_time_task", [T_FOO] = "Foo", [T_MUL] = "mul", [T_SLEEP] = "sleeper",
+    [T_RAISE] = "task", [T_ABORT] = "crash", [T_NOP] = "nop",
+};
