@@ -190,6 +190,22 @@ PY
     [ "$srv_status" -eq 0 ]
 }
 
+@test "lab12: the client on several loops, pipelined: every reply checked, echo and HTTP" {
+    run lab 12 client --loops=2 --pipeline=4 --conns=30 --rounds=10
+    assert_success
+    assert_field ok 300
+    assert_field bad 0
+    run lab 12 client --loops=3 --pipeline=3 --conns=10 --rounds=7 --http
+    assert_success
+    assert_field ok 70
+    run lab 12 epoll --mode=et --pipeline=5 --conns=4 --rounds=9 --bytes=5000
+    assert_success
+    assert_field ok 36
+    assert_field unfinished 0
+    run --separate-stderr lab 12 client --loops=2 --silent=1
+    assert_usage_error "--loops shares out the talking connections"
+}
+
 @test "lab12: the fuzzed parser never crashes, and its replies do not depend on how reads are split" {
     run lab 12 fuzz --cases=3000
     assert_success
