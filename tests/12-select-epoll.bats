@@ -129,6 +129,37 @@ stop_bg() {
     assert_field_at_least select_refused 1
 }
 
+@test "lab12: io_uring serves echo and HTTP on completions, or one line says why it is refused here" {
+    run lab 12 io_uring --conns=50 --rounds=20
+    assert_success
+    assert_result io_uring
+    if [ "$(field skipped)" = 1 ]; then   # a kernel or sandbox without io_uring: the skip is the result
+        assert_line --index 1 --regexp '^io_uring: skipped: (io_uring_setup: E[A-Z]+ \(.*\): the kernel or a sandbox refuses io_uring|this kernel.s io_uring has no POLL_ADD, RECV or SEND .*)$'
+        refute_line --partial "answered right"
+        return 0
+    fi
+    assert_field ok 1000
+    assert_field bad 0
+    assert_field refused 0
+    assert_field server_threads 1
+    assert_field_at_least waits 1
+    run lab 12 io_uring --conns=5 --rounds=5 --bytes=20000
+    assert_success
+    assert_field ok 25
+    run lab 12 io_uring --http --conns=20 --rounds=10 --pipeline=3
+    assert_success
+    assert_field ok 200
+    command -v curl >/dev/null || return 0
+    local out="$BATS_TEST_TMPDIR/uring.txt"
+    serve_bg "$out" io_uring --http
+    run curl -sS --max-time 5 "http://127.0.0.1:$srv_port/" "http://127.0.0.1:$srv_port/again"
+    assert_success
+    assert_output "Hello, World!Hello, World!"
+    stop_bg
+    [ "$srv_status" -eq 0 ]
+    grep -q '^RESULT l12\.io_uring served=1 requests=2 .*signal=1' "$out"
+}
+
 # ---- HTTP -------------------------------------------------------------------------------------
 
 @test "lab12: --http: curl gets the page from every model, two requests on one connection" {

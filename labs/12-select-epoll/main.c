@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 {
     static const struct lab_program prog = {
         .number = 12,
-        .title = "IO models: blocking, threads, fork, non-blocking, select, poll, epoll",
+        .title = "IO models: blocking, threads, fork, non-blocking, select, poll, epoll, io_uring",
         .scenarios = scenarios,
         .opts = opts,
         .bench = l12_bench,
