@@ -297,6 +297,27 @@ PY
     assert_field ok 100
 }
 
+# Helgrind on the models with threads: the thread-per-connection server (two silent clients hold
+# two threads blocked in recv while the others come and go, so threads surely overlap) and the
+# client on two loops.  Bounded: Helgrind slows every step; the tests assert what it says.
+helgrind() {
+    command -v valgrind >/dev/null || skip "valgrind not installed"
+    run timeout -k 5 60 valgrind -q --tool=helgrind --error-exitcode=99 "$BUILD/lab12" "$@"
+}
+
+@test "lab12: Helgrind is silent on the threads model and on the client's loops" {
+    helgrind threads --silent=2 --conns=10 --rounds=5
+    [ "$status" -eq 0 ] || { printf '%s\n' "$output" >&2; return 1; }
+    refute_output --partial "Possible data race"
+    refute_output --partial "lock order"
+    assert_field ok 50
+    assert_field_at_least server_threads 3
+    helgrind client --loops=2 --pipeline=2 --conns=20 --rounds=5
+    [ "$status" -eq 0 ] || { printf '%s\n' "$output" >&2; return 1; }
+    refute_output --partial "Possible data race"
+    assert_field ok 100
+}
+
 # ---- the guided demo, the README, leftovers ----------------------------------------------------
 
 @test "lab12: the guided demo runs every scenario and exits 0" {
