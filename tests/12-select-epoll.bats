@@ -289,12 +289,16 @@ PY
     settle_lab_processes
 }
 
-@test "lab12: the threads model under ThreadSanitizer" {
+@test "lab12: the threads model and the client's loops under ThreadSanitizer" {
     [ -x "$TSAN_BUILD/lab12" ] || skip "no TSan build (make tsan)"
     run timeout -k 5 60 "$TSAN_BUILD/lab12" threads --conns=20 --rounds=5
     assert_success
     refute_output --partial "WARNING: ThreadSanitizer"
     assert_field ok 100
+    run timeout -k 5 60 "$TSAN_BUILD/lab12" client --loops=3 --pipeline=2 --conns=30 --rounds=10
+    assert_success
+    refute_output --partial "WARNING: ThreadSanitizer"
+    assert_field ok 300
 }
 
 # Helgrind on the models with threads: the thread-per-connection server (two silent clients hold
