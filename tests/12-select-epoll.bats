@@ -129,6 +129,37 @@ stop_bg() {
     assert_field_at_least select_refused 1
 }
 
+@test "lab12: io_uring serves echo and HTTP on completions, or one line says why it is refused here" {
+    run lab 12 io_uring --conns=50 --rounds=20
+    assert_success
+    assert_result io_uring
+    if [ "$(field skipped)" = 1 ]; then   # a kernel or sandbox without io_uring: the skip is the result
+        assert_line --index 1 --regexp '^io_uring: skipped: (io_uring_setup: E[A-Z]+ \(.*\): the kernel or a sandbox refuses io_uring|this kernel.s io_uring has no POLL_ADD, RECV or SEND .*)$'
+        refute_line --partial "answered right"
+        return 0
+    fi
+    assert_field ok 1000
+    assert_field bad 0
+    assert_field refused 0
+    assert_field server_threads 1
+    assert_field_at_least waits 1
+    run lab 12 io_uring --conns=5 --rounds=5 --bytes=20000
+    assert_success
+    assert_field ok 25
+    run lab 12 io_uring --http --conns=20 --rounds=10 --pipeline=3
+    assert_success
+    assert_field ok 200
+    command -v curl >/dev/null || return 0
+    local out="$BATS_TEST_TMPDIR/uring.txt"
+    serve_bg "$out" io_uring --http
+    run curl -sS --max-time 5 "http://127.0.0.1:$srv_port/" "http://127.0.0.1:$srv_port/again"
+    assert_success
+    assert_output "Hello, World!Hello, World!"
+    stop_bg
+    [ "$srv_status" -eq 0 ]
+    grep -q '^RESULT l12\.io_uring served=1 requests=2 .*signal=1' "$out"
+}
+
 # ---- HTTP -------------------------------------------------------------------------------------
 
 @test "lab12: --http: curl gets the page from every model, two requests on one connection" {
@@ -190,6 +221,22 @@ PY
     [ "$srv_status" -eq 0 ]
 }
 
+@test "lab12: the client on several loops, pipelined: every reply checked, echo and HTTP" {
+    run lab 12 client --loops=2 --pipeline=4 --conns=30 --rounds=10
+    assert_success
+    assert_field ok 300
+    assert_field bad 0
+    run lab 12 client --loops=3 --pipeline=3 --conns=10 --rounds=7 --http
+    assert_success
+    assert_field ok 70
+    run lab 12 epoll --mode=et --pipeline=5 --conns=4 --rounds=9 --bytes=5000
+    assert_success
+    assert_field ok 36
+    assert_field unfinished 0
+    run --separate-stderr lab 12 client --loops=2 --silent=1
+    assert_usage_error "--loops shares out the talking connections"
+}
+
 @test "lab12: the fuzzed parser never crashes, and its replies do not depend on how reads are split" {
     run lab 12 fuzz --cases=3000
     assert_success
@@ -242,11 +289,36 @@ PY
     settle_lab_processes
 }
 
-@test "lab12: the threads model under ThreadSanitizer" {
+@test "lab12: the threads model and the client's loops under ThreadSanitizer" {
     [ -x "$TSAN_BUILD/lab12" ] || skip "no TSan build (make tsan)"
     run timeout -k 5 60 "$TSAN_BUILD/lab12" threads --conns=20 --rounds=5
     assert_success
     refute_output --partial "WARNING: ThreadSanitizer"
+    assert_field ok 100
+    run timeout -k 5 60 "$TSAN_BUILD/lab12" client --loops=3 --pipeline=2 --conns=30 --rounds=10
+    assert_success
+    refute_output --partial "WARNING: ThreadSanitizer"
+    assert_field ok 300
+}
+
+# Helgrind on the models with threads: the thread-per-connection server (two silent clients hold
+# two threads blocked in recv while the others come and go, so threads surely overlap) and the
+# client on two loops.  Bounded: Helgrind slows every step; the tests assert what it says.
+helgrind() {
+    command -v valgrind >/dev/null || skip "valgrind not installed"
+    run timeout -k 5 60 valgrind -q --tool=helgrind --error-exitcode=99 "$BUILD/lab12" "$@"
+}
+
+@test "lab12: Helgrind is silent on the threads model and on the client's loops" {
+    helgrind threads --silent=2 --conns=10 --rounds=5
+    [ "$status" -eq 0 ] || { printf '%s\n' "$output" >&2; return 1; }
+    refute_output --partial "Possible data race"
+    refute_output --partial "lock order"
+    assert_field ok 50
+    assert_field_at_least server_threads 3
+    helgrind client --loops=2 --pipeline=2 --conns=20 --rounds=5
+    [ "$status" -eq 0 ] || { printf '%s\n' "$output" >&2; return 1; }
+    refute_output --partial "Possible data race"
     assert_field ok 100
 }
 

@@ -4,9 +4,15 @@
  *   - HTTP, a fixed small page, wrk -t2 at 100 and 1000 connections for 5 s: the lab's epoll server
  *     (one thread, edge-triggered) against nginx with one worker serving the same body (its own
  *     config in a private temp dir, run as the current user on a loopback port, stopped after);
+ *     they take turns, three runs each, the medians count;
  *   - echo of 64 bytes at 1000 connections with the lab's client: the lab's server against a libuv
- *     echo server written for the bench (build/l12_uv_echo, built only when libuv is installed);
- *   - 10,000 idle connections held: the peak RSS of the lab's server.
+ *     echo server written for the bench (build/l12_uv_echo, built only when libuv is installed),
+ *     and the lab's io_uring server where the kernel allows it;
+ *     The client runs two event loops (two threads) so that it is not the one that limits the
+ *     round trips; the servers take turns, three runs each, the median counts; the servers' own CPU
+ *     time per round trip (from /proc) is printed beside, as it does not depend on the client;
+ *     then once more with 8 messages in flight per connection (--pipeline=8);
+ *   - 10,000 idle connections held: the peak RSS of each server.
  * A missing tool is one line naming the Debian package to install.
  */
 #include "lab.h"
@@ -142,6 +148,55 @@ static long rss_kb(pid_t pid)
     return kb;
 }
 
+/* The server's CPU time so far (user + system), in microseconds. */
+static double cpu_us(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    unsigned long ut = 0, st = 0;
+    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+}
+
+#define ECHO_RUNS 3
+
+/* One echo server of the comparison and its runs. */
+struct echo_side {
+    const char *name;
+    char **argv;
+    pid_t pid;
+    int port;
+    double rps[ECHO_RUNS], p99[ECHO_RUNS], cpu_us[ECHO_RUNS];
+};
+
+static double median3(const double v[3])
+{
+    double a = v[0], b = v[1], c = v[2];
+    return a > b ? (b > c ? b : a > c ? c : a) : (a > c ? a : b > c ? c : b);
+}
+
+/* 1000 connections x 200 round trips of 64 bytes, the client on two loops (threads), one at a
+ * time per connection: round trips per second, and the server's CPU per round trip. */
+static void echo_run(struct echo_side *e, int run)
+{
+    struct client_cfg cc = { .port = e->port, .conns = 1000, .rounds = 200, .bytes = 64, .loops = 2,
+                             .timeout_ms = 60000, .quiet = true };
+    struct client_stats st;
+    double c0 = cpu_us(e->pid);
+    client_run(&cc, &st);
+    double c1 = cpu_us(e->pid);
+    e->rps[run] = st.elapsed_ms > 0 && st.bad == 0 ? (double)st.ok * 1000 / st.elapsed_ms : 0;
+    e->p99[run] = st.p99_us;
+    e->cpu_us[run] = st.ok > 0 ? (c1 - c0) / (double)st.ok : 0;
+}
+
 int l12_bench(void)
 {
     const char *self = lab_self_path();
@@ -157,13 +212,20 @@ int l12_bench(void)
         char dir[256];
         pid_t ng = have_nginx ? start_nginx(dir, sizeof dir, &nport, &cid) : -1;
         int sizes[2] = { 100, 1000 };
-        for (int i = 0; i < 2; i++) {
-            double lr, lp, nr = 0, np = 0;
-            wrk(lport, sizes[i], &lr, &lp);
-            printf("RESULT l12.bench server=lab_epoll conns=%d req_per_s=%.0f p99_ms=%.2f\n", sizes[i], lr, lp);
-            if (ng > 0 && wrk(nport, sizes[i], &nr, &np)) {
-                printf("RESULT l12.bench server=nginx conns=%d req_per_s=%.0f p99_ms=%.2f\n", sizes[i], nr, np);
-                printf("RESULT l12.bench_ratio conns=%d lab_over_nginx=%.2f\n", sizes[i], lr / nr);
+        for (int i = 0; i < 2; i++) {   /* the two servers take turns, three runs each: medians */
+            double lr[3], lp[3], nr[3] = { 0 }, np[3] = { 0 };
+            bool nginx_ok = ng > 0;
+            for (int run = 0; run < 3; run++) {
+                wrk(lport, sizes[i], &lr[run], &lp[run]);
+                if (nginx_ok)
+                    nginx_ok = wrk(nport, sizes[i], &nr[run], &np[run]);
+            }
+            printf("RESULT l12.bench server=lab_epoll conns=%d req_per_s=%.0f p99_ms=%.2f\n", sizes[i], median3(lr),
+                   median3(lp));
+            if (nginx_ok) {
+                printf("RESULT l12.bench server=nginx conns=%d req_per_s=%.0f p99_ms=%.2f\n", sizes[i], median3(nr),
+                       median3(np));
+                printf("RESULT l12.bench_ratio conns=%d lab_over_nginx=%.2f\n", sizes[i], median3(lr) / median3(nr));
             }
         }
         stop(lab);
@@ -173,37 +235,69 @@ int l12_bench(void)
             lab_cleanup_run(cid);
         }
     }
-    /* echo, 64 bytes, 1000 connections, the lab's client */
+    /* echo, 64 bytes, 1000 connections, the lab's client with two loops; the two servers take
+     * turns, three runs each, and the median counts (the machine is shared: one run may be unlucky) */
     char uv[4096];
     snprintf(uv, sizeof uv, "%s", self);
     char *slash = strrchr(uv, '/');
     if (slash)
         snprintf(slash + 1, sizeof uv - (size_t)(slash + 1 - uv), "l12_uv_echo");
-    struct client_cfg cc = { .conns = 1000, .rounds = 100, .bytes = 64, .timeout_ms = 60000, .quiet = true };
-    struct client_stats st;
-    char *largv[] = { (char *)self, "epoll", "--mode=et", "--serve", NULL };
-    pid_t lab = start(largv, &cc.port, true);
-    client_run(&cc, &st);
-    double lab_rt = st.elapsed_ms > 0 ? (double)st.ok * 1000 / st.elapsed_ms : 0;
-    printf("RESULT l12.bench server=lab_epoll conns=1000 rt_per_s=%.0f\n", lab_rt);
-    /* 10,000 idle connections: the server's peak RSS */
-    struct client_cfg idle = { .conns = 1, .rounds = 1, .silent = 10000, .timeout_ms = 60000, .quiet = true,
-                               .port = cc.port };
-    client_run(&idle, &st);
-    printf("RESULT l12.bench server=lab_epoll conns=10000 rss_mb=%.1f\n", (double)rss_kb(lab) / 1024);
-    stop(lab);
-    if (access(uv, X_OK) == 0) {
-        char *uargv[] = { uv, NULL };
-        pid_t u = start(uargv, &cc.port, true);
-        client_run(&cc, &st);
-        double uv_rt = st.elapsed_ms > 0 ? (double)st.ok * 1000 / st.elapsed_ms : 0;
-        printf("RESULT l12.bench server=libuv conns=1000 rt_per_s=%.0f lab_over_libuv=%.2f\n", uv_rt,
-               uv_rt > 0 ? lab_rt / uv_rt : 0);
-        client_run(&idle, &st);
-        printf("RESULT l12.bench server=libuv conns=10000 rss_mb=%.1f\n", (double)rss_kb(u) / 1024);
-        stop(u);
-    } else {
+    bool have_uv = access(uv, X_OK) == 0;
+    if (!have_uv)
         printf("bench: the libuv echo server is not built: apt-get install libuv1-dev, then make\n");
+    char *largv[] = { (char *)self, "epoll", "--mode=et", "--serve", NULL };
+    char *uargv[] = { uv, NULL };
+    char *iargv[] = { (char *)self, "io_uring", "--serve", NULL };
+    char why[160];
+    bool have_uring = uring_available(why, sizeof why);
+    if (!have_uring)
+        printf("bench: io_uring skipped: %s\n", why);
+    /* the lab's epoll server, libuv (when built), the lab's io_uring server (where the kernel lets it) */
+    struct echo_side sides[3] = { { .name = "lab_epoll", .argv = largv } };
+    int nsides = 1;
+    if (have_uv)
+        sides[nsides++] = (struct echo_side){ .name = "libuv", .argv = uargv };
+    if (have_uring)
+        sides[nsides++] = (struct echo_side){ .name = "lab_uring", .argv = iargv };
+    for (int i = 0; i < nsides; i++)
+        sides[i].pid = start(sides[i].argv, &sides[i].port, true);
+    for (int run = 0; run < ECHO_RUNS; run++)
+        for (int i = 0; i < nsides; i++)
+            echo_run(&sides[i], run);
+    for (int i = 0; i < nsides; i++) {
+        struct echo_side *e = &sides[i];
+        printf("RESULT l12.bench server=%s conns=1000 rt_per_s=%.0f p99_us=%.0f cpu_us_per_rt=%.2f\n", e->name,
+               median3(e->rps), median3(e->p99), median3(e->cpu_us));
+    }
+    if (have_uv)   /* sides[1] is libuv */
+        printf("RESULT l12.bench_ratio conns=1000 lab_over_libuv=%.2f cpu_libuv_over_lab=%.2f\n",
+               median3(sides[0].rps) / median3(sides[1].rps), median3(sides[1].cpu_us) / median3(sides[0].cpu_us));
+    /* the same with 8 messages in flight per connection: fewer system calls per message on both
+     * sides, so what is left is the servers' own work per read */
+    for (int i = 0; i < nsides; i++) {
+        struct echo_side *e = &sides[i];
+        struct client_cfg cc = { .port = e->port, .conns = 1000, .rounds = 400, .bytes = 64, .loops = 2,
+                                 .pipeline = 8, .timeout_ms = 60000, .quiet = true };
+        struct client_stats st;
+        double c0 = cpu_us(e->pid);
+        client_run(&cc, &st);
+        double c1 = cpu_us(e->pid);
+        e->rps[0] = st.elapsed_ms > 0 && st.bad == 0 ? (double)st.ok * 1000 / st.elapsed_ms : 0;
+        e->cpu_us[0] = st.ok > 0 ? (c1 - c0) / (double)st.ok : 0;
+        printf("RESULT l12.bench server=%s conns=1000 pipeline=8 rt_per_s=%.0f cpu_us_per_rt=%.2f\n", e->name,
+               e->rps[0], e->cpu_us[0]);
+        stop(e->pid);
+    }
+    /* 10,000 idle connections held by a fresh server: its peak RSS */
+    for (int i = 0; i < nsides; i++) {
+        struct echo_side *e = &sides[i];
+        e->pid = start(e->argv, &e->port, true);
+        struct client_stats st;
+        struct client_cfg idle = { .conns = 1, .rounds = 1, .silent = 10000, .timeout_ms = 60000, .quiet = true,
+                                   .port = e->port };
+        client_run(&idle, &st);
+        printf("RESULT l12.bench server=%s conns=10000 rss_mb=%.1f\n", e->name, (double)rss_kb(e->pid) / 1024);
+        stop(e->pid);
     }
     return LAB_EXIT_OK;
 }

@@ -66,42 +66,46 @@ double hist_pct(const struct hist *h, double pct)
 
 enum kind { K_SILENT, K_SLOW, K_RST, K_NORMAL };
 
+struct client;
+
+/* One connection.  A round sends a batch of `--pipeline` messages at once (1: the notes' one at a
+ * time) and reads until every byte of their replies is back; each message's latency ends when its
+ * last byte arrives.  msg, want and ends are allocated once, at the start: none per request. */
 struct cconn {
+    struct client *cl;
     int fd;
     enum kind kind;
-    int idx, round;
+    int idx;
+    int round;                  /* replies received whole */
+    int batch, done_in_batch;   /* messages in this batch, and answered of them */
     bool connected, finished;
-    uint32_t len, sent, got;
+    uint32_t len, sent;         /* the batch's bytes to send, sent */
+    uint32_t wantlen, got;      /* the bytes its replies must be, received */
     double t_connect, t_send;
-    char *msg;
+    char *msg, *want;           /* echo: owned; http: the client's shared copies */
+    uint32_t *ends;             /* echo: where each message's reply ends in `want` */
 };
 
+/* One event loop on one thread, over connections [0, n) of its own. */
 struct client {
     const struct client_cfg *cfg;
-    struct client_stats *st;
+    struct client_stats st;
     struct lab_loop *loop;
     struct sockaddr_in addr;
     struct cconn *c;
-    struct cconn **byfd;   /* descriptor → connection */
-    int nbyfd;
-    int n, next, connecting, live_normal, silent_up;
+    int n, next, connecting, live_normal, silent_up, pipeline;
+    const char *http_msg, *http_want;   /* --pipeline requests and responses back to back */
     struct hist hist;
     char buf[65536];
 };
 
-#define RAMP 256   /* connections being opened at once */
+#define RAMP 256   /* connections being opened at once, per loop */
 
 static void on_conn(struct lab_loop *l, int fd, void *arg, int mask);
 static void open_more(struct client *cl);
 
-static void close_conn(struct client *cl, struct cconn *c)
+static void finish(struct client *cl, struct cconn *c)
 {
-    if (c->fd < 0)
-        return;
-    lab_loop_del(cl->loop, c->fd, LAB_LOOP_READABLE | LAB_LOOP_WRITABLE);
-    cl->byfd[c->fd] = NULL;
-    close(c->fd);
-    c->fd = -1;
     if (c->kind == K_NORMAL && !c->finished) {
         c->finished = true;
         if (--cl->live_normal == 0)
@@ -109,21 +113,60 @@ static void close_conn(struct client *cl, struct cconn *c)
     }
 }
 
-/* The message of round r: the notes' "conn-3 say hello 7", or --bytes of them. */
-static void make_msg(struct client *cl, struct cconn *c)
+static void close_conn(struct client *cl, struct cconn *c)
 {
-    if (cl->cfg->http) {
-        c->len = (uint32_t)strlen(l12_http_request);
-        memcpy(c->msg, l12_http_request, c->len);
-    } else if (cl->cfg->bytes > 0) {
-        int k = snprintf(c->msg, (size_t)cl->cfg->bytes + 1, "conn-%d say hello %d ", c->idx, c->round);
-        k = k > cl->cfg->bytes ? cl->cfg->bytes : k;
-        memset(c->msg + k, 'x', (size_t)(cl->cfg->bytes - k));
-        c->len = (uint32_t)cl->cfg->bytes;
-    } else {
-        c->len = (uint32_t)snprintf(c->msg, 64, "conn-%d say hello %d\n", c->idx, c->round);
-    }
+    if (c->fd < 0)
+        return;
+    lab_loop_del(cl->loop, c->fd, LAB_LOOP_READABLE | LAB_LOOP_WRITABLE);
+    close(c->fd);
+    c->fd = -1;
+    finish(cl, c);
+}
+
+/* The connection ends early: the round trips it still owes are unfinished. */
+static void give_up(struct client *cl, struct cconn *c, int counted)
+{
+    if (c->kind == K_NORMAL && !c->finished && cl->cfg->rounds - c->round - counted > 0)
+        cl->st.unfinished += cl->cfg->rounds - c->round - counted;
+    close_conn(cl, c);
+}
+
+/* The next batch: the notes' "conn-3 say hello 7" (or --bytes of them) for the messages of rounds
+ * round .. round+k-1, back to back, and the uppercase replies they must get. */
+static void make_batch(struct client *cl, struct cconn *c)
+{
+    const struct client_cfg *cfg = cl->cfg;
+    int k = cfg->rounds - c->round < cl->pipeline ? cfg->rounds - c->round : cl->pipeline;
+    c->batch = k;
+    c->done_in_batch = 0;
     c->sent = c->got = 0;
+    if (cfg->http) {
+        c->len = (uint32_t)(k * (int)strlen(l12_http_request));
+        c->wantlen = (uint32_t)((size_t)k * l12_http_ok_len);
+        return;
+    }
+    uint32_t off = 0;
+    for (int i = 0; i < k; i++) {
+        int r = c->round + i;
+        if (cfg->bytes > 0) {
+            int w = snprintf(c->msg + off, (size_t)cfg->bytes + 1, "conn-%d say hello %d ", c->idx, r);
+            w = w > cfg->bytes ? cfg->bytes : w;
+            memset(c->msg + off + w, 'x', (size_t)(cfg->bytes - w));
+            off += (uint32_t)cfg->bytes;
+        } else {
+            off += (uint32_t)snprintf(c->msg + off, 64, "conn-%d say hello %d\n", c->idx, r);
+        }
+        c->ends[i] = off;
+    }
+    for (uint32_t i = 0; i < off; i++)
+        c->want[i] = (char)toupper((unsigned char)c->msg[i]);
+    c->len = c->wantlen = off;
+}
+
+/* Where the reply of message i of the batch ends. */
+static uint32_t end_of(const struct client *cl, const struct cconn *c, int i)
+{
+    return cl->cfg->http ? (uint32_t)((size_t)(i + 1) * l12_http_ok_len) : c->ends[i];
 }
 
 static void send_some(struct client *cl, struct cconn *c)
@@ -131,23 +174,25 @@ static void send_some(struct client *cl, struct cconn *c)
     while (c->sent < c->len) {
         ssize_t w = send(c->fd, c->msg + c->sent, c->len - c->sent, MSG_NOSIGNAL);
         if (w < 0) {
+            if (errno == EINTR)
+                continue;
             if (errno == EAGAIN) {
-                lab_loop_add(cl->loop, c->fd, LAB_LOOP_WRITABLE, on_conn, cl);
+                lab_loop_add(cl->loop, c->fd, LAB_LOOP_WRITABLE, on_conn, c);
                 return;
             }
-            cl->st->refused++;
-            cl->st->unfinished += cl->cfg->rounds - c->round;
-            close_conn(cl, c);
+            cl->st.refused++;
+            give_up(cl, c, 0);
             return;
         }
         c->sent += (uint32_t)w;
     }
-    lab_loop_del(cl->loop, c->fd, LAB_LOOP_WRITABLE);
+    if (lab_loop_mask(cl->loop, c->fd) & LAB_LOOP_WRITABLE)   /* no epoll_ctl per request */
+        lab_loop_del(cl->loop, c->fd, LAB_LOOP_WRITABLE);
 }
 
 static void start_round(struct client *cl, struct cconn *c)
 {
-    make_msg(cl, c);
+    make_batch(cl, c);
     c->t_send = lab_now_ms();
     send_some(cl, c);
 }
@@ -159,7 +204,7 @@ static void connected(struct client *cl, struct cconn *c)
     cl->connecting--;
     c->t_connect = lab_now_ms();
     lab_loop_del(cl->loop, c->fd, LAB_LOOP_WRITABLE);
-    lab_loop_add(cl->loop, c->fd, LAB_LOOP_READABLE, on_conn, cl);
+    lab_loop_add(cl->loop, c->fd, LAB_LOOP_READABLE, on_conn, c);
     switch (c->kind) {
     case K_SILENT:
         cl->silent_up++;
@@ -180,47 +225,46 @@ static void connected(struct client *cl, struct cconn *c)
     }
 }
 
+/* Check the bytes against the replies owed (one memcmp), count every reply completed. */
 static void got_bytes(struct client *cl, struct cconn *c, const char *p, size_t n)
 {
     if (c->kind != K_NORMAL)
         return;   /* the slow ones' echoes: not checked */
-    const char *want = cl->cfg->http ? l12_http_ok : c->msg;
-    size_t wantlen = cl->cfg->http ? l12_http_ok_len : c->len;
-    for (size_t i = 0; i < n; i++) {
-        char w = cl->cfg->http ? want[c->got] : (char)toupper((unsigned char)want[c->got]);
-        if (c->got >= wantlen || p[i] != w) {
-            cl->st->bad++;
-            cl->st->unfinished += cl->cfg->rounds - c->round - 1;
-            close_conn(cl, c);
-            return;
-        }
-        if (++c->got == wantlen) {
-            double now = lab_now_ms();
-            hist_add(&cl->hist, (uint64_t)((now - c->t_send) * 1000.0));
-            if (c->round == 0 && now - c->t_connect > cl->st->first_reply_max_ms)
-                cl->st->first_reply_max_ms = now - c->t_connect;
-            cl->st->ok++;
-            if (++c->round == cl->cfg->rounds) {
-                cl->st->conns_done++;
-                close_conn(cl, c);
-                return;
-            }
-            if (i + 1 < n) {   /* more bytes than were asked for */
-                cl->st->bad++;
-                close_conn(cl, c);
-                return;
-            }
-            start_round(cl, c);
-        }
+    const char *want = cl->cfg->http ? cl->http_want : c->want;
+    size_t m = n < c->wantlen - c->got ? n : c->wantlen - c->got;
+    if (m < n || memcmp(p, want + c->got, m) != 0) {   /* a wrong byte, or more than was asked for */
+        cl->st.bad++;
+        give_up(cl, c, 1);
+        return;
     }
+    c->got += (uint32_t)m;
+    double now = 0;
+    while (c->done_in_batch < c->batch && c->got >= end_of(cl, c, c->done_in_batch)) {
+        if (now == 0)
+            now = lab_now_ms();
+        hist_add(&cl->hist, (uint64_t)((now - c->t_send) * 1000.0));
+        if (c->round == 0 && now - c->t_connect > cl->st.first_reply_max_ms)
+            cl->st.first_reply_max_ms = now - c->t_connect;
+        cl->st.ok++;
+        c->round++;
+        c->done_in_batch++;
+    }
+    if (c->got < c->wantlen)
+        return;
+    if (c->round == cl->cfg->rounds) {
+        cl->st.conns_done++;
+        close_conn(cl, c);
+        return;
+    }
+    start_round(cl, c);
 }
 
 static void on_conn(struct lab_loop *l, int fd, void *arg, int mask)
 {
     (void)l;
-    struct client *cl = arg;
-    struct cconn *c = fd < cl->nbyfd ? cl->byfd[fd] : NULL;
-    if (c == NULL)
+    struct cconn *c = arg;
+    struct client *cl = c->cl;
+    if (c->fd != fd)
         return;
     if (!c->connected) {
         int err = 0;
@@ -228,10 +272,8 @@ static void on_conn(struct lab_loop *l, int fd, void *arg, int mask)
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
         if (err != 0) {
             cl->connecting--;
-            cl->st->refused++;
-            if (c->kind == K_NORMAL)
-                cl->st->unfinished += cl->cfg->rounds;
-            close_conn(cl, c);
+            cl->st.refused++;
+            give_up(cl, c, 0);
             open_more(cl);
             return;
         }
@@ -246,11 +288,9 @@ static void on_conn(struct lab_loop *l, int fd, void *arg, int mask)
         if (r > 0) {
             got_bytes(cl, c, cl->buf, (size_t)r);
         } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-            if (c->kind == K_NORMAL) {   /* closed by the server before the last reply */
-                cl->st->refused++;
-                cl->st->unfinished += cl->cfg->rounds - c->round;
-            }
-            close_conn(cl, c);
+            if (c->kind == K_NORMAL)   /* closed by the server before the last reply */
+                cl->st.refused++;
+            give_up(cl, c, 0);
         }
     }
 }
@@ -264,24 +304,21 @@ static void open_more(struct client *cl)
         if (c->kind != K_SILENT && cl->silent_up < cl->cfg->silent)
             return;
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0 || fd >= cl->nbyfd) {
+        if (fd < 0 || fd >= lab_loop_setsize(cl->loop)) {
             if (fd >= 0)
                 close(fd);
             warn_msg("client: socket:");
             cl->next = cl->n;   /* no more descriptors: the rest never start */
             for (int i = 0; i < cl->n; i++)
                 if (cl->c[i].fd < 0 && !cl->c[i].connected && cl->c[i].kind == K_NORMAL && !cl->c[i].finished) {
-                    cl->c[i].finished = true;
-                    cl->st->refused++;
-                    cl->st->unfinished += cl->cfg->rounds;
-                    if (--cl->live_normal == 0)
-                        lab_loop_stop(cl->loop);
+                    cl->st.refused++;
+                    cl->st.unfinished += cl->cfg->rounds;
+                    finish(cl, &cl->c[i]);
                 }
             return;
         }
         cl->next++;
         c->fd = fd;
-        cl->byfd[fd] = c;
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         cl->connecting++;
@@ -291,13 +328,11 @@ static void open_more(struct client *cl)
         }
         if (errno != EINPROGRESS) {
             cl->connecting--;
-            cl->st->refused++;
-            if (c->kind == K_NORMAL)
-                cl->st->unfinished += cl->cfg->rounds;
-            close_conn(cl, c);
+            cl->st.refused++;
+            give_up(cl, c, 0);
             continue;
         }
-        lab_loop_add(cl->loop, fd, LAB_LOOP_WRITABLE, on_conn, cl);
+        lab_loop_add(cl->loop, fd, LAB_LOOP_WRITABLE, on_conn, c);
     }
 }
 
@@ -323,66 +358,137 @@ static double time_up(struct lab_loop *l, long long id, void *arg)
 {
     (void)id;
     struct client *cl = arg;
-    cl->st->timed_out = true;
+    cl->st.timed_out = true;
     lab_loop_stop(l);
     return LAB_LOOP_NOMORE;
+}
+
+/* One loop's whole run: open its connections, turn until they are done or the time is up. */
+static void *loop_main(void *arg)
+{
+    struct client *cl = arg;
+    lab_loop_timer_add(cl->loop, cl->cfg->timeout_ms, time_up, cl);
+    if (cl->cfg->slow > 0)
+        lab_loop_timer_add(cl->loop, 10, slow_tick, cl);
+    open_more(cl);
+    if (cl->live_normal > 0)
+        lab_loop_run(cl->loop);
+    return NULL;
 }
 
 int client_run(const struct client_cfg *cfg, struct client_stats *st)
 {
     memset(st, 0, sizeof *st);
-    struct client *cl = xcalloc(1, sizeof *cl);
-    cl->cfg = cfg;
-    cl->st = st;
-    cl->n = cfg->silent + cfg->slow + cfg->rst + cfg->conns;
+    int n = cfg->silent + cfg->slow + cfg->rst + cfg->conns;
+    int pipeline = cfg->pipeline > 1 ? cfg->pipeline : 1;
+    /* Several loops share out the normal connections; the silent, slow and resetting ones need the
+     * order of one loop (the silent first), so they keep the client on one. */
+    int nloops = cfg->silent + cfg->slow + cfg->rst > 0 || cfg->loops < 1 ? 1 : cfg->loops;
+    if (nloops > cfg->conns)
+        nloops = cfg->conns;
     long nofile = net_raise_nofile();
-    cl->nbyfd = (int)(nofile < 1L << 20 ? nofile : 1L << 20);
-    cl->loop = lab_loop_new("epoll", cl->nbyfd);
-    if (cl->loop == NULL)
-        die("client: lab_loop_new:");
-    cl->byfd = xcalloc((size_t)cl->nbyfd, sizeof *cl->byfd);
-    cl->c = xcalloc((size_t)cl->n, sizeof *cl->c);
-    size_t msgcap = (size_t)(cfg->bytes > 64 ? cfg->bytes + 1 : 65);
-    for (int i = 0; i < cl->n; i++) {
-        struct cconn *c = &cl->c[i];
+    int setsize = (int)(nofile < 1L << 20 ? nofile : 1L << 20);
+    struct cconn *all = xcalloc((size_t)n, sizeof *all);
+    char *http_msg = NULL, *http_want = NULL;
+    if (cfg->http) {
+        size_t rl = strlen(l12_http_request);
+        http_msg = xmalloc((size_t)pipeline * rl);
+        http_want = xmalloc((size_t)pipeline * l12_http_ok_len);
+        for (int i = 0; i < pipeline; i++) {
+            memcpy(http_msg + (size_t)i * rl, l12_http_request, rl);
+            memcpy(http_want + (size_t)i * l12_http_ok_len, l12_http_ok, l12_http_ok_len);
+        }
+    }
+    size_t unit = (size_t)(cfg->bytes > 64 ? cfg->bytes : 64);
+    for (int i = 0; i < n; i++) {
+        struct cconn *c = &all[i];
         c->fd = -1;
         c->kind = i < cfg->silent ? K_SILENT : i < cfg->silent + cfg->slow ? K_SLOW
                 : i < cfg->silent + cfg->slow + cfg->rst ? K_RST : K_NORMAL;
         c->idx = i - cfg->silent - cfg->slow - cfg->rst + 1;
-        if (c->kind == K_NORMAL)
-            c->msg = xmalloc(msgcap);
+        if (c->kind == K_NORMAL && cfg->http) {
+            c->msg = http_msg;
+        } else if (c->kind == K_NORMAL) {
+            c->msg = xmalloc((size_t)pipeline * unit + 1);
+            c->want = xmalloc((size_t)pipeline * unit);
+            c->ends = xmalloc((size_t)pipeline * sizeof *c->ends);
+        }
     }
-    cl->live_normal = cfg->conns;
-    cl->addr = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->port),
-                                     .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct client **cls = xcalloc((size_t)nloops, sizeof *cls);
+    for (int k = 0, lo = 0; k < nloops; k++) {
+        /* loop 0 also takes the silent, slow and resetting ones (then it is the only one) */
+        int hi = cfg->silent + cfg->slow + cfg->rst + (int)((long)cfg->conns * (k + 1) / nloops);
+        struct client *cl = cls[k] = xcalloc(1, sizeof *cl);
+        cl->cfg = cfg;
+        cl->c = all + lo;
+        cl->n = hi - lo;
+        cl->pipeline = pipeline;
+        cl->http_msg = http_msg;
+        cl->http_want = http_want;
+        cl->live_normal = hi - lo - (k == 0 ? cfg->silent + cfg->slow + cfg->rst : 0);
+        cl->addr = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->port),
+                                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        cl->loop = lab_loop_new("epoll", setsize);
+        if (cl->loop == NULL)
+            die("client: lab_loop_new:");
+        for (int i = lo; i < hi; i++)
+            all[i].cl = cl;
+        lo = hi;
+    }
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
     double t0 = lab_now_ms();
-    lab_loop_timer_add(cl->loop, cfg->timeout_ms, time_up, cl);
-    if (cfg->slow > 0)
-        lab_loop_timer_add(cl->loop, 10, slow_tick, cl);
-    open_more(cl);
-    if (cl->live_normal > 0)
-        lab_loop_run(cl->loop);
-    if (cfg->linger_ms > 0 && !st->timed_out)
+    struct lab_thread **th = xcalloc((size_t)nloops, sizeof *th);
+    for (int k = 1; k < nloops; k++) {
+        th[k] = lab_thread_new(loop_main, cls[k], "client_loop");
+        lab_thread_start_or_die(th[k]);
+    }
+    loop_main(cls[0]);
+    for (int k = 1; k < nloops; k++)
+        lab_thread_join(th[k]);
+    if (cfg->linger_ms > 0 && !cls[0]->st.timed_out)
         lab_sleep_ms(cfg->linger_ms);
     st->elapsed_ms = lab_elapsed_ms(t0);
-    for (int i = 0; i < cl->n; i++) {
-        struct cconn *c = &cl->c[i];
-        if (c->kind == K_NORMAL && !c->finished)
-            st->unfinished += cfg->rounds - c->round;
-        close_conn(cl, c);
-        free(c->msg);
+    struct hist *h = xcalloc(1, sizeof *h);
+    for (int k = 0; k < nloops; k++) {
+        struct client *cl = cls[k];
+        for (int i = 0; i < cl->n; i++) {
+            struct cconn *c = &cl->c[i];
+            if (c->kind == K_NORMAL && !c->finished)
+                cl->st.unfinished += cfg->rounds - c->round;
+            close_conn(cl, c);
+        }
+        st->ok += cl->st.ok;
+        st->bad += cl->st.bad;
+        st->refused += cl->st.refused;
+        st->unfinished += cl->st.unfinished;
+        st->conns_done += cl->st.conns_done;
+        st->timed_out |= cl->st.timed_out;
+        if (cl->st.first_reply_max_ms > st->first_reply_max_ms)
+            st->first_reply_max_ms = cl->st.first_reply_max_ms;
+        h->n += cl->hist.n;
+        for (int i = 0; i < 64 * 16; i++)
+            h->b[i] += cl->hist.b[i];
+        lab_loop_free(cl->loop);
+        free(cl);
     }
     getrusage(RUSAGE_SELF, &ru1);
     st->cpu_ms = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec + ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) * 1e3
                  + (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec + ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e3;
-    st->p50_us = hist_pct(&cl->hist, 50);
-    st->p99_us = hist_pct(&cl->hist, 99);
-    st->max_us = hist_pct(&cl->hist, 100);
-    lab_loop_free(cl->loop);
-    free(cl->byfd);
-    free(cl->c);
-    free(cl);
+    st->p50_us = hist_pct(h, 50);
+    st->p99_us = hist_pct(h, 99);
+    st->max_us = hist_pct(h, 100);
+    for (int i = 0; i < n; i++)
+        if (!cfg->http) {
+            free(all[i].msg);
+            free(all[i].want);
+            free(all[i].ends);
+        }
+    free(http_msg);
+    free(http_want);
+    free(h);
+    free(th);
+    free(cls);
+    free(all);
     return 0;
 }

@@ -18,6 +18,8 @@
 #include "lab12.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +183,8 @@ static void on_accept(struct lab_loop *l, int lfd, void *arg, int mask)
             srv->refused++;
             continue;
         }
+        int one = 1;   /* no Nagle: a reply goes out at once, even behind an unacknowledged one */
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         c->fd = fd;
         c->pend = NULL;
         c->pendlen = c->pendoff = 0;

@@ -117,6 +117,8 @@ struct client_cfg {
     int silent;             /* connections opened first that never send */
     int slow;               /* slowloris: send one byte every few ms, never finish */
     int rst;                /* send half a message, then reset the connection (RST) */
+    int loops;              /* event loops, one thread each, sharing out the connections (0, 1: one) */
+    int pipeline;           /* messages sent at once on a connection before reading (0, 1: one) */
     double timeout_ms;      /* give up after this long */
     double linger_ms;       /* after the last reply, keep the silent ones open this long */
     bool quiet;

@@ -11,7 +11,7 @@
 #include "lab.h"
 #include "lab12.h"
 
-#define SERVER_OPTS "port,conns,rounds,bytes,http,serve,silent,slow,rst,nofile"
+#define SERVER_OPTS "port,conns,rounds,bytes,http,serve,silent,slow,rst,nofile,loops,pipeline"
 
 static const struct lab_scenario scenarios[] = {
     { .name = "blocking", .summary = "accept, serve that one client to the end, accept the next: the others wait",
@@ -33,7 +33,7 @@ static const struct lab_scenario scenarios[] = {
     { .name = "wall", .summary = "select's FD_SETSIZE wall: connections past descriptor 1023 refused; poll takes them",
       .run = run_wall },
     { .name = "client", .summary = "the load client: N connections x M round trips, every reply checked, p50/p99",
-      .opts = "port,conns,rounds,bytes,http,silent,slow,rst", .run = run_client, .check = check_client },
+      .opts = "port,conns,rounds,bytes,http,silent,slow,rst,loops,pipeline", .run = run_client, .check = check_client },
     { .name = "scoreboard", .summary = "every model at 10, 100 and 1000 connections: round trips/s, p99, CPU",
       .opts = "http", .run = run_scoreboard },
     { .name = "robust", .summary = "a silent client, resets, slowloris, EMFILE, 10,000 connections, on every model",
@@ -58,6 +58,10 @@ static struct lab_opt opts[] = {
       .min = 0, .max = 1000 },
     { .name = "rst", .help = "connections that send half a message and reset (RST)", .def = 0, .min = 0,
       .max = 1000 },
+    { .name = "loops", .help = "client: event loops, one thread each, sharing out the connections", .def = 1,
+      .min = 1, .max = 16 },
+    { .name = "pipeline", .help = "client: messages sent at once on a connection before it reads", .def = 1,
+      .min = 1, .max = 64 },
     { .name = "nofile", .help = "lower the server's descriptor limit to N (EMFILE; 0: leave it)", .def = 0,
       .min = 0, .max = 1000000 },
     { .name = "cases", .help = "fuzz: requests to try", .def = 5000, .min = 1, .max = 10000000 },
@@ -68,7 +72,7 @@ int main(int argc, char **argv)
 {
     static const struct lab_program prog = {
         .number = 12,
-        .title = "IO models: blocking, threads, fork, non-blocking, select, poll, epoll",
+        .title = "IO models: blocking, threads, fork, non-blocking, select, poll, epoll, io_uring",
         .scenarios = scenarios,
         .opts = opts,
         .bench = l12_bench,

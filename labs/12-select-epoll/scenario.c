@@ -40,7 +40,8 @@ void client_cfg_from_options(struct client_cfg *c)
     *c = (struct client_cfg){
         .port = (int)lab_opt("port"), .conns = (int)lab_opt("conns"), .rounds = (int)lab_opt("rounds"),
         .http = lab_opt("http") != 0, .bytes = (int)lab_opt("bytes"), .silent = (int)lab_opt("silent"),
-        .slow = (int)lab_opt("slow"), .rst = (int)lab_opt("rst"), .timeout_ms = lab_bound_ms(10),
+        .slow = (int)lab_opt("slow"), .rst = (int)lab_opt("rst"),
+        .loops = (int)lab_opt("loops"), .pipeline = (int)lab_opt("pipeline"), .timeout_ms = lab_bound_ms(10),
     };
 }
 
@@ -53,8 +54,7 @@ void check_server(void)
             lab_usage_error("--port=%lld: cannot listen on 127.0.0.1: %s", lab_opt("port"), strerror(errno));
         close(fd);
     }
-    if (lab_opt("http") && lab_opt("bytes"))
-        lab_usage_error("--bytes sets the echo message size: it does not go with --http");
+    check_client();
 }
 
 static int (*const serve_fn[M_COUNT])(struct server *) = {
@@ -334,6 +334,8 @@ void check_client(void)
 {
     if (lab_opt("http") && lab_opt("bytes"))
         lab_usage_error("--bytes sets the echo message size: it does not go with --http");
+    if (lab_opt("loops") > 1 && lab_opt("silent") + lab_opt("slow") + lab_opt("rst") > 0)
+        lab_usage_error("--loops shares out the talking connections: it does not go with --silent, --slow or --rst");
 }
 
 int run_client(int mode)
