@@ -190,3 +190,18 @@ $(BUILD)/l12_uv_echo: labs/12-select-epoll/uv/uv_echo.c
 	$(call say,CC,$@)
 	$(Q)$(CC) -O2 -Wall -Wextra -o $@ $< $(shell pkg-config --cflags --libs libuv)
 endif
+
+# ---- issue 16: editors (compile_commands.json), traces (trace-lab-N), handouts (handout) ----
+# make compile_commands.json   the compilation database for clangd and other editors, written from
+#                              this Makefile's own flags (no bear, no compiledb): one entry per .c
+#                              file, the same command the pattern rule above runs.
+CDB_SRCS := $(LIB_SRCS) $(foreach d,$(LAB_DIRS),$(wildcard $(d)/*.c)) tests/unit_common.c
+CDB_CMD   = $(CC) $(LAB_CPPFLAGS) $(CPPFLAGS) $(LAB_CFLAGS) $(CFLAGS)
+.PHONY: compile_commands.json
+compile_commands.json:
+	$(call say,GEN,$@)
+	$(Q){ sep='['; for f in $(CDB_SRCS); do \
+	    o="$(BUILD)/obj/$${f%.c}.o"; \
+	    printf '%s\n  {"directory": "%s", "file": "%s", "output": "%s",\n   "command": "%s -c -o %s %s"}' \
+	      "$$sep" "$(CURDIR)" "$$f" "$$o" '$(subst ",\",$(subst ','\'',$(CDB_CMD)))' "$$o" "$$f"; \
+	    sep=','; done; printf '\n]\n'; } >$@.tmp && mv $@.tmp $@

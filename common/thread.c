@@ -31,7 +31,7 @@ struct lab_thread {
     bool joined;            /* guarded by reg_lock */
     void *ret;              /* valid once joined */
     pthread_cond_t ended;   /* signalled when state becomes ENDED (for join_ms) */
-    struct lab_thread *next;/* registry list, guarded by reg_lock */
+    struct lab_thread *next; /* registry list, guarded by reg_lock */
 };
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
