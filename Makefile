@@ -205,3 +205,16 @@ compile_commands.json:
 	    printf '%s\n  {"directory": "%s", "file": "%s", "output": "%s",\n   "command": "%s -c -o %s %s"}' \
 	      "$$sep" "$(CURDIR)" "$$f" "$$o" '$(subst ",\",$(subst ','\'',$(CDB_CMD)))' "$$o" "$$f"; \
 	    sep=','; done; printf '\n]\n'; } >$@.tmp && mv $@.tmp $@
+
+# make trace-lab-N    run lab N's guided demo (or ARGS="scenario --mode=x") with --trace, writing
+#                     build/trace/labNN.json: open it in https://ui.perfetto.dev or chrome://tracing.
+TRACE_DIR := $(BUILD)/trace
+define TRACE_RULES
+.PHONY: $(sort trace-lab-$(1) trace-lab-$(patsubst 0%,%,$(1)))
+$(sort trace-lab-$(1) trace-lab-$(patsubst 0%,%,$(1))): $(BUILD)/lab$(1)
+	@mkdir -p $(TRACE_DIR)
+	$(Q)$(abspath $(BUILD))/lab$(1) --trace $(TRACE_DIR)/lab$(1).json $$(ARGS); rc=$$$$?; \
+	  echo "trace: $(TRACE_DIR)/lab$(1).json (open it in https://ui.perfetto.dev or chrome://tracing)"; exit $$$$rc
+endef
+$(foreach n,$(LAB_NNS),$(eval $(call TRACE_RULES,$(n))))
+

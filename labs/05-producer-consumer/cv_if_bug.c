@@ -104,7 +104,9 @@ static int cvb_get(struct cvb *b, bool is_c1, struct l05_item *out)
         if (b->count == 0) {                         /* BUG: looked at once, never again */
             lab_say("%s: buffer empty, waits", l05_me());
             b->waiting++;
+            lab_trace_begin("cv", "wait: buffer empty");
             int rc = cvb_wait(b, b->cv_get);
+            lab_trace_end();
             b->waiting--;
             b->c1_wakes += is_c1;
             if (rc != 0)
@@ -120,7 +122,9 @@ static int cvb_get(struct cvb *b, bool is_c1, struct l05_item *out)
                 lab_say("%s: buffer empty, waits", l05_me());
             }
             b->waiting++;
+            lab_trace_begin("cv", "wait: buffer empty");
             int rc = cvb_wait(b, b->cv_get);
+            lab_trace_end();
             b->waiting--;
             b->c1_wakes += is_c1;
             if (rc != 0)
@@ -145,6 +149,7 @@ static int cvb_get(struct cvb *b, bool is_c1, struct l05_item *out)
         lab_say("%s: got item %d.%d, count now %d", l05_me(), out->producer, out->seq, b->count);
     Pthread_cond_signal(b->cv_put);
     Pthread_mutex_unlock(&b->m);
+    lab_trace_flow_in("queue", L05_FLOW(*out), "get %d.%d", out->producer, out->seq);
     return 0;
 stuck:
     Pthread_mutex_unlock(&b->m);
@@ -173,6 +178,7 @@ static int cvb_put(struct cvb *b, int seq, bool signal)
             signal ? ", signals" : ", unlocks before it signals");
     if (signal)
         Pthread_cond_signal(b->cv_get);
+    lab_trace_flow_out("queue", L05_FLOW(it), "put %d.%d", it.producer, it.seq);
     Pthread_mutex_unlock(&b->m);
     return 0;
 stuck:

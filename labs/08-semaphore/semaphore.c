@@ -100,12 +100,16 @@ static void *task(void *arg)
 {
     int i = (int)(intptr_t)arg;
     const char *me = lab_thread_name(lab_current_thread());
+    lab_trace_begin("sem", "wait for a permit");
     if (room.use_sem)
         Sem_wait(&room.sm);                      /* sm.acquire() */
+    lab_trace_end();
     int n;
     room_enter(&n);
+    lab_trace_begin("sem", "inside: holds a permit");
     printf("%s: 伞兵%d号 正在忙 (inside=%d)\n", me, i, n);
     lab_sleep((double)lab_randint(1, 5));       /* time.sleep(random.randint(1,5)) */
+    lab_trace_end();
     room_leave();
     if (room.use_sem)
         Sem_post(&room.sm);                      /* sm.release() */
