@@ -218,3 +218,13 @@ $(sort trace-lab-$(1) trace-lab-$(patsubst 0%,%,$(1))): $(BUILD)/lab$(1)
 endef
 $(foreach n,$(LAB_NNS),$(eval $(call TRACE_RULES,$(n))))
 
+# make handout        the students' tree in build/handout/ (scripts/handout: the regions between
+#                     SOLUTION BEGIN/END markers become TODO lines with their hints).
+# make handout-teeth  each exercise cut out alone must make its lab's checks fail, and the whole
+#                     handout builds warning-free and its demos run (minutes: part of make teeth).
+.PHONY: handout handout-teeth
+handout:
+	$(Q)scripts/handout --out $(BUILD)/handout
+handout-teeth: all
+	$(Q)scripts/handout --teeth
+teeth: handout-teeth

@@ -117,6 +117,7 @@ static void tickets_lock(int fd, sem_t *sem)
     case TICKETS_NOLOCK:
         break;
     case TICKETS_MUTEX: {
+        /* SOLUTION BEGIN(tickets-mutex): lock tk.sh->mutex (robust: on EOWNERDEAD mark it consistent and go on) */
         int rc = pthread_mutex_lock(&tk.sh->mutex);
         if (rc == EOWNERDEAD) {             /* a buyer died holding it: the file is whole, go on */
             lab_say("buyer %d: the previous owner died holding the lock; marking it consistent", (int)getpid());
@@ -124,6 +125,7 @@ static void tickets_lock(int fd, sem_t *sem)
         } else if (rc != 0) {
             die_en(rc, "pthread_mutex_lock");
         }
+        /* SOLUTION END */
         break;
     }
     case TICKETS_SEM:
@@ -150,7 +152,9 @@ static void tickets_unlock(int fd, sem_t *sem)
     case TICKETS_NOLOCK:
         break;
     case TICKETS_MUTEX:
+        /* SOLUTION BEGIN(tickets-mutex): unlock tk.sh->mutex */
         Pthread_mutex_unlock(&tk.sh->mutex);
+        /* SOLUTION END */
         break;
     case TICKETS_SEM:
         Sem_post(sem);

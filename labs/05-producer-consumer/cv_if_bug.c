@@ -114,6 +114,7 @@ static int cvb_get(struct cvb *b, bool is_c1, struct l05_item *out)
             lab_say("%s: woken up - goes on without looking again (if)", l05_me());
         }
     } else {
+        /* SOLUTION BEGIN(cv-while): wait on b->cv_get while the buffer is empty, looking again after every wake-up */
         while (b->count == 0) {                      /* FIX: look again after every wake-up */
             if (is_c1 && b->c1_wakes > 0) {
                 b->rewaits++;
@@ -130,6 +131,7 @@ static int cvb_get(struct cvb *b, bool is_c1, struct l05_item *out)
             if (rc != 0)
                 goto stuck;
         }
+        /* SOLUTION END */
     }
     if (b->count <= 0) {
         b->empty_takes++;
