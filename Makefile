@@ -209,3 +209,41 @@ $(BUILD)/l12_uv_echo: labs/12-select-epoll/uv/uv_echo.c
 	$(call say,CC,$@)
 	$(Q)$(CC) -O2 -Wall -Wextra -o $@ $< $(shell pkg-config --cflags --libs libuv)
 endif
+
+# ---- issue 16: editors (compile_commands.json), traces (trace-lab-N), handouts (handout) ----
+# make compile_commands.json   the compilation database for clangd and other editors, written from
+#                              this Makefile's own flags (no bear, no compiledb): one entry per .c
+#                              file, the same command the pattern rule above runs.
+CDB_SRCS := $(LIB_SRCS) $(foreach d,$(LAB_DIRS),$(wildcard $(d)/*.c)) tests/unit_common.c
+CDB_CMD   = $(CC) $(LAB_CPPFLAGS) $(CPPFLAGS) $(LAB_CFLAGS) $(CFLAGS)
+.PHONY: compile_commands.json
+compile_commands.json:
+	$(call say,GEN,$@)
+	$(Q){ sep='['; for f in $(CDB_SRCS); do \
+	    o="$(BUILD)/obj/$${f%.c}.o"; \
+	    printf '%s\n  {"directory": "%s", "file": "%s", "output": "%s",\n   "command": "%s -c -o %s %s"}' \
+	      "$$sep" "$(CURDIR)" "$$f" "$$o" '$(subst ",\",$(subst ','\'',$(CDB_CMD)))' "$$o" "$$f"; \
+	    sep=','; done; printf '\n]\n'; } >$@.tmp && mv $@.tmp $@
+
+# make trace-lab-N    run lab N's guided demo (or ARGS="scenario --mode=x") with --trace, writing
+#                     build/trace/labNN.json: open it in https://ui.perfetto.dev or chrome://tracing.
+TRACE_DIR := $(BUILD)/trace
+define TRACE_RULES
+.PHONY: $(sort trace-lab-$(1) trace-lab-$(patsubst 0%,%,$(1)))
+$(sort trace-lab-$(1) trace-lab-$(patsubst 0%,%,$(1))): $(BUILD)/lab$(1)
+	@mkdir -p $(TRACE_DIR)
+	$(Q)$(abspath $(BUILD))/lab$(1) --trace $(TRACE_DIR)/lab$(1).json $$(ARGS); rc=$$$$?; \
+	  echo "trace: $(TRACE_DIR)/lab$(1).json (open it in https://ui.perfetto.dev or chrome://tracing)"; exit $$$$rc
+endef
+$(foreach n,$(LAB_NNS),$(eval $(call TRACE_RULES,$(n))))
+
+# make handout        the students' tree in build/handout/ (scripts/handout: the regions between
+#                     SOLUTION BEGIN/END markers become TODO lines with their hints).
+# make handout-teeth  each exercise cut out alone must make its lab's checks fail, and the whole
+#                     handout builds warning-free and its demos run (minutes: part of make teeth).
+.PHONY: handout handout-teeth
+handout:
+	$(Q)scripts/handout --out $(BUILD)/handout
+handout-teeth: all
+	$(Q)scripts/handout --teeth
+teeth: handout-teeth

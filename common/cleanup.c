@@ -2,6 +2,7 @@
 #include "cleanup.h"
 #include "die.h"
 #include "prog.h"
+#include "trace.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -76,6 +77,7 @@ static void on_signal(int sig)
             table[i].pending = 0;
             table[i].fn(table[i].arg);
         }
+    lab_trace_write();   /* a --trace file, also on Ctrl-C (the children are gone by now) */
     signal(sig, SIG_DFL);
     raise(sig);
 }

@@ -8,6 +8,7 @@
 #include "proc.h"
 #include "rng.h"
 #include "thread.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -181,6 +182,7 @@ static void print_help(void)
     printf("  %-22s %s\n", "--list", "list the scenarios, one a line");
     printf("  %-22s %s\n", "--help", "show this text");
     printf("  %-22s %s\n", "--mode=MODE", "run the scenario in this mode");
+    printf("  %-22s %s\n", "--trace=FILE", "write a timeline to FILE (open it in ui.perfetto.dev)");
     if (prog->bench)
         printf("  %-22s %s\n", "--bench", "print this lab's benchmark table (make bench)");
     for (struct lab_opt *o = prog->opts; o && o->name; o++) {
@@ -329,7 +331,7 @@ int lab_main(const struct lab_program *p, int argc, char **argv)
     lab_set_seed((uint64_t)v);
     lab_cleanup_install();
 
-    const char *scenario = NULL, *mode = NULL;
+    const char *scenario = NULL, *mode = NULL, *trace_file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -349,6 +351,13 @@ int lab_main(const struct lab_program *p, int argc, char **argv)
                 lab_usage_error("--bench takes no other argument");
             lab_prog_set_scenario("bench", NULL);   /* its RESULT line is "RESULT lN.bench ..." */
             return p->bench();
+        }
+        if (strncmp(a, "--trace", 7) == 0 && (a[7] == '\0' || a[7] == '=')) {   /* trace.h */
+            const char *file = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : "");
+            if (*file == '\0')
+                lab_usage_error("option '--trace' needs a file name");
+            trace_file = file;
+            continue;
         }
         if (strncmp(a, "--", 2) == 0 && a[2] != '\0') {
             const char *name = a + 2;
@@ -408,6 +417,8 @@ int lab_main(const struct lab_program *p, int argc, char **argv)
     if (scenario == NULL) {
         if (mode)
             lab_usage_error("--mode needs a scenario");
+        if (trace_file && lab_trace_open(trace_file) != 0)
+            lab_usage_error("cannot write the trace file '%s': %s", trace_file, strerror(errno));
         int st = guided_demo();
         lab_thread_join_nondaemon();
         return st;
@@ -431,5 +442,7 @@ int lab_main(const struct lab_program *p, int argc, char **argv)
             lab_usage_error("option '--%s' does not apply to scenario '%s'", o->name, s->name);
     if (s->check)
         s->check();
+    if (trace_file && lab_trace_open(trace_file) != 0)
+        lab_usage_error("cannot write the trace file '%s': %s", trace_file, strerror(errno));
     return run_one(s, k);
 }

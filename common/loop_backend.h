@@ -48,7 +48,7 @@ struct lab_loop {
     bool edge;
     bool stop;
     struct lab_loop_file *files; /* setsize of them, by descriptor */
-    struct lab_loop_fired *fired;/* setsize of them */
+    struct lab_loop_fired *fired; /* setsize of them */
     struct lab_loop_timer *timers;   /* a min-heap on (when_ms, id) */
     int ntimers, timers_cap;
     long long next_timer_id;

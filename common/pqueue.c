@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "die.h"
 #include "sync.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -38,8 +39,14 @@ struct lab_pqueue {
     size_t head, tail;              /* ring offsets, multiples of 8 */
     size_t unfinished;              /* JoinableQueue: puts not yet matched by task_done */
     unsigned get_waiters, put_waiters, join_waiters;   /* who sleeps on which condvar */
+    uint64_t puts, gets;            /* numbers of the messages, for the --trace arrows (FIFO: the */
+                                    /* k-th get takes the k-th put) */
     _Alignas(64) unsigned char ring[];
 };
+
+/* The id of the --trace arrow from the k-th put to the k-th get (trace.h): the queue's address is
+ * the same in every process that shares it (mapped before fork). */
+static uint64_t pq_flow_id(const struct lab_pqueue *q, uint64_t k) { return ((uint64_t)(uintptr_t)q << 16) ^ k; }
 
 /* ==== Locking ==== */
 
@@ -193,8 +200,10 @@ int lab_pq_put(struct lab_pqueue *q, const void *msg, size_t len, double timeout
     q->used += need;
     q->count++;
     q->unfinished++;
+    uint64_t k = q->puts++;
     if (q->get_waiters)                              /* one new message: one getter */
         Pthread_cond_signal(&q->not_empty);
+    lab_trace_flow_out("queue", pq_flow_id(q, k), "put #%llu", (unsigned long long)k);   /* before any get */
     pq_unlock(q);
     return 0;
 }
@@ -241,6 +250,7 @@ static int pq_get(struct lab_pqueue *q, void *buf, size_t cap, size_t *len, doub
     q->head = (q->head + rec) % q->cap;
     q->used -= rec;
     q->count--;
+    uint64_t k = q->gets++;
     /* Room freed: a putter may fit now.  Putters wait for different amounts of room, so when
      * several sleep, wake them all: a signal could pick one whose message still does not fit
      * and leave asleep one whose message does. */
@@ -251,6 +261,7 @@ static int pq_get(struct lab_pqueue *q, void *buf, size_t cap, size_t *len, doub
     if (q->get_waiters && q->count > 0)              /* more left and another getter sleeps */
         Pthread_cond_signal(&q->not_empty);
     pq_unlock(q);
+    lab_trace_flow_in("queue", pq_flow_id(q, k), "get #%llu", (unsigned long long)k);
     return 0;
 }
 

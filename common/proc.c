@@ -10,6 +10,7 @@
 #include "die.h"
 #include "rng.h"
 #include "thread.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -119,9 +120,11 @@ int lab_proc_start(struct lab_proc *p)
         lab_rand_reseed(1000u + (unsigned)p->number);
         p->pid = getpid();
         p->started = true;
+        lab_trace_process_name(p->name);
         int status = p->run(p);
         fflush(stdout);
         fflush(stderr);
+        lab_trace_write();   /* _exit runs no atexit handler: the --trace fragment now */
         _exit(status & 0xff);
     }
     p->pid = pid;

@@ -8,6 +8,7 @@
 #include "die.h"
 #include "rng.h"
 #include "sync.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -31,7 +32,7 @@ struct lab_thread {
     bool joined;            /* guarded by reg_lock */
     void *ret;              /* valid once joined */
     pthread_cond_t ended;   /* signalled when state becomes ENDED (for join_ms) */
-    struct lab_thread *next;/* registry list, guarded by reg_lock */
+    struct lab_thread *next; /* registry list, guarded by reg_lock */
 };
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -136,6 +137,8 @@ int lab_thread_set_name(struct lab_thread *t, const char *name)
     if (t->state != NEW && t != self)
         return EINVAL;
     snprintf(t->name, sizeof t->name, "%s", name);
+    if (t == self)
+        lab_trace_thread_name(t->name);
     return 0;
 }
 
@@ -164,6 +167,7 @@ static void *trampoline(void *p)
     Pthread_mutex_lock(&reg_lock);
     t->tid = gettid();
     Pthread_mutex_unlock(&reg_lock);
+    lab_trace_thread_name(t->name);   /* its track in a --trace file */
     void *ret = t->fn(t->arg);
     Pthread_mutex_lock(&reg_lock);
     t->ret = ret;

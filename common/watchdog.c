@@ -10,6 +10,7 @@
 #include "sync.h"
 #include "out.h"
 #include "prog.h"
+#include "trace.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -55,6 +56,7 @@ static void *monitor_main(void *p)
         lab_say("WATCHDOG expired: no progress for %.0f ms (timeout %.0f ms)", silent, w->timeout_ms);
     fflush(stdout);
     fflush(stderr);
+    lab_trace_write();   /* a --trace file shows the stuck threads still waiting */
     _exit(LAB_EXIT_WATCHDOG);
 }
 

@@ -707,6 +707,68 @@ static void t_cleanup_owner(void)
     CHECK(access(owner_path, F_OK) != 0);
 }
 
+/* ---- trace: per-thread buffers, a forked child's fragment merged, one JSON document ---- */
+static void *trace_thread(void *arg)
+{
+    (void)arg;
+    lab_trace_begin("unit", "thread span");
+    lab_trace_flow_in("unit", 7, "get");
+    lab_trace_end();
+    return NULL;
+}
+
+static int trace_child(struct lab_proc *self)
+{
+    (void)self;
+    lab_trace_begin("unit", "child span");
+    lab_trace_end();
+    return 0;
+}
+
+static void t_trace(void)
+{
+    char tmpl[] = "/tmp/unit_trace_XXXXXX";
+    CHECK(mkdtemp(tmpl) != NULL);
+    char path[300], part[340];
+    snprintf(path, sizeof path, "%s/t.json", tmpl);
+    CHECK(!lab_trace_on());
+    CHECK(lab_trace_open(path) == 0 && lab_trace_on());
+    lab_trace_begin("unit", "main \"span\"");
+    lab_trace_flow_out("unit", 7, "put");
+    struct lab_thread *t = LAB_THREAD(trace_thread, NULL);
+    lab_thread_start_or_die(t);
+    lab_thread_join(t);
+    struct lab_proc p = LAB_PROC_INIT(trace_child, NULL);
+    lab_proc_start_or_die(&p);
+    CHECK(lab_proc_join(&p) == 0);
+    lab_trace_end();
+    snprintf(part, sizeof part, "%s.part.%d", path, (int)p.pid);
+    CHECK(access(part, F_OK) == 0);           /* the child's fragment, complete, beside the file */
+    lab_trace_write();
+    lab_trace_write();                        /* once per process: the second does nothing */
+    CHECK(access(part, F_OK) != 0);           /* merged and removed */
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    CHECK(strncmp(text, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", 39) == 0);
+    CHECK(n > 4 && strcmp(text + n - 4, "\n]}\n") == 0);
+    CHECK(strstr(text, "\"name\":\"main \\\"span\\\"\"") != NULL);   /* escaped quotes */
+    CHECK(strstr(text, "\"name\":\"thread span\"") != NULL);
+    CHECK(strstr(text, "\"name\":\"child span\"") != NULL);
+    CHECK(strstr(text, " Process-1 (pid ") != NULL);   /* the child's track, by its Python name */
+    CHECK(strstr(text, "\"ph\":\"s\"") != NULL && strstr(text, "\"ph\":\"f\"") != NULL);
+    int b = 0, e = 0;
+    for (const char *s = text; (s = strstr(s, "\"ph\":\"")) != NULL; s += 6) {
+        b += s[6] == 'B';
+        e += s[6] == 'E';
+    }
+    CHECK(b == 5 && e == 5);                  /* main, put, thread, get, child: each ended */
+    CHECK(unlink(path) == 0 && rmdir(tmpl) == 0);
+}
+
 struct test { const char *name; void (*fn)(void); };
 static const struct test tests[] = {
     { "prog_result", t_prog_result },
@@ -732,6 +794,7 @@ static const struct test tests[] = {
     { "loop", t_loop },
     { "die", t_die },
     { "cleanup_owner", t_cleanup_owner },
+    { "trace", t_trace },
     { 0 }
 };
 

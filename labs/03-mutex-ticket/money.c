@@ -39,20 +39,32 @@ static void *task(void *arg)
     (void)arg;
     Pthread_barrier_wait(&money_start);                /* all of them want money at the same moment */
     if (money_use_lock) {
+        lab_trace_begin("lock", "wait money_mutex");
+        /* SOLUTION BEGIN(money-lock): mutex.acquire(): take money_mutex before reading money */
         Pthread_mutex_lock(&money_mutex);              /* mutex.acquire() */
+        /* SOLUTION END */
+        lab_trace_end();
+        lab_trace_begin("lock", "hold money_mutex");
         int tmp = money_locked;                        /* tmp = money */
+        lab_trace_instant("money", "read %d", tmp);
         if (tmp == MONEY_INITIAL)
             atomic_fetch_add(&money_saw_initial, 1);
         lab_sleep(0.1);                                /* time.sleep(0.1) */
         money_locked = tmp - 1;                        /* money = tmp - 1 */
+        lab_trace_instant("money", "write %d", tmp - 1);
+        lab_trace_end();
+        /* SOLUTION BEGIN(money-lock): mutex.release(): give money_mutex back after writing money */
         Pthread_mutex_unlock(&money_mutex);            /* mutex.release() */
+        /* SOLUTION END */
     } else {
         int tmp = atomic_load_explicit(&money, memory_order_relaxed);
+        lab_trace_instant("money", "read %d", tmp);
         if (tmp == MONEY_INITIAL)
             atomic_fetch_add(&money_saw_initial, 1);
         lab_sleep(0.1);
         Pthread_barrier_wait(&money_all_read);         /* forcing: nobody writes before all have read */
         atomic_store_explicit(&money, tmp - 1, memory_order_relaxed);
+        lab_trace_instant("money", "write %d", tmp - 1);
     }
     return NULL;
 }

@@ -117,6 +117,7 @@ static void tickets_lock(int fd, sem_t *sem)
     case TICKETS_NOLOCK:
         break;
     case TICKETS_MUTEX: {
+        /* SOLUTION BEGIN(tickets-mutex): lock tk.sh->mutex (robust: on EOWNERDEAD mark it consistent and go on) */
         int rc = pthread_mutex_lock(&tk.sh->mutex);
         if (rc == EOWNERDEAD) {             /* a buyer died holding it: the file is whole, go on */
             lab_say("buyer %d: the previous owner died holding the lock; marking it consistent", (int)getpid());
@@ -124,6 +125,7 @@ static void tickets_lock(int fd, sem_t *sem)
         } else if (rc != 0) {
             die_en(rc, "pthread_mutex_lock");
         }
+        /* SOLUTION END */
         break;
     }
     case TICKETS_SEM:
@@ -150,7 +152,9 @@ static void tickets_unlock(int fd, sem_t *sem)
     case TICKETS_NOLOCK:
         break;
     case TICKETS_MUTEX:
+        /* SOLUTION BEGIN(tickets-mutex): unlock tk.sh->mutex */
         Pthread_mutex_unlock(&tk.sh->mutex);
+        /* SOLUTION END */
         break;
     case TICKETS_SEM:
         Sem_post(sem);
@@ -181,11 +185,13 @@ static void tickets_search(int i)
 static int tickets_buy(int i, int fd)
 {
     long long n = tickets_read(fd);                     /* 查: read the count */
+    lab_trace_instant("ticket", "read %lld", n);
     lab_sleep(0.1 * (double)lab_randint(1, 3));         /* 模拟网络延迟 */
     if (tk.kind == TICKETS_NOLOCK)
         Pthread_barrier_wait(&tk.sh->all_read);         /* forcing: everyone has read before anyone writes */
     if (n > 0) {                                        /* 判断当前是否有余票 */
         tickets_write(fd, n - 1);                       /* 写入数据库 */
+        lab_trace_instant("ticket", "write %lld", n - 1);
         lab_say("用户%d (pid %d) 买票成功 (read %lld, wrote %lld)", i, (int)getpid(), n, n - 1);
         return BUYER_BOUGHT;
     }
@@ -207,8 +213,12 @@ static int tickets_user(struct lab_proc *self)
     tickets_search(i);
     Pthread_barrier_wait(&tk.sh->searched);             /* every search before any buy */
     int fd = tickets_open(O_RDWR);                      /* this buyer's own open file description */
+    lab_trace_begin("lock", "%s", tk.kind == TICKETS_NOLOCK ? "no lock to wait for" : "wait lock");
     tickets_lock(fd, sem);                              /* mutex.acquire() */
+    lab_trace_end();
+    lab_trace_begin("lock", "%s", tk.kind == TICKETS_NOLOCK ? "buy without the lock" : "hold lock: buy");
     int st = tickets_buy(i, fd);
+    lab_trace_end();
     tickets_unlock(fd, sem);                            /* mutex.release() */
     close(fd);
     if (sem)

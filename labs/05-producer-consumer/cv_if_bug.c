@@ -104,7 +104,9 @@ static int cvb_get(struct cvb *b, bool is_c1, struct l05_item *out)
         if (b->count == 0) {                         /* BUG: looked at once, never again */
             lab_say("%s: buffer empty, waits", l05_me());
             b->waiting++;
+            lab_trace_begin("cv", "wait: buffer empty");
             int rc = cvb_wait(b, b->cv_get);
+            lab_trace_end();
             b->waiting--;
             b->c1_wakes += is_c1;
             if (rc != 0)
@@ -112,6 +114,7 @@ static int cvb_get(struct cvb *b, bool is_c1, struct l05_item *out)
             lab_say("%s: woken up - goes on without looking again (if)", l05_me());
         }
     } else {
+        /* SOLUTION BEGIN(cv-while): wait on b->cv_get while the buffer is empty, looking again after every wake-up */
         while (b->count == 0) {                      /* FIX: look again after every wake-up */
             if (is_c1 && b->c1_wakes > 0) {
                 b->rewaits++;
@@ -120,12 +123,15 @@ static int cvb_get(struct cvb *b, bool is_c1, struct l05_item *out)
                 lab_say("%s: buffer empty, waits", l05_me());
             }
             b->waiting++;
+            lab_trace_begin("cv", "wait: buffer empty");
             int rc = cvb_wait(b, b->cv_get);
+            lab_trace_end();
             b->waiting--;
             b->c1_wakes += is_c1;
             if (rc != 0)
                 goto stuck;
         }
+        /* SOLUTION END */
     }
     if (b->count <= 0) {
         b->empty_takes++;
@@ -145,6 +151,7 @@ static int cvb_get(struct cvb *b, bool is_c1, struct l05_item *out)
         lab_say("%s: got item %d.%d, count now %d", l05_me(), out->producer, out->seq, b->count);
     Pthread_cond_signal(b->cv_put);
     Pthread_mutex_unlock(&b->m);
+    lab_trace_flow_in("queue", L05_FLOW(*out), "get %d.%d", out->producer, out->seq);
     return 0;
 stuck:
     Pthread_mutex_unlock(&b->m);
@@ -173,6 +180,7 @@ static int cvb_put(struct cvb *b, int seq, bool signal)
             signal ? ", signals" : ", unlocks before it signals");
     if (signal)
         Pthread_cond_signal(b->cv_get);
+    lab_trace_flow_out("queue", L05_FLOW(it), "put %d.%d", it.producer, it.seq);
     Pthread_mutex_unlock(&b->m);
     return 0;
 stuck:

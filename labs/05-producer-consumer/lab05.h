@@ -80,6 +80,8 @@ struct l05_item {
     int producer, seq;
     uint64_t value;
 };
+/* The id of an item's --trace arrow from its put to its get (trace.h); 0 (no arrow) for a stop. */
+#define L05_FLOW(it) ((it).producer < 0 ? 0 : ((uint64_t)5 << 48) | ((uint64_t)(it).producer << 24) | (uint64_t)(it).seq)
 
 /* ==== The scenarios (the table is in main.c) ==== */
 

@@ -115,6 +115,7 @@ static int bb_put(struct bb *b, struct l05_item item, int *fill_after, bool *wai
         b->max_count = b->count;
     *fill_after = b->count;
     Pthread_cond_signal(&b->not_empty);          /* one item: one consumer may go on */
+    lab_trace_flow_out("queue", L05_FLOW(item), "put %d.%d", item.producer, item.seq);
     Pthread_mutex_unlock(&b->m);
     return 0;
 }
@@ -147,6 +148,7 @@ static int bb_get(struct bb *b, struct l05_item *item, int *fill_after, bool *wa
     *fill_after = b->count;
     Pthread_cond_signal(&b->not_full);           /* one slot free: one producer may go on */
     Pthread_mutex_unlock(&b->m);
+    lab_trace_flow_in("queue", L05_FLOW(*item), "get %d.%d", item->producer, item->seq);
     return 0;
 }
 

@@ -119,6 +119,7 @@ static void take(struct gil *g, struct gil_thread *t)
     Pthread_mutex_lock(&g->mu);
     if (g->locked) {
         gil_record(t, GS_WAIT);
+        lab_trace_begin("gil", "wait GIL");
         g->waiters++;
         while (g->locked) {
             if (g->mode == GIL_PY3) {
@@ -131,6 +132,7 @@ static void take(struct gil *g, struct gil_thread *t)
                 if (rc == ETIMEDOUT && g->locked && g->switch_number == saved_switchnum) {
                     atomic_store(&g->drop_request, 1);
                     atomic_fetch_add(&g->drop_requests, 1);
+                    lab_trace_instant("gil", "drop request");
                     requested = true;
                 }
             } else {
@@ -138,6 +140,7 @@ static void take(struct gil *g, struct gil_thread *t)
             }
         }
         g->waiters--;
+        lab_trace_end();
     }
     /* _ready: we hold the GIL.  last_holder changes under switch_mu too (see drop). */
     if (g->mode == GIL_PY3)
@@ -166,12 +169,14 @@ static void take(struct gil *g, struct gil_thread *t)
         atomic_store(&g->drop_request, 0);
     Pthread_mutex_unlock(&g->mu);
     gil_record(t, GS_HOLD);
+    lab_trace_begin("gil", "hold GIL");
 }
 
 /* Release the GIL.  at_check: dropped at a periodic check (py2 ticks, py3 request), not for a
  * blocking call or at the end. */
 static void drop(struct gil *g, struct gil_thread *t, bool at_check)
 {
+    lab_trace_end();   /* the hold */
     Pthread_mutex_lock(&g->mu);
     g->locked = false;
     if (at_check && g->waiters > 0) {
@@ -189,6 +194,7 @@ static void drop(struct gil *g, struct gil_thread *t, bool at_check)
         if (g->last_holder == t) {
             atomic_store(&g->drop_request, 0);
             gil_record(t, GS_WAIT);
+            lab_trace_instant("gil", "dropped on request: wait for the switch");
             /* CPython waits once; looping makes "no retake after a forced drop" exact even with
              * a spurious or lost wake-up.  The requester is waiting in take(), so a switch will come. */
             while (g->last_holder == t)

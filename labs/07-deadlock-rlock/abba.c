@@ -179,7 +179,9 @@ static void func1(int idx)
     struct tlock *first = G.A, *second = G.B;
     char l1 = 'A', l2 = 'B';
     if (G.mode == AB_ORDERED) {
+        /* SOLUTION BEGIN(ab-order): take the two locks in one global order (by_address) */
         by_address(G.A, G.B, &first, &second);
+        /* SOLUTION END */
         l1 = letter_of(first);
         l2 = letter_of(second);
     }
@@ -202,7 +204,9 @@ static void func2(int idx)
     struct tlock *first = G.B, *second = G.A;
     char l1 = 'B', l2 = 'A';
     if (G.mode == AB_ORDERED) {
+        /* SOLUTION BEGIN(ab-order): the same global order here: by_address, whatever the notes' order */
         by_address(G.B, G.A, &first, &second);
+        /* SOLUTION END */
         l1 = letter_of(first);
         l2 = letter_of(second);
     }

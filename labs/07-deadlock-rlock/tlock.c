@@ -167,7 +167,10 @@ void tl_lock(struct tlock *l)
     tl_meta_unlock();
     tl_lines_print(&out);
 
+    lab_trace_begin("lock", "wait %s", l->name);   /* --trace: the deadlock's two waits stay open */
     Pthread_mutex_lock(&l->m);   /* the real wait: forever, if the owner waits for us */
+    lab_trace_end();
+    lab_trace_begin("lock", "hold %s", l->name);
 
     tl_meta_lock();
     took(t, l);
@@ -184,6 +187,7 @@ int tl_trylock(struct tlock *l)
         return EBUSY;
     if (rc != 0)
         die_en(rc, "pthread_mutex_trylock(%s)", l->name);
+    lab_trace_begin("lock", "hold %s", l->name);
     tl_meta_lock();
     took(t, l);
     tl_meta_unlock();
@@ -200,7 +204,11 @@ int tl_timedlock(struct tlock *l, double ms)
     tl_meta_unlock();
     /* CLOCK_MONOTONIC deadline: pthread_mutex_timedlock would take CLOCK_REALTIME. */
     struct timespec deadline = lab_deadline_ms(ms);
+    lab_trace_begin("lock", "wait %s", l->name);
     int rc = pthread_mutex_clocklock(&l->m, CLOCK_MONOTONIC, &deadline);
+    lab_trace_end();
+    if (rc == 0)
+        lab_trace_begin("lock", "hold %s", l->name);
     tl_meta_lock();
     if (rc == 0) {
         took(t, l);
@@ -238,6 +246,7 @@ int tl_unlock(struct tlock *l)
     }
     tl_changed_locked();
     tl_meta_unlock();
+    lab_trace_end();   /* the hold (before the next owner's begins) */
     Pthread_mutex_unlock(&l->m);
     return 0;
 }

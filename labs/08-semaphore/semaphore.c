@@ -102,13 +102,21 @@ static void *task(void *arg)
 {
     int i = (int)(intptr_t)arg;
     const char *me = lab_thread_name(lab_current_thread());
+    lab_trace_begin("sem", "wait for a permit");
+    /* SOLUTION BEGIN(sem): sm.acquire(): when room.use_sem, take a permit of room.sm */
     if (room.use_sem)
         Sem_wait(&room.sm);                      /* sm.acquire() */
+    /* SOLUTION END */
+    lab_trace_end();
     room_enter(me, i);                          /* prints "伞兵i号 正在忙 (inside=n)" */
+    lab_trace_begin("sem", "inside: holds a permit");
     lab_sleep((double)lab_randint(1, 5));       /* time.sleep(random.randint(1,5)) */
+    lab_trace_end();
     room_leave();
+    /* SOLUTION BEGIN(sem): sm.release(): when room.use_sem, give the permit back */
     if (room.use_sem)
         Sem_post(&room.sm);                      /* sm.release() */
+    /* SOLUTION END */
     return NULL;
 }
 

@@ -46,7 +46,9 @@ void l09_event_destroy(struct l09_event *e)
 void l09_event_set_locked(struct l09_event *e)
 {
     e->flag = true;
+    /* SOLUTION BEGIN: count this set() in e->gen, so that a waiter sees it even after a clear() */
     e->gen++;                         /* "a set() happened" survives a clear() */
+    /* SOLUTION END */
     Pthread_cond_broadcast(&e->cv);   /* notify_all(): every waiter */
 }
 

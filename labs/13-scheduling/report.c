@@ -92,6 +92,10 @@ void l13_report(const struct workload *w, const struct sim_config *cfg, const st
 {
     char label[16];
     l13_algo_label(cfg, label, sizeof label);
+    for (size_t i = 0; i < r->nslices; i++)   /* --trace: the CPU's Gantt chart on a track of its own */
+        if (!r->slices[i].io)
+            lab_trace_sim(label, (double)r->slices[i].start, (double)(r->slices[i].end - r->slices[i].start), "%s",
+                          w->jobs[r->slices[i].job].name);
     gantt_line(w, cfg, r);
     chart(w, r);
     if (w->n <= CHART_MAX_JOBS)
