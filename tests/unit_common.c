@@ -464,6 +464,14 @@ static void t_prog_result(void)
     CHECK(strcmp(captured(print_result), "RESULT l3.tickets mode=nolock sold=3 oversold=0\n") == 0);
     lab_prog_set_scenario("zombie", NULL);
     CHECK(strcmp(captured(print_result), "RESULT l3.zombie sold=3 oversold=0\n") == 0);
+    /* On a terminal the line is dimmed; what is recorded (for --mode=a,b) has no colours. */
+    char rec[128] = "";
+    lab_result_record(rec, sizeof rec);
+    lab_set_colors(true);
+    CHECK(strcmp(captured(print_result), "\033[2mRESULT l3.zombie sold=3 oversold=0\033[0m\n") == 0);
+    lab_set_colors(false);
+    lab_result_record(NULL, 0);
+    CHECK(strcmp(rec, "RESULT l3.zombie sold=3 oversold=0") == 0);
     CHECK(LAB_EXIT_OK == 0 && LAB_EXIT_BROKEN == 1 && LAB_EXIT_USAGE == 2 && LAB_EXIT_WATCHDOG == 3);
     pid_t pid = fork();
     if (pid == 0)
