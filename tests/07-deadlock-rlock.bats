@@ -389,3 +389,11 @@ helgrind() {
     run_readme_commands "$ROOT/labs/07-deadlock-rlock"
     no_lab_processes
 }
+
+@test "watchdog without a cycle: a slow healthy run says 'slow, not deadlocked', never DEADLOCK" {
+    run lab 07 ordered --hold=20 --watchdog-ms=20
+    [ "$status" -eq 3 ]
+    assert_line --regexp '^slow, not deadlocked: no cycle in the wait-for graph '
+    refute_line --partial "DEADLOCK detected"
+    assert_field deadlocked 0 ordered
+}
