@@ -139,6 +139,15 @@ assert_nothing_left() {
     assert_field producer_exit 0
     assert_field consumer_exit 0
     assert_line --regexp '^consumer [0-9]+: print\(q.get\(\)\) -> 燕子李三$'
+    # The elided messages are said to be elided, and a put's line comes before its get's.
+    assert_line --regexp '^producer [0-9]+: … \(6 more puts not shown\)$'
+    assert_line --regexp '^consumer [0-9]+: … \(6 more gets not shown\)$'
+    local m put got
+    for m in 燕子李三 'message 1 ~' 'message 2 ~~' 'message 9 ~~~~~~~~~'; do
+        put=$(printf '%s\n' "$output" | grep -nF "q.put('$m')" | cut -d: -f1)
+        got=$(printf '%s\n' "$output" | grep -nF "print(q.get()) -> $m" | cut -d: -f1)
+        [ -n "$put" ] && [ -n "$got" ] && [ "$put" -lt "$got" ] || { echo "'$m': put at line $put, get at line $got"; return 1; }
+    done
 }
 
 @test "lab04 child_child: 20000 variable-length messages through a Queue(4) between two children" {
