@@ -63,6 +63,10 @@ teardown() {
     [ -n "$running" ]
     [ -n "$over" ]
     [ "$running" -lt "$over" ]
+    # forced: 主进程 comes first, as the notes say (the child waits for the parent's word)
+    local main
+    main=$(printf '%s\n' "$output" | grep -n ': 主进程$' | cut -d: -f1)
+    [ "$main" -lt "$running" ]
 }
 
 @test "lab01 start: a slower LAB_SECOND_MS makes it longer (the child's 3 units at 200 ms: >= 600 ms)" {
