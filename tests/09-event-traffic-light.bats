@@ -326,6 +326,6 @@ car_seq() {
     run lab 09 traffic
     assert_success
     assert_line --regexp '^the light +\|G+R+G+R+G*\|$'
-    assert_line --regexp '^the car \(MINI\) +\|>+\.+>+\.+>* *\|$'
+    assert_line --regexp '^the car \(MINI\) +\| *>+\.+>+\.+>* *\|$'
     assert_line --regexp '^G green light +R red light +> the car drives +\. the car waits$'
 }
