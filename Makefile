@@ -1,7 +1,8 @@
 # Makefile - Concurrency Lab (GNU Make, non-recursive, out-of-tree into build/).
 #
 #   make                 build every lab: labs/NN-name/*.c + build/libcommon.a -> build/labNN
-#   make lab-3           build lab 3 and run its guided demo (also lab-03); ARGS="money --mode=lock"
+#   make lab-3           build lab 3 and run its guided demo (also lab-03); ARGS="money --mode=lock";
+#                        the last line says what the exit status means; only a real failure fails make
 #   make help            the labs, one line each (read from each lab's README title)
 #   make test            the graded checks: unit tests, Bats suites, Valgrind; ends "N passed, N failed"
 #   make test-lab-3      one lab's Bats file
@@ -71,7 +72,7 @@ $(BUILD)/lab$(1): $(call lab_objs,$(2)) $(LIB)
 	$(Q)$$(CC) $$(LAB_LDFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LAB_LDLIBS) $$(LDLIBS)
 .PHONY: $(sort lab-$(1) lab-$(patsubst 0%,%,$(1)) test-lab-$(1) test-lab-$(patsubst 0%,%,$(1)) grade-lab-$(1) grade-lab-$(patsubst 0%,%,$(1)))
 $(sort lab-$(1) lab-$(patsubst 0%,%,$(1))): $(BUILD)/lab$(1)
-	$(Q)./$(BUILD)/lab$(1) $$(ARGS)
+	$(Q)st=0; ./$(BUILD)/lab$(1) $$(ARGS) || st=$$$$?; ./$(BUILD)/lab$(1) --explain-exit=$$$$st $$(ARGS)
 $(sort test-lab-$(1) test-lab-$(patsubst 0%,%,$(1))):
 	$(Q)scripts/deps
 	$(Q)$$(MAKE) --no-print-directory $(BUILD)/lab$(1) $(UNIT)
@@ -85,14 +86,24 @@ $(sort grade-lab-$(1) grade-lab-$(patsubst 0%,%,$(1))):
 endef
 $(foreach d,$(LAB_DIRS),$(eval $(call LAB_RULES,$(call lab_nn,$(d)),$(d))))
 
-help:
-	@echo 'Concurrency Lab - make targets: all, lab-N [ARGS=...], test, test-lab-N, memcheck, grade,'
-	@echo 'grade-lab-N, bench, tsan, asan, clean, help.  The labs:'
+# A lab that is not there (make lab-10): the list of the labs, not "No rule to make target".
+lab-% test-lab-% grade-lab-%:
+	@echo "make: there is no lab '$*'; the labs are:" >&2
+	@$(MAKE) --no-print-directory -s help-labs >&2
+	@exit 2
+
+.PHONY: help-labs
+help-labs:
 	@for d in $(LAB_DIRS); do \
 	  n=$$(basename $$d | cut -c1-2); \
 	  t=$$(sed -n '1s/^# *//p' $$d/README.md 2>/dev/null); \
 	  printf '  make lab-%-3s %s\n' "$$(echo $$n | sed 's/^0//')" "$${t:-$$d}"; \
 	done
+
+help:
+	@echo 'Concurrency Lab - make targets: all, lab-N [ARGS=...], test, test-lab-N, memcheck, grade,'
+	@echo 'grade-lab-N, bench, tsan, asan, clean, help.  The labs:'
+	@$(MAKE) --no-print-directory -s help-labs
 
 unit: $(UNIT)
 

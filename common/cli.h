@@ -24,12 +24,20 @@
  * That gives, with no further code:
  *   labNN                      the guided demo: every scenario, every mode in the order listed
  *                              (list the bad case first), with a banner before each;
- *   labNN --list               "name  description", one scenario a line;
+ *   labNN --step | LAB_STEP=1  the guided demo with a title line and a pause (Enter; q quits)
+ *                              before each part, on a terminal only (never in a pipe or a test);
+ *   labNN --parts, --from=N    the demo's parts, numbered; the demo from part N;
+ *   labNN --list               "name  description", one scenario a line (aligned on a terminal);
  *   labNN --help               the usage, scenarios, modes, options with defaults, environment;
  *   labNN SCEN [--mode=M] [--opt=N | --opt N] ...
+ *   labNN SCEN --mode=M1,M2 | --mode=all   the modes one after the other (each run as the demo
+ *                              runs it), then a table of the RESULT keys that differ;
+ *   labNN --explain-exit=S [ARGS]  one line saying what status S means for that run, exit 0 when
+ *                              it is the lesson's outcome (its .demo_status): make lab-N uses it;
  *   exit 2 with one line on stderr naming the bad argument, then a hint to --help, for an
- *   unknown scenario, mode or option, an option the scenario does not take, or a malformed or
- *   out-of-range number (also in LAB_SECOND_MS or LAB_SEED).
+ *   unknown scenario or mode (with "did you mean" when one is close), an unknown or repeated
+ *   option, an option the scenario does not take, or a malformed or out-of-range number (also in
+ *   LAB_SECOND_MS, LAB_SEED or LAB_STEP).  The contract is CONTRACT.md.
  *
  * A scenario's run() gets its mode as an index into its .modes list (0, the default, when none
  * is given or the scenario has no modes): compare it with the lab's enum, never with a string.

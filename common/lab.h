@@ -15,6 +15,7 @@
 #include "shm.h"
 #include "sync.h"
 #include "thread.h"
+#include "timeline.h"
 #include "trace.h"
 #include "watchdog.h"
 

@@ -9,6 +9,18 @@
 #define COMMON_OUT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+
+/* On a terminal (a projector) every human line fits LAB_COLUMNS columns: a longer one is wrapped
+ * at a space, its continuation indented, by lab_say and by printf on stdout (lab_out_install, which
+ * lab_main calls before a scenario or the demo runs, swaps in a stdout that does it).  RESULT and
+ * GANTT lines (machine lines) are never wrapped; piped, nothing is (scripts and tests read whole
+ * lines).  Still, write lines that fit: shorten long lists with "… (N more)". */
+#define LAB_COLUMNS 100
+void lab_out_install(void);
+/* The columns len bytes of UTF-8 text take on a terminal (wide CJK characters count 2, colour
+ * escapes 0). */
+int lab_text_width(const char *s, size_t len);
 
 /* Print one line ("\n" is added) with a single write(2) to stdout; stdio's buffer is flushed
  * first so the order with earlier printf lines is kept.  Async-safe enough for forked children. */
@@ -18,6 +30,11 @@ void lab_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * The scenario and its mode come from prog.h (the CLI sets them), so no lab retypes them; fields
  * are "key=value" pairs separated by single spaces, values without spaces.  Printed with lab_say. */
 void lab_result(const char *fields_fmt, ...) __attribute__((format(printf, 1, 2)));
+/* From now on lab_result also copies its line (without colours) into buf (NUL-terminated; NULL
+ * stops it): the CLI compares the RESULT lines of several modes.  buf may be shared memory, so a
+ * forked child's line is seen too. */
+void lab_result_record(char *buf, size_t len);
+/* On a terminal, RESULT lines are dimmed (lab_color(LAB_DIM)); piped they are byte-identical. */
 
 /* A section banner for the guided demo and for each scenario run: "== l3.money (mode lock) ==". */
 void lab_banner(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

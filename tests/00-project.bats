@@ -145,3 +145,4 @@ lab_dirs() { local n; for n in $(LAB_ROOT="$ROOT" lab_numbers); do echo "$ROOT/$
     run --separate-stderr capped bash -c 'echo out1; echo err1 >&2; exit 1'
     [ "$status" -eq 1 ] && [ "$output" = out1 ] && [ "$stderr" = err1 ]
 }
+

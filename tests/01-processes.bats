@@ -63,6 +63,10 @@ teardown() {
     [ -n "$running" ]
     [ -n "$over" ]
     [ "$running" -lt "$over" ]
+    # forced: 主进程 comes first, as the notes say (the child waits for the parent's word)
+    local main
+    main=$(printf '%s\n' "$output" | grep -n ': 主进程$' | cut -d: -f1)
+    [ "$main" -lt "$running" ]
 }
 
 @test "lab01 start: a slower LAB_SECOND_MS makes it longer (the child's 3 units at 200 ms: >= 600 ms)" {
@@ -246,6 +250,8 @@ teardown() {
     assert_field active_after_join 1
     [ "$(printf '%s\n' "$output" | grep -cE '^Thread-([1-9]|10) \(producer\): ident=[0-9]+ native_id=[0-9]+ pid=[0-9]+$')" -eq 10 ]
     assert_line --regexp "^MainThread: pl = \['lxc'(, 'lxc'){9}\]$"
+    # A list that would not fit a projector: the first two, then how many more.
+    assert_line --regexp '^MainThread: enumerate\(\) = \[<_MainThread\(MainThread, started [0-9]+\)>, <Thread\(Thread-[0-9]+ \(producer\), started [0-9]+\)>, … \(9 more\)\]$'
 }
 
 @test "lab01 threads --threads=3: enumerate counts the main thread too" {

@@ -75,6 +75,17 @@ thread_text() {
     [ "$(printf '%s\n' "$text" | grep -c ' is over$')" -eq 3 ]
 }
 
+@test "serial vs concurrent: the timeline draws a staircase (peak 1) and side by side (peak 3)" {
+    run lab 02 serial
+    assert_success
+    assert_line --regexp '^timeline: one row each, time left to right, 64 columns = '
+    [ "$(printf '%s\n' "$output" | grep -cE '^child [1-3] \(sleeps [1-3]\) +\|[ #]{64}\|$')" -eq 3 ]
+    assert_line --regexp '^how many at once +\|[ 01]{64}\| peak 1$'
+    run lab 02 concurrent
+    assert_success
+    assert_line --regexp '^how many at once +\|[ 0-3]{64}\| peak 3$'
+}
+
 @test "serial vs concurrent in the same run: concurrent < 0.8 x serial" {
     LAB_SECOND_MS=50 run lab 02 serial
     assert_success

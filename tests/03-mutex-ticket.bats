@@ -517,3 +517,13 @@ count_lines() {
     done
     grep -q '^## Exercises' "$readme"
 }
+
+@test "lab03 tickets: the timeline shows everyone buying at once without a lock (peak 9), one at a time with it (peak 1)" {
+    run lab 03 tickets --mode=nolock
+    assert_success
+    [ "$(printf '%s\n' "$output" | grep -cE '^buyer [1-9] \([0-9]+\) +\|[ .#]{64}\|$')" -eq 9 ]
+    assert_line --regexp '^how many at once +\|.{64}\| peak 9$'
+    run lab 03 tickets --mode=lock
+    assert_success
+    assert_line --regexp '^how many at once +\|[ 01]{64}\| peak 1$'
+}

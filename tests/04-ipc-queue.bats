@@ -139,6 +139,15 @@ assert_nothing_left() {
     assert_field producer_exit 0
     assert_field consumer_exit 0
     assert_line --regexp '^consumer [0-9]+: print\(q.get\(\)\) -> 燕子李三$'
+    # The elided messages are said to be elided, and a put's line comes before its get's.
+    assert_line --regexp '^producer [0-9]+: … \(6 more puts not shown\)$'
+    assert_line --regexp '^consumer [0-9]+: … \(6 more gets not shown\)$'
+    local m put got
+    for m in 燕子李三 'message 1 ~' 'message 2 ~~' 'message 9 ~~~~~~~~~'; do
+        put=$(printf '%s\n' "$output" | grep -nF "q.put('$m')" | cut -d: -f1)
+        got=$(printf '%s\n' "$output" | grep -nF "print(q.get()) -> $m" | cut -d: -f1)
+        [ -n "$put" ] && [ -n "$got" ] && [ "$put" -lt "$got" ] || { echo "'$m': put at line $put, get at line $got"; return 1; }
+    done
 }
 
 @test "lab04 child_child: 20000 variable-length messages through a Queue(4) between two children" {
@@ -262,6 +271,18 @@ assert_nothing_left() {
     assert_field threads_received 10
     assert_field per_producer_order 1
     assert_line --regexp "print\(q.get\(\)\) -> \(0, '333'\)$"
+    # Cause before effect: every q.get() -> N line comes after the q.put(N) line (each is printed
+    # inside the queue's lock).  Run it a few times: the order of the threads varies.
+    local k v put got
+    for k in 1 2 3; do
+        run lab 04 thread_queues
+        assert_success
+        for v in 100 101 102 103 104 200 201 202 203 204; do
+            put=$(printf '%s\n' "$output" | grep -n ": q.put($v)$" | cut -d: -f1)
+            got=$(printf '%s\n' "$output" | grep -n ": q.get() -> $v$" | cut -d: -f1)
+            [ -n "$put" ] && [ -n "$got" ] && [ "$put" -lt "$got" ] || { echo "run $k, item $v: put at line $put, get at line $got"; return 1; }
+        done
+    done
 }
 
 # ---- subprocess ----------------------------------------------------------------------------

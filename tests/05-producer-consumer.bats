@@ -226,7 +226,18 @@ check_kitchen_order() {
     assert_field stop_msgs 2
     assert_field stop_msgs_put 2
     assert_field left_in_buffer 0
-    assert_line 'main: producers joined, 2 stop messages put for 2 consumers'
+    assert_line 'main: producers joined, puts 2 stop messages for 2 consumers'
+    # Cause before effect: each item's put line comes before its get line, and the stop messages
+    # are announced before any consumer gets one.
+    local i put got
+    for i in 0.0 0.1 0.2 0.3 0.4 1.0 1.1 1.2 1.3 1.4; do
+        put=$(printf '%s\n' "$output" | grep -n ": put item $i " | cut -d: -f1)
+        got=$(printf '%s\n' "$output" | grep -n ": got item $i " | cut -d: -f1)
+        [ -n "$put" ] && [ -n "$got" ] && [ "$put" -lt "$got" ] || { echo "item $i: put at line $put, got at line $got"; return 1; }
+    done
+    put=$(printf '%s\n' "$output" | grep -n 'puts 2 stop messages' | cut -d: -f1)
+    got=$(printf '%s\n' "$output" | grep -n 'got the stop message' | head -n 1 | cut -d: -f1)
+    [ "$put" -lt "$got" ]
     assert_books 10
     [ "$(printf '%s\n' "$output" | grep -c '^producer-[01]: put item')" -eq 10 ]
     [ "$(printf '%s\n' "$output" | grep -c 'got the stop message')" -eq 2 ]
@@ -352,8 +363,8 @@ check_kitchen_order() {
     assert_usage_error "bad value for --items: .*out of range"
     run --separate-stderr lab 05 sentinel --consumers
     assert_usage_error "option '--consumers' needs a number"
-    run --separate-stderr lab 05 sentinel_variants --mode=all
-    assert_usage_error "unknown mode 'all'"
+    run --separate-stderr lab 05 sentinel_variants --mode=every
+    assert_usage_error "unknown mode 'every'"
 }
 
 @test "lab05 README: every command runs with the stated status" {

@@ -252,3 +252,18 @@ busy_lines() { printf '%s\n' "$output" | grep -c '正在忙 (inside=[0-9]*)$'; }
     assert_success
     no_leftovers
 }
+
+@test "lab08 semaphore: the timeline shows who waited and who was inside, and the peak at once" {
+    run lab 08 semaphore --mode=sem
+    assert_success
+    assert_line --regexp '^timeline: one row each, time left to right, 64 columns = '
+    [ "$(printf '%s\n' "$output" | grep -cE '^Thread-[0-9]+ \(task\) +\|[ .#]{64}\|$')" -eq 20 ]
+    assert_line --regexp '^how many at once +\|[ 0-5]{64}\| peak 5$'
+    run lab 08 semaphore --mode=nosem
+    assert_success
+    assert_line --regexp '^how many at once +\|.{64}\| peak 20$'
+    # more threads than rows fit: no picture, the rest is the same
+    run lab 08 semaphore --mode=sem --threads=30
+    assert_success
+    refute_line --regexp '^timeline: '
+}

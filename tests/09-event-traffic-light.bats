@@ -321,3 +321,11 @@ car_seq() {
     [ "$before" = "$after" ]
     no_lab_processes
 }
+
+@test "lab09 traffic: the timeline shows the light's colours and the car waiting while it is red" {
+    run lab 09 traffic
+    assert_success
+    assert_line --regexp '^the light +\|G+R+G+R+G*\|$'
+    assert_line --regexp '^the car \(MINI\) +\| *>+\.+>+\.+>* *\|$'
+    assert_line --regexp '^G green light +R red light +> the car drives +\. the car waits$'
+}

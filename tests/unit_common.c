@@ -420,6 +420,34 @@ static void t_watchdog(void)
     CHECK(lab_elapsed_ms(t0) < 4000);
 }
 
+static const char *captured(void (*fn)(void));
+static void draw_timeline(void)
+{
+    static const struct lab_tl_state st[] = { { '.', LAB_RED, "waits" }, { '#', LAB_GREEN, "holds" }, { 0 } };
+    struct lab_timeline *tl = lab_timeline_new(3, 16);
+    lab_timeline_row(tl, 0, "a");
+    lab_timeline_row(tl, 1, "b");
+    lab_timeline_mark(tl, 0, 1);
+    lab_timeline_mark(tl, 1, 0);
+    lab_sleep_ms(20);
+    lab_timeline_mark(tl, 1, 1);   /* both hold now */
+    lab_sleep_ms(20);
+    lab_timeline_mark(tl, 0, LAB_TL_OFF);
+    lab_timeline_mark(tl, 1, LAB_TL_OFF);
+    CHECK(lab_timeline_draw(tl, st, 1) == 2);
+    lab_timeline_free(tl);
+}
+
+/* ---- a timeline: rows, states, the count row and its peak ---- */
+static void t_timeline(void)
+{
+    const char *out = captured(draw_timeline);
+    CHECK(strstr(out, "\na                  |#") != NULL);
+    CHECK(strstr(out, "\nb                  |.") != NULL);
+    CHECK(strstr(out, "| peak 2\n") != NULL);
+    CHECK(strstr(out, "# holds") != NULL);
+}
+
 /* ---- output ---- */
 static void t_colors(void)
 {
@@ -464,6 +492,14 @@ static void t_prog_result(void)
     CHECK(strcmp(captured(print_result), "RESULT l3.tickets mode=nolock sold=3 oversold=0\n") == 0);
     lab_prog_set_scenario("zombie", NULL);
     CHECK(strcmp(captured(print_result), "RESULT l3.zombie sold=3 oversold=0\n") == 0);
+    /* On a terminal the line is dimmed; what is recorded (for --mode=a,b) has no colours. */
+    char rec[128] = "";
+    lab_result_record(rec, sizeof rec);
+    lab_set_colors(true);
+    CHECK(strcmp(captured(print_result), "\033[2mRESULT l3.zombie sold=3 oversold=0\033[0m\n") == 0);
+    lab_set_colors(false);
+    lab_result_record(NULL, 0);
+    CHECK(strcmp(rec, "RESULT l3.zombie sold=3 oversold=0") == 0);
     CHECK(LAB_EXIT_OK == 0 && LAB_EXIT_BROKEN == 1 && LAB_EXIT_USAGE == 2 && LAB_EXIT_WATCHDOG == 3);
     pid_t pid = fork();
     if (pid == 0)
@@ -791,6 +827,7 @@ static const struct test tests[] = {
     { "shared_memory", t_shared_memory },
     { "watchdog", t_watchdog },
     { "colors", t_colors },
+    { "timeline", t_timeline },
     { "loop", t_loop },
     { "die", t_die },
     { "cleanup_owner", t_cleanup_owner },

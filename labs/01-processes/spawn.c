@@ -58,7 +58,7 @@ void l01_toplevel(void)
 int l01_spawned_child_main(int argc, char **argv)
 {
     (void)argc;
-    lab_say("child %d: argv[1] is %s, so the guard skips the main code (__name__ == '__mp_main__')", (int)getpid(),
+    lab_say("child %d: %s: the guard skips the main code (__name__ == '__mp_main__')", (int)getpid(),
             argv[1]);
     lab_say("child %d: task() runs: 1 + 2 = %d; my parent is %d; top-level runs in this process: %d",
             (int)getpid(), 1 + 2, (int)getppid(), toplevel_runs);

@@ -206,7 +206,9 @@ int run_threads(int mode)
         char tail[32];
         if (sscanf(nm, "Thread-%d %31s", &num, tail) == 2 && strcmp(tail, "(producer)") == 0)
             names_ok++;
-        if (off < sizeof line)
+        if (i == 2 && cnt > 3 && off < sizeof line)   /* a projector: the first two, then a count */
+            off += (size_t)snprintf(line + off, sizeof line - off, ", … (%zu more)", cnt - 2);
+        if (i < 2 && off < sizeof line)
             off += (size_t)snprintf(line + off, sizeof line - off, "%s<%s(%s, started %lu)>", i ? ", " : "",
                                     lab_thread_number(alive[i]) == 0 ? "_MainThread" : "Thread", nm,
                                     lab_thread_ident(alive[i]));

@@ -43,11 +43,17 @@ struct join_shared {
     atomic_int max_running;
 };
 
+/* serial and concurrent draw who ran when (in shared memory: the children mark it themselves). */
+static struct lab_timeline *timeline;
+static const struct lab_tl_state tl_states[] = { { '#', LAB_GREEN, "running (sleeps its n units)" }, { 0 } };
+
 /* The notes' task(name, n): print, sleep n, print. */
 static int task(struct lab_proc *self)
 {
     struct task_arg *a = self->arg;
     struct join_shared *sh = a->sh;
+    if (timeline)
+        lab_timeline_mark(timeline, (size_t)a->index - 1, 0);
     int now = atomic_fetch_add(&sh->running, 1) + 1;
     int seen = atomic_load(&sh->max_running);
     while (now > seen && !atomic_compare_exchange_weak(&sh->max_running, &seen, now))
@@ -56,6 +62,8 @@ static int task(struct lab_proc *self)
     lab_say("child %d: %s is running", (int)getpid(), a->name);
     lab_sleep(a->sleep_units);
     atomic_fetch_sub(&sh->running, 1);
+    if (timeline)
+        lab_timeline_mark(timeline, (size_t)a->index - 1, LAB_TL_OFF);
     l02_ev_add(&sh->log, EV_OVER(a->index));
     lab_say("child %d: %s is over", (int)getpid(), a->name);
     return 0;
@@ -101,8 +109,12 @@ static int join_loop(bool serial)
 
     lab_say(serial ? "for i in 1..%d: p.start(); p.join()      # join inside the loop"
                    : "for i in 1..%d: p.start()  then  for p in p_list: p.join()   # join after the loop", n);
+    timeline = lab_timeline_new((size_t)n, (size_t)n * 2);
     double start = lab_now_ms();
     for (int i = 1; i <= n; i++) {
+        char row[32];
+        snprintf(row, sizeof row, "child %d (sleeps %d)", i, i);
+        lab_timeline_row(timeline, (size_t)i - 1, row);
         args[i - 1] = (struct task_arg){ .index = i, .sleep_units = i, .sh = sh };
         snprintf(args[i - 1].name, sizeof args[i - 1].name, "子进程%d", i);
         procs[i - 1] = (struct lab_proc)LAB_PROC_INIT(task, &args[i - 1]);
@@ -128,9 +140,12 @@ static int join_loop(bool serial)
             order_ok = r >= 0 && o > r;
     }
     int max_running = atomic_load(&sh->max_running);
-    lab_say("%s: %.1f units (the sleeps add up to %d: %s); at most %d child(ren) ran at the same time",
-            serial ? "serial" : "concurrent", elapsed, expect,
-            serial ? "each join() waits before the next start()" : "the children sleep side by side", max_running);
+    lab_timeline_draw(timeline, tl_states, 0);   /* serial: a staircase; concurrent: side by side */
+    lab_timeline_free(timeline);
+    timeline = NULL;
+    lab_say("%s: %.1f units (the sleeps add up to %d: %s)", serial ? "serial" : "concurrent", elapsed, expect,
+            serial ? "each join() waits before the next start()" : "the children sleep side by side");
+    lab_say("at most %d child(ren) ran at the same time", max_running);
     lab_result("elapsed_units=%.1f expected_units=%d children=%d max_running=%d order_ok=%d",
                l02_round1(elapsed), expect, n, max_running, order_ok);
     lab_shared_free(sh, sizeof *sh);

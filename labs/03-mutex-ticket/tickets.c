@@ -57,7 +57,16 @@ static struct {
     char dir[PATH_MAX / 2];
     char path[PATH_MAX];
     char sem_name[64];
+    struct lab_timeline *tl;        /* who waited for the lock and who was buying; in shared memory */
 } tk;
+
+/* The timeline's states: a buyer waits for the lock, then reads, sleeps and writes (buys). */
+enum { TK_WAITS, TK_BUYS };
+static const struct lab_tl_state tk_states[] = {
+    [TK_WAITS] = { '.', LAB_RED, "waits for the lock" },
+    [TK_BUYS] = { '#', LAB_GREEN, "buys (read, sleep, write)" },
+    { 0 },
+};
 
 /* ==== The data file ==== */
 
@@ -213,12 +222,23 @@ static int tickets_user(struct lab_proc *self)
     tickets_search(i);
     Pthread_barrier_wait(&tk.sh->searched);             /* every search before any buy */
     int fd = tickets_open(O_RDWR);                      /* this buyer's own open file description */
+    if (tk.tl) {
+        char row[32];
+        snprintf(row, sizeof row, "buyer %d (%d)", i, (int)getpid());
+        lab_timeline_row(tk.tl, (size_t)i - 1, row);
+        if (tk.kind != TICKETS_NOLOCK)
+            lab_timeline_mark(tk.tl, (size_t)i - 1, TK_WAITS);
+    }
     lab_trace_begin("lock", "%s", tk.kind == TICKETS_NOLOCK ? "no lock to wait for" : "wait lock");
     tickets_lock(fd, sem);                              /* mutex.acquire() */
     lab_trace_end();
+    if (tk.tl)
+        lab_timeline_mark(tk.tl, (size_t)i - 1, TK_BUYS);
     lab_trace_begin("lock", "%s", tk.kind == TICKETS_NOLOCK ? "buy without the lock" : "hold lock: buy");
     int st = tickets_buy(i, fd);
     lab_trace_end();
+    if (tk.tl)
+        lab_timeline_mark(tk.tl, (size_t)i - 1, LAB_TL_OFF);
     tickets_unlock(fd, sem);                            /* mutex.release() */
     close(fd);
     if (sem)
@@ -283,6 +303,8 @@ int run_tickets(int mode)
     tk.sh = tickets_shared_new((unsigned)users);
 
     printf("data file %s: {\"ticket_num\": %lld}; %d buyer processes; lock: %s\n", tk.path, initial, users, what[tk.kind]);
+    /* The picture of who held the lock (up to 24 buyers, so it fits a screen). */
+    tk.tl = users <= 24 ? lab_timeline_new((size_t)users, (size_t)users * 3) : NULL;
     struct lab_proc *buyers = xcalloc((size_t)users, sizeof *buyers);
     for (int i = 0; i < users; i++) {
         buyers[i] = (struct lab_proc)LAB_PROC_INIT(tickets_user, (intptr_t)(i + 1));
@@ -316,6 +338,11 @@ int run_tickets(int mode)
             lab_proc_join(&buyers[i]);
     }
     free(buyers);
+    if (tk.tl) {   /* without a lock all buy at once; with one, one at a time: the peak row */
+        lab_timeline_draw(tk.tl, tk_states, TK_BUYS);
+        lab_timeline_free(tk.tl);
+        tk.tl = NULL;
+    }
 
     long long final = tickets_read(fd);
     close(fd);

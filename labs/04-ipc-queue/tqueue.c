@@ -37,6 +37,8 @@ struct tqueue {
     size_t maxsize;
     size_t n, head;             /* guarded by lock; head is used by the FIFO ring only */
     struct tq_item *items;      /* guarded by lock */
+    bool say;                   /* print each put and get inside the lock: a get's line never
+                                 * comes before its put's */
 };
 
 static struct tqueue *tq_new(enum tq_kind kind, size_t maxsize)
@@ -145,6 +147,8 @@ static int tq_put(struct tqueue *q, struct tq_item it, double ms)
     int rc = tq_wait(q, &q->not_full, has_room, ms);
     if (rc == 0) {
         tq_insert(q, &it);
+        if (q->say)
+            printf("%s: q.put(%ld)\n", lab_thread_name(lab_current_thread()), it.prio);
         Pthread_cond_signal(&q->not_empty);
     }
     Pthread_mutex_unlock(&q->lock);
@@ -157,6 +161,8 @@ static int tq_get(struct tqueue *q, struct tq_item *out, double ms)
     int rc = tq_wait(q, &q->not_empty, has_item, ms);
     if (rc == 0) {
         tq_remove(q, out);
+        if (q->say)
+            printf("%s: q.get() -> %ld\n", lab_thread_name(lab_current_thread()), out->prio);
         Pthread_cond_signal(&q->not_full);
     }
     Pthread_mutex_unlock(&q->lock);
@@ -189,8 +195,7 @@ static void *tq_producer(void *arg)
     long id = (long)(intptr_t)arg;
     for (long i = 0; i < TQ_EACH; i++) {   /* item = producer*100 + sequence: order is checkable */
         if (tq_put(shared_q, num(id * 100 + i), lab_bound_ms(0)) != 0)   /* blocks while 3 are waiting */
-            return (void *)1;
-        printf("%s: q.put(%ld)\n", lab_thread_name(lab_current_thread()), id * 100 + i);
+            return (void *)1;   /* its "q.put" line is printed inside tq_put */
     }
     return NULL;
 }
@@ -207,8 +212,7 @@ static void *tq_consumer(void *arg)
         if (p < 1 || p > TQ_PRODUCERS || s <= last[p])
             bad++;
         else
-            last[p] = s;
-        printf("%s: q.get() -> %ld\n", lab_thread_name(lab_current_thread()), it.prio);
+            last[p] = s;   /* its "q.get()" line was printed inside tq_get */
     }
     return (void *)(intptr_t)bad;
 }
@@ -266,6 +270,7 @@ int run_thread_queues(int mode)
 
     /* 4. What the queues are for: threads handing items over, Queue(3) blocking the producers. */
     shared_q = tq_new(TQ_FIFO, 3);
+    shared_q->say = true;
     long last[TQ_PRODUCERS + 1];
     for (int i = 0; i <= TQ_PRODUCERS; i++)
         last[i] = -1;

@@ -43,6 +43,8 @@ struct bb {
     long waits_full, waits_empty; /* guarded by m */
     bool stuck;                   /* guarded by m: a wait ran past the bound, everyone gives up */
     double stall_ms;              /* bound on one wait */
+    bool say;                     /* print each put and get, inside the critical section, so a
+                                   * get's line never comes before its put's */
 };
 
 static void bb_init(struct bb *b, int cap, int producers, double stall_ms)
@@ -114,6 +116,9 @@ static int bb_put(struct bb *b, struct l05_item item, int *fill_after, bool *wai
     if (b->count > b->max_count)
         b->max_count = b->count;
     *fill_after = b->count;
+    if (b->say && item.producer >= 0)
+        lab_say("%s: put item %d.%d (buffer %d/%d)%s", l05_me(), item.producer, item.seq, b->count, b->cap,
+                *waited ? " after waiting: buffer was full" : "");
     Pthread_cond_signal(&b->not_empty);          /* one item: one consumer may go on */
     lab_trace_flow_out("queue", L05_FLOW(item), "put %d.%d", item.producer, item.seq);
     Pthread_mutex_unlock(&b->m);
@@ -146,6 +151,9 @@ static int bb_get(struct bb *b, struct l05_item *item, int *fill_after, bool *wa
         b->next_seq[item->producer] = item->seq + 1;
     }
     *fill_after = b->count;
+    if (b->say && item->producer >= 0)
+        lab_say("%s: got item %d.%d (buffer %d/%d)%s", l05_me(), item->producer, item->seq, b->count, b->cap,
+                *waited ? " after waiting: buffer was empty" : "");
     Pthread_cond_signal(&b->not_full);           /* one slot free: one producer may go on */
     Pthread_mutex_unlock(&b->m);
     lab_trace_flow_in("queue", L05_FLOW(*item), "get %d.%d", item->producer, item->seq);
@@ -174,13 +182,10 @@ static void *producer_thread(void *arg)
             l05_ledger_produced(w->l, it.producer, it.seq, it.value);
         int fill;
         bool waited;
-        if (bb_put(w->b, it, &fill, &waited) != 0) {
+        if (bb_put(w->b, it, &fill, &waited) != 0) {   /* its line is printed inside */
             w->failed = true;
             return NULL;
         }
-        if (w->verbose)
-            lab_say("%s: put item %d.%d (buffer %d/%d)%s", l05_me(), w->id, s, fill, w->b->cap,
-                    waited ? " after waiting: buffer was full" : "");
     }
     return NULL;
 }
@@ -210,9 +215,7 @@ static void *consumer_thread(void *arg)
             l05_fifo_see(&fifo, w->l, it.producer, it.seq);
             l05_ledger_consumed(w->l, it.producer, it.seq, it.value);
         }
-        if (w->verbose) {
-            lab_say("%s: got item %d.%d (buffer %d/%d)%s", l05_me(), it.producer, it.seq, fill, w->b->cap,
-                    waited ? " after waiting: buffer was empty" : "");
+        if (w->verbose) {   /* the "got item" line was printed inside bb_get */
             lab_sleep(0.1 * (double)lab_randint(1, 3));     /* ... consumers are slow */
         }
     }
@@ -230,6 +233,7 @@ int run_threads(int mode)
     printf("main: %d producer threads x %d items -> buffer of %d slots -> %d consumer threads\n", np, items, cap, nc);
     struct bb b;
     bb_init(&b, cap, np, budget);
+    b.say = verbose;
     struct l05_ledger *l = l05_ledger_new(np, items);
     struct worker *pw = xcalloc((size_t)np, sizeof *pw), *cw = xcalloc((size_t)nc, sizeof *cw);
     struct lab_thread **pt = xcalloc((size_t)np, sizeof *pt), **ct = xcalloc((size_t)nc, sizeof *ct);
@@ -259,6 +263,9 @@ int run_threads(int mode)
         stuck |= pw[i].failed;
     }
     int stops_put = 0;
+    if (!stuck)   /* before the puts: a consumer's "got the stop message" comes after this line */
+        printf("main: producers joined, puts %d stop message%s for %d consumer%s\n", nc, nc == 1 ? "" : "s", nc,
+               nc == 1 ? "" : "s");
     for (int i = 0; i < nc && !stuck; i++) {
         int fill;
         bool waited;
@@ -267,8 +274,6 @@ int run_threads(int mode)
         else
             stops_put++;
     }
-    printf("main: producers joined, %d stop message%s put for %d consumer%s\n", stops_put,
-           stops_put == 1 ? "" : "s", nc, nc == 1 ? "" : "s");
     int alive = 0;
     for (int i = 0; i < nc; i++) {
         lab_thread_join(ct[i]);

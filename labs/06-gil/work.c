@@ -169,7 +169,7 @@ int run_cpu(int mode)
         if (v == 0)
             printf("normal:      %s  %8.1f ms  (one thread, the jobs one after the other)\n", l06_u128_str(r.result, b2), r.ms);
         else if (v == 1)
-            printf("multithread: %s  %8.1f ms  (%zu threads, no GIL: they run in parallel, as C threads do)\n",
+            printf("threads:     %s  %8.1f ms  (%zu threads, no GIL: they run in parallel, as C threads do)\n",
                    l06_u128_str(r.result, b2), r.ms, workers);
         else if (v == 2)
             printf("multithread: %s  %8.1f ms  (%zu threads under the py3 GIL: they take turns, %lu hand-off(s))\n",

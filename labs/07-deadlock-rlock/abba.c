@@ -253,7 +253,12 @@ static void abba_report(struct lab_watchdog *wd, void *arg, double silent_ms)
     char cycle[128];
     int blocked = 0;
     int in_cycle = tl_report(cycle, sizeof cycle, &blocked);
-    lab_say("DEADLOCK detected: %d threads in the cycle, %d threads blocked", in_cycle, blocked);
+    if (in_cycle > 0)
+        lab_say("DEADLOCK detected: %d threads in the cycle, %d threads blocked", in_cycle, blocked);
+    else   /* no wait-for cycle: someone holds a lock and is still working (or sleeping) */
+        lab_say("slow, not deadlocked: no cycle in the wait-for graph (%d threads blocked behind a holder "
+                "that still runs); the watchdog's %.0f ms is shorter than the work", blocked,
+                lab_watchdog_timeout_ms(wd));
     if (G.restart) {
         /* The notes: "程序会通过重启自身恢复到正常状态".  exec replaces this process (same pid, the
          * stuck threads vanish with it) by a fresh run in ordered mode.  Bounded: generation 1

@@ -55,6 +55,15 @@ struct room {
     bool use_sem;
     int permits;
     sem_t sm;                    /* sm = Semaphore(permits) */
+    struct lab_timeline *tl;     /* who waited and who held a permit, drawn after the run */
+};
+
+/* The timeline's states: a thread waits for a permit, then is inside (holds one). */
+enum { TL_WAITS, TL_INSIDE };
+static const struct lab_tl_state tl_states[] = {
+    [TL_WAITS] = { '.', LAB_RED, "waits for a permit" },
+    [TL_INSIDE] = { '#', LAB_GREEN, "inside the room" },
+    { 0 },
 };
 
 static struct room room;
@@ -102,6 +111,10 @@ static void *task(void *arg)
 {
     int i = (int)(intptr_t)arg;
     const char *me = lab_thread_name(lab_current_thread());
+    if (room.tl) {
+        lab_timeline_row(room.tl, (size_t)i, me);
+        lab_timeline_mark(room.tl, (size_t)i, TL_WAITS);
+    }
     lab_trace_begin("sem", "wait for a permit");
     /* SOLUTION BEGIN(sem): sm.acquire(): when room.use_sem, take a permit of room.sm */
     if (room.use_sem)
@@ -109,9 +122,13 @@ static void *task(void *arg)
     /* SOLUTION END */
     lab_trace_end();
     room_enter(me, i);                          /* prints "伞兵i号 正在忙 (inside=n)" */
+    if (room.tl)
+        lab_timeline_mark(room.tl, (size_t)i, TL_INSIDE);
     lab_trace_begin("sem", "inside: holds a permit");
     lab_sleep((double)lab_randint(1, 5));       /* time.sleep(random.randint(1,5)) */
     lab_trace_end();
+    if (room.tl)
+        lab_timeline_mark(room.tl, (size_t)i, LAB_TL_OFF);
     room_leave();
     /* SOLUTION BEGIN(sem): sm.release(): when room.use_sem, give the permit back */
     if (room.use_sem)
@@ -140,6 +157,8 @@ int run_semaphore(int mode)
     else
         printf("MainThread: no semaphore: %d threads, a room meant for %d\n", threads, permits);
 
+    /* The picture: one row per thread (up to 24 rows, so it fits a screen). */
+    room.tl = threads <= 24 ? lab_timeline_new((size_t)threads, (size_t)threads * 3) : NULL;
     double t0 = lab_now_ms();
     struct lab_thread **ts = xcalloc((size_t)threads, sizeof *ts);
     for (int i = 0; i < threads; i++) {
@@ -150,6 +169,11 @@ int run_semaphore(int mode)
         lab_thread_join(ts[i]);
     free(ts);
     double units = lab_elapsed_units(t0);
+    if (room.tl) {   /* the peak row shows the semaphore's limit (or its absence) */
+        lab_timeline_draw(room.tl, tl_states, TL_INSIDE);
+        lab_timeline_free(room.tl);
+        room.tl = NULL;
+    }
 
     int peak = room.peak, completed = room.completed;
     bool timed_out = room.timed_out;

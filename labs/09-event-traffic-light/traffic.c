@@ -42,6 +42,21 @@ static bool car_at_red(void *arg)
 /* The car has driven on green at least once (printed its first running...), or left. */
 static bool car_ran(void *arg) { (void)arg; return atomic_load(&car_running) >= 1 || atomic_load(&car_left); }
 
+/* The picture after the run: the light's colour and what the car did, over time. */
+static struct lab_timeline *tl;
+enum { TL_GREEN, TL_RED, TL_DRIVES, TL_WAITS };
+static const struct lab_tl_state tl_states[] = {
+    [TL_GREEN] = { 'G', LAB_GREEN, "green light" }, [TL_RED] = { 'R', LAB_RED, "red light" },
+    [TL_DRIVES] = { '>', LAB_CYAN, "the car drives" }, [TL_WAITS] = { '.', LAB_YELLOW, "the car waits" },
+    { 0 },
+};
+
+static void tl_mark(size_t row, int state)
+{
+    if (tl)
+        lab_timeline_mark(tl, row, state);
+}
+
 static void light_line(const char *me, bool red)
 {
     /* The notes' escapes: red or green background, bold (\33[41;1m / \33[42;1m). */
@@ -57,6 +72,7 @@ static void *lighter(void *arg)
     const char *me = lab_thread_name(lab_current_thread());
     long count = 0, done = 0;
     l09_event_set(&ev);                                  /* 初始值为绿灯 */
+    tl_mark(0, TL_GREEN);
     for (;;) {
         if (5 < count && count <= 10) {
             /* Six green ticks are ample time for the car to start and drive on green; we make
@@ -65,6 +81,8 @@ static void *lighter(void *arg)
             if (count == 6 && done == 0 && !l09_until(car_ran, NULL, L09_BOUND_MS))
                 atomic_store(&light_gave_up, true);
             l09_event_clear(&ev);                        /* 红灯，清除标志位 */
+            if (count == 6)
+                tl_mark(0, TL_RED);
             light_line(me, true);
             atomic_fetch_add(&red_lines, 1);
         } else if (count > 10) {
@@ -74,6 +92,7 @@ static void *lighter(void *arg)
             if (!l09_until(car_at_red, &this_cycle, L09_BOUND_MS))
                 atomic_store(&light_gave_up, true);
             l09_event_set(&ev);                          /* 绿灯，设置标志位 */
+            tl_mark(0, TL_GREEN);
             count = 0;
             if (++done == cycles)                        /* cycles == 0: never */
                 return NULL;
@@ -98,9 +117,12 @@ static void *car_leaves(const char *me, const char *name, const char *what)
 static void *car_loop(const char *name)
 {
     const char *me = lab_thread_name(lab_current_thread());
+    int shown = -1;   /* the car's state on the timeline */
     for (;;) {
         unsigned long sets = l09_event_sets(&ev);        /* set() calls so far, read before the look */
         if (l09_event_is_set(&ev)) {                     /* 判断是否设置了标志位 */
+            if (shown != TL_DRIVES)
+                tl_mark(1, shown = TL_DRIVES);
             printf("%s: [%s] running...\n", me, name);
             atomic_fetch_add(&car_running, 1);
             double t0 = lab_now_ms();
@@ -113,6 +135,7 @@ static void *car_loop(const char *name)
             if (lab_elapsed_units(t0) < 0.99)
                 return car_leaves(me, name, "wait(1) returned False before 1 second had passed");
         } else {
+            tl_mark(1, shown = TL_WAITS);
             printf("%s: [%s] sees red light,waiting...\n", me, name);
             atomic_fetch_add(&car_waits, 1);
             if (!l09_event_wait(&ev, -1))                /* no timeout: True, once set() was called */
@@ -128,6 +151,7 @@ static void *car_loop(const char *name)
 static void *car(void *arg)
 {
     void *r = car_loop(arg);
+    tl_mark(1, LAB_TL_OFF);
     atomic_store(&car_left, true);
     return r;
 }
@@ -152,6 +176,11 @@ int run_traffic(int mode)
     atomic_store(&event_broken, false);
     if (cycles == 0)
         printf("MainThread: --cycles=0: the light runs forever, as in the notes (Ctrl-C to stop)\n");
+    tl = cycles > 0 && cycles <= 20 ? lab_timeline_new(2, 16 + 8 * (size_t)cycles) : NULL;
+    if (tl) {
+        lab_timeline_row(tl, 0, "the light");
+        lab_timeline_row(tl, 1, "the car (MINI)");
+    }
 
     struct lab_thread *light = LAB_THREAD(lighter, NULL);   /* light = threading.Thread(target=lighter,) */
     lab_thread_start_or_die(light);
@@ -169,6 +198,11 @@ int run_traffic(int mode)
     l09_event_destroy(&stop);
     l09_event_destroy(&ev);
 
+    if (tl) {   /* the car waits exactly while the light is red */
+        lab_timeline_draw(tl, tl_states, -1);
+        lab_timeline_free(tl);
+        tl = NULL;
+    }
     int g = atomic_load(&green_lines), r = atomic_load(&red_lines);
     int w = atomic_load(&car_waits), res = atomic_load(&car_resumes);
     printf("MainThread: %ld cycles: %d green lines, %d red lines; the car waited %d times and resumed %d times\n",

@@ -1,0 +1,164 @@
+#!/usr/bin/env bats
+# tests/00-classroom.bats - checks of what every lab gives an instructor in front of a class
+# (common/cli.c, the Makefile's lab-N): make lab-N's last line on the exit status, the step mode on
+# a pseudo-terminal, --parts/--from, "did you mean", repeated options, the bad case and its fix as
+# a pair (--mode=a,b), colours on a terminal only, and 100 columns for every guided demo.
+load test_helper
+LAB=00
+
+# shellcheck source=../scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
+lab_dirs() { local n; for n in $(LAB_ROOT="$ROOT" lab_numbers); do echo "$ROOT/$(LAB_ROOT="$ROOT" lab_dir "$n")"; done; }
+
+@test "classroom: make lab-N ends with what the exit status means; an expected status does not fail make" {
+    run capped timeout -k 5 120 make -C "$ROOT" -s lab-7 ARGS="deadlock"
+    assert_success
+    assert_line --index -1 "exit 3: the watchdog ended the deadlock, as the lesson says (not a failure)"
+    refute_output --partial "Error 3"
+    run capped timeout -k 5 120 make -C "$ROOT" -s lab-3 ARGS="money --mode=lock"
+    assert_success
+    assert_line --index -1 "exit 0: the lesson happened, nothing failed"
+    # A usage error is a real failure: make fails, the line says so.
+    run capped timeout -k 5 120 make -C "$ROOT" -s lab-3 ARGS="tikets"
+    [ "$status" -ne 0 ]
+    assert_output --partial "exit 2: a usage error"
+    # The program answers the question itself, for any status.
+    run lab 07 --explain-exit=3 deadlock
+    assert_success
+    run lab 03 --explain-exit=1 money --mode=lock
+    [ "$status" -eq 1 ]
+    assert_output "exit 1: an invariant broke: a real failure (see the lines above)"
+    run lab 03 --explain-exit=130
+    [ "$status" -eq 130 ]
+    assert_output --partial "stopped by signal 2"
+}
+
+@test "classroom: make lab-N for a lab that is not there lists the labs" {
+    run make -C "$ROOT" -s lab-99
+    [ "$status" -ne 0 ]
+    assert_output --partial "there is no lab '99'; the labs are:"
+    assert_line --regexp "^  make lab-1 +Lab 1 — "
+    refute_output --partial "No rule to make target"
+}
+
+# _on_tty INPUT CMD - run CMD on a pseudo-terminal (script(1)), typing INPUT; bounded.
+_on_tty() {
+    local input="$1"
+    shift
+    run capped timeout -k 5 60 bash -c 'printf "$1" | script -qec "$2" /dev/null | tr -d "\r"' _ "$input" "$*"
+}
+
+@test "classroom: step mode: a title and a pause per part on a terminal, q quits, --from starts at a part" {
+    command -v script >/dev/null || skip "script (util-linux) is not installed"
+    # Enter runs part 8 of lab 2's 9, then q stops before part 9.
+    _on_tty '\nq\n' "$BUILD/lab02 --step --from=8"
+    assert_success
+    assert_line --regexp '^-- part 8/9: l2\.[a-z_]+'
+    assert_line --regexp '^   Enter: run it +q: quit$'
+    assert_line --regexp '^-- part 9/9: '
+    assert_line --regexp '^demo: stopped before part 9 of 9 \(q\)'
+    [ "$(printf '%s\n' "$output" | grep -c '^RESULT ')" -eq 1 ]
+    refute_line --partial "part 7/9"
+    # LAB_STEP=1 the same; q at once runs nothing.
+    _on_tty 'q\n' "env LAB_STEP=1 $BUILD/lab08"
+    assert_success
+    assert_line --regexp '^-- part 1/[0-9]+: l8\.'
+    refute_line --regexp '^RESULT '
+    # Not a terminal: no pause, no titles, the whole demo.
+    LAB_STEP=1 run lab 02 --step </dev/null
+    assert_success
+    refute_line --regexp '^-- part '
+    assert_line --index -1 "demo: 9 parts, every one behaved as the lesson says"
+}
+
+@test "classroom: --parts lists the guided demo's parts; --from starts there; out of range is a usage error" {
+    local d nn parts
+    for d in $(lab_dirs); do
+        nn=$(basename "$d" | cut -c1-2)
+        run lab "$nn" --parts
+        assert_success
+        parts=${#lines[@]}
+        [[ "${lines[0]}" =~ ^\ 1\ \ l$((10#$nn))\. ]] || { echo "lab$nn --parts: ${lines[0]}"; return 1; }
+        run --separate-stderr lab "$nn" --from=$((parts + 1))
+        assert_usage_error "the guided demo has $parts parts"
+    done
+    run lab 02 --from=9
+    assert_success
+    assert_line --index -1 "demo: 1 parts, every one behaved as the lesson says"
+    run --separate-stderr lab 02 serial --from=2
+    assert_usage_error "--from is for the guided demo"
+}
+
+@test "classroom: a mistyped scenario or mode gets a 'did you mean'; a repeated option is a usage error" {
+    run --separate-stderr lab 03 tikets
+    assert_usage_error "unknown scenario 'tikets' \(did you mean 'tickets'\?"
+    run --separate-stderr lab 03 tickets --mode=nolok
+    assert_usage_error "unknown mode 'nolok' .*did you mean 'nolock'"
+    run --separate-stderr lab 03 tickets --mode=nolock --mode=lock
+    assert_usage_error "option '--mode' given twice"
+    run --separate-stderr lab 03 money --threads=5 --threads=6
+    assert_usage_error "option '--threads' given twice"
+}
+
+@test "classroom: --mode=a,b runs the bad case and its fix one after the other and compares them" {
+    run lab 03 tickets --mode=nolock,lock
+    assert_success
+    [ "$(printf '%s\n' "$output" | grep -c '^RESULT l3.tickets ')" -eq 2 ]
+    assert_line "compare l3.tickets: the RESULT keys that differ between the modes"
+    assert_line --regexp '^  key +nolock +lock$'
+    assert_line --regexp '^  oversold +8 +0$'
+    refute_line --regexp '^  users '
+    assert_line --index -1 "tickets: 2 parts, every one behaved as the lesson says"
+    # all: every mode; a watchdog mode runs in its own process, as in the guided demo.
+    run lab 07 philosophers --mode=all
+    assert_success
+    assert_line --index -1 --regexp '^philosophers: [0-9]+ parts, every one behaved as the lesson says$'
+    run --separate-stderr lab 07 deadlock --mode=all
+    assert_usage_error "scenario 'deadlock' has no modes"
+    run lab 03 money --mode=all
+    assert_success
+    assert_line --regexp '^  final +99 +0$'
+    run --separate-stderr lab 03 money --mode=lock,lock
+    assert_usage_error "mode 'lock' given twice"
+}
+
+@test "classroom: on a terminal RESULT lines are dimmed and the verdict is green; piped they are plain" {
+    command -v script >/dev/null || skip "script (util-linux) is not installed"
+    _on_tty '' "env -u NO_COLOR $BUILD/lab03 money --mode=all"
+    assert_success
+    assert_line --regexp $'^\e\\[2mRESULT l3\\.money mode=nolock .*\e\\[0m$'
+    assert_line --regexp $'^\e\\[32mmoney: 2 parts, every one behaved as the lesson says\e\\[0m$'
+    run lab 03 money --mode=lock
+    assert_line --index -1 --regexp '^RESULT l3\.money mode=lock threads=100 '
+}
+
+# wide_lines FILE - the human lines of FILE wider than 100 columns (wide CJK characters count 2),
+# as "line N: W columns: text"; RESULT and GANTT lines (machine lines) are left out.
+wide_lines() {
+    local line n=0 w
+    while IFS= read -r line; do
+        n=$((n + 1))
+        [[ "$line" == RESULT\ * || "$line" == GANTT* ]] && continue
+        [ "${#line}" -le 50 ] && continue
+        w=$(printf '%s' "$line" | LC_ALL=C.UTF-8 wc -L)
+        [ "$w" -le 100 ] || printf 'line %d: %d columns: %.120s\n' "$n" "$w" "$line"
+    done <"$1"
+}
+
+# On a terminal (script(1) gives the demo one) every human line is within 100 columns; piped, the
+# lines stay whole for scripts.
+@test "classroom: every human line of every guided demo fits 100 columns on a terminal (a projector)" {
+    command -v script >/dev/null || skip "script (util-linux) is not installed"
+    local d nn out bad=""
+    for d in $(lab_dirs); do
+        nn=$(basename "$d" | cut -c1-2)
+        out="$BATS_TEST_TMPDIR/demo$nn.txt"
+        timeout -k 5 120 script -qec "$BUILD/lab$nn" /dev/null </dev/null | tr -d '\r' >"$out"
+        [[ "$(tail -n 1 "$out")" == "demo: "*", every one behaved as the lesson says" ]] ||
+            { echo "lab$nn: the guided demo failed on a terminal"; tail -n 5 "$out"; return 1; }
+        local wide
+        wide="$(wide_lines "$out")"
+        [ -z "$wide" ] || bad+="lab$nn:"$'\n'"$wide"$'\n'
+    done
+    [ -z "$bad" ] || { printf '%s' "$bad"; return 1; }
+}
