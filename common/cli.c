@@ -195,6 +195,9 @@ static void print_help(void)
             printf("  %-18s   modes: %s (default %.*s)\n", "", s->modes, (int)strcspn(s->modes, ","), s->modes);
         if (s->opts)
             printf("  %-18s   options: %s\n", "", s->opts);
+        if (s->bare_opt)
+            printf("  %-18s   %s %s %s is %s %s --%s=%s\n", "", lab_prog_name(), s->name,
+                   "NAME", "the same as", s->name, s->bare_opt, "NAME");
     }
     printf("\nOptions:\n");
     printf("  %-22s %s\n", "--list", "list the scenarios, one a line");
@@ -672,7 +675,7 @@ int lab_main(const struct lab_program *p, int argc, char **argv)
     env_number("LAB_STEP", 0, 1, &step_env);
     lab_cleanup_install();
 
-    const char *scenario = NULL, *mode = NULL, *trace_file = NULL;
+    const char *scenario = NULL, *mode = NULL, *trace_file = NULL, *bare = NULL;
     bool step = false, list_parts = false;
     long long from = 0;
     for (int i = 1; i < argc; i++) {
@@ -785,9 +788,12 @@ int lab_main(const struct lab_program *p, int argc, char **argv)
         }
         if (a[0] == '-')
             lab_usage_error("unknown option '%s'", a);
-        if (scenario)
+        if (scenario && bare)
             lab_usage_error("unexpected argument '%s' (one scenario at a time)", a);
-        scenario = a;
+        if (scenario)
+            bare = a;        /* a scenario may take it as one of its text options (.bare_opt) */
+        else
+            scenario = a;
     }
     /* Step mode pauses only when someone can press Enter: never in a pipe or a test. */
     bool want_step = step || step_env;
@@ -829,6 +835,15 @@ int lab_main(const struct lab_program *p, int argc, char **argv)
             lab_usage_error("unknown scenario '%s' (did you mean '%s'? see '%s --list')", scenario, near,
                             lab_prog_name());
         lab_usage_error("unknown scenario '%s' (see '%s --list')", scenario, lab_prog_name());
+    }
+    if (bare) {
+        struct lab_text_opt *t = s->bare_opt ? find_text_opt(s->bare_opt, strlen(s->bare_opt)) : NULL;
+        if (t == NULL)
+            lab_usage_error("unexpected argument '%s' (one scenario at a time)", bare);
+        if (t->given)
+            lab_usage_error("option '--%s' given twice ('%s' and '%s')", t->name, t->value, bare);
+        t->value = bare;
+        t->given = true;
     }
     int k = 0, nmodes = 0;
     int modes[MAXCOL];

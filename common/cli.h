@@ -67,6 +67,9 @@ struct lab_scenario {
     /* Optional: check the scenario's options before anything is printed (a bad combination, a
      * malformed text option): call lab_usage_error(), which exits 2 with stdout still empty. */
     void (*check)(void);
+    /* Optional: the text option that a bare argument after the scenario's name stands for
+     * (`lab14 play counter` is `lab14 play --level=counter`); NULL: no bare argument. */
+    const char *bare_opt;
     /* Optional: run this scenario in a forked child in the guided demo (it ends its process the
      * way a whole program would: daemon threads cut off, exit status collected). */
     bool demo_in_child;

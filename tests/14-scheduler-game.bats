@@ -306,3 +306,18 @@ LEVEL
 @test "lab14: README commands run as shown" {
     run_readme_commands "$ROOT/labs/14-scheduler-game"
 }
+
+@test "lab14: a bare level name after play or explore is --level (play counter = play --level=counter)" {
+    run lab 14 explore counter
+    assert_success
+    assert_fields_where level=counter schedules=20 bad=18
+    run lab 14 play counter --moves 1,1,2,2,1
+    assert_success
+    assert_fields_where level=counter moves=5
+    run --separate-stderr lab 14 explore counter money
+    assert_usage_error "unexpected argument 'money'"
+    run --separate-stderr lab 14 explore counter --level=money
+    assert_usage_error "option '--level' given twice"
+    run --separate-stderr lab 14 levels counter
+    assert_usage_error "unexpected argument 'counter'"
+}

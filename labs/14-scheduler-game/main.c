@@ -15,9 +15,9 @@ static const struct lab_scenario scenarios[] = {
     { .name = "levels", .summary = "the levels: each a program of the notes, its goal, and the lab that forces it",
       .opts = "file", .run = run_levels, .check = check_levels },
     { .name = "play", .summary = "you are the scheduler: step the threads until the program breaks (--moves 1,2,...)",
-      .opts = "level,moves,hint,file,max-states", .run = run_play, .check = check_play },
+      .opts = "level,moves,hint,file,max-states", .run = run_play, .check = check_play, .bare_opt = "level" },
     { .name = "explore", .summary = "every interleaving: how many schedules, how many bad, the shortest; proofs",
-      .opts = "level,all,file,max-states", .run = run_explore, .check = check_explore },
+      .opts = "level,all,file,max-states", .run = run_explore, .check = check_explore, .bare_opt = "level" },
     { 0 }
 };
 
