@@ -37,7 +37,7 @@ struct lab_timeline *lab_timeline_new(size_t rows, size_t max_events)
     tl->t0_ns = lab_now_ns();
     atomic_init(&tl->next, 0);
     tl->ev = (struct tl_event *)(tl + 1);
-    tl->label = (char (*)[TL_LABEL + 1])(tl->ev + max_events);
+    tl->label = (char(*)[TL_LABEL + 1])(tl->ev + max_events);
     return tl;
 }
 
