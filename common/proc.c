@@ -59,6 +59,23 @@ char lab_proc_state(pid_t pid)
     return lab_proc_stat(pid, &st, NULL) == 0 ? st : '?';
 }
 
+long lab_proc_peak_rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    if (pid == 0)
+        snprintf(path, sizeof path, "/proc/self/status");
+    else
+        snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    long kib = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib;
+}
+
 int lab_status_to_exitcode(int status)
 {
     if (WIFEXITED(status))

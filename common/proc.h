@@ -72,6 +72,9 @@ pid_t lab_waitpid_ms(pid_t pid, int *status, double ms);
 int lab_proc_stat(pid_t pid, char *state, pid_t *ppid);
 /* The state letter alone, '?' when the process is gone. */
 char lab_proc_state(pid_t pid);
+/* The peak resident memory of a process (VmHWM in /proc/PID/status; pid 0: this process), in KiB,
+ * or -1 when it cannot be read. */
+long lab_proc_peak_rss_kib(pid_t pid);
 /* Exit status → Python's exitcode convention. */
 int lab_status_to_exitcode(int status);
 

@@ -184,19 +184,6 @@ static void many_body(void *arg)
     lab_swtch(&many_sp[me], many_main_sp);            /* finished: never resumed again */
 }
 
-static long vm_hwm_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld", &kib) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kib;
-}
-
 static void bench_many(void)
 {
     size_t len = (size_t)MANY * MANY_STACK;
@@ -204,7 +191,7 @@ static void bench_many(void)
     if (arena == MAP_FAILED)
         die("mmap of %zu bytes:", len);
     many_sp = xcalloc(MANY, sizeof *many_sp);
-    long before = vm_hwm_kib();
+    long before = lab_proc_peak_rss_kib(0);
     uint64_t t0 = lab_now_ns();
     for (long i = 0; i < MANY; i++)
         many_sp[i] = lab_swtch_frame(arena + (size_t)(i + 1) * MANY_STACK, many_body, (void *)(intptr_t)i);
@@ -213,7 +200,7 @@ static void bench_many(void)
     for (current = 0; current < MANY; current++)      /* resume each to its end */
         lab_swtch(&many_main_sp, many_sp[current]);
     uint64_t t1 = lab_now_ns();
-    long peak = vm_hwm_kib();
+    long peak = lab_proc_peak_rss_kib(0);
     munmap(arena, len);
     free(many_sp);
     lab_say("%ld coroutines, %d-byte stacks: created, run, ended in %.1f ms (%.0f ns each);", MANY,

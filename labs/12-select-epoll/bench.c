@@ -134,20 +134,6 @@ static void rm_dir_files(const char *dir)
     (void)!system(cmd);
 }
 
-static long rss_kb(pid_t pid)
-{
-    char path[64], line[128];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long kb = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld", &kb) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kb;
-}
-
 /* The server's CPU time so far (user + system), in microseconds. */
 static double cpu_us(pid_t pid)
 {
@@ -296,7 +282,7 @@ int l12_bench(void)
         struct client_cfg idle = { .conns = 1, .rounds = 1, .silent = 10000, .timeout_ms = 60000, .quiet = true,
                                    .port = e->port };
         client_run(&idle, &st);
-        printf("RESULT l12.bench server=%s conns=10000 rss_mb=%.1f\n", e->name, (double)rss_kb(e->pid) / 1024);
+        printf("RESULT l12.bench server=%s conns=10000 rss_mb=%.1f\n", e->name, (double)lab_proc_peak_rss_kib(e->pid) / 1024);
         stop(e->pid);
     }
     return LAB_EXIT_OK;

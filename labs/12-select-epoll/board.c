@@ -81,19 +81,6 @@ int run_scoreboard(int mode)
     return bad_cells == 0 ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
-static long vm_hwm_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[128];
-    long kb = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld", &kb) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kb;
-}
-
 /* 10,000 connections held by epoll at once: 9,900 silent ones, then 100 that do round trips. */
 static int robust_c10k(void)
 {
@@ -112,9 +99,9 @@ static int robust_c10k(void)
     bool ok = ran && r.cl.ok == 500 && r.cl.bad == 0 && r.srv.peak_active >= want;
     printf("c10k: epoll held %ld connections at once; the 100 busy ones got %ld of 500 replies right\n",
            r.srv.peak_active, r.cl.ok);
-    printf("c10k: peak RSS of this process %.1f MB\n", (double)vm_hwm_kb() / 1024.0);
+    printf("c10k: peak RSS of this process %.1f MB\n", (double)lab_proc_peak_rss_kib(0) / 1024.0);
     lab_result("model=epoll-et held=%ld ok=%ld bad=%ld rss_mb=%.1f", r.srv.peak_active, r.cl.ok, r.cl.bad,
-               (double)vm_hwm_kb() / 1024.0);
+               (double)lab_proc_peak_rss_kib(0) / 1024.0);
     return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 
