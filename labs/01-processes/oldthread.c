@@ -233,12 +233,16 @@ int run_old_names(int mode)
 
 struct bob {
     atomic_int said;        /* f printed 'hello bob' */
+    sem_t go;               /* the parent has looked: f may start its sleep (process-shared) */
 };
 
-/* def f(name): time.sleep(2); print('hello', name) */
+/* def f(name): time.sleep(2); print('hello', name)
+ * It waits for the parent's word before its sleep, so that start() has returned and the parent
+ * has looked on every run, however slow the machine: the order is forced, not hoped for. */
 static int f_bob(struct lab_proc *self)
 {
     struct bob *b = self->arg;
+    Sem_wait(&b->go);
     lab_sleep(2);
     lab_say("  hello bob");
     atomic_store(&b->said, 1);
@@ -249,6 +253,7 @@ int run_start_join(int mode)
 {
     (void)mode;
     struct bob *b = lab_shared_alloc(sizeof *b);
+    SYS_CHECK(sem_init(&b->go, 1, 0));
     struct lab_proc p = LAB_PROC_INIT(f_bob, b);          /* p = Process(target=f, args=('bob',)) */
     double t0 = lab_now_ms();
     lab_proc_start_or_die(&p);
@@ -257,6 +262,7 @@ int run_start_join(int mode)
     lab_say("%s: p.start() returned after %.2f units, f still asleep (said hello: %s): 异步非阻塞",
             me_name(), start_units, said_at_start ? "yes" : "no");
     double t1 = lab_now_ms();
+    Sem_post(&b->go);
     int code = lab_proc_join(&p);
     double join_units = lab_elapsed_units(t1);
     int said_at_join = atomic_load(&b->said);
@@ -264,6 +270,7 @@ int run_start_join(int mode)
             me_name(), join_units, said_at_join ? "yes" : "no");
     lab_result("start_units=%.2f said_at_start=%d join_units=%.1f said_at_join=%d exitcode=%d",
                start_units, said_at_start, join_units, said_at_join, code);
+    SYS_CHECK(sem_destroy(&b->go));
     lab_shared_free(b, sizeof *b);
     return !said_at_start && said_at_join && code == 0 ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
