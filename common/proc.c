@@ -28,29 +28,47 @@ static pid_t owner;                     /* the process the list belongs to */
 
 static void kill_all_from_signal(void);
 
-int lab_proc_stat(pid_t pid, char *state, pid_t *ppid)
+/* The fields of /proc/PID/stat after the command name ("PID (comm) S PPID ..."; comm may hold
+ * spaces and parentheses, so they start after the LAST ')'), in buf; NULL when the process is gone. */
+static const char *stat_fields(pid_t pid, char *buf, size_t len)
 {
-    char path[64], buf[512];
+    char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
+        return NULL;
+    ssize_t n = read(fd, buf, len - 1);
     close(fd);
     if (n <= 0)
-        return -1;
+        return NULL;
     buf[n] = '\0';
-    /* "PID (comm) S PPID ...": comm may hold spaces and parentheses, so parse after the LAST ')'. */
     char *rp = strrchr(buf, ')');
+    return rp ? rp + 1 : NULL;
+}
+
+int lab_proc_stat(pid_t pid, char *state, pid_t *ppid)
+{
+    char buf[1024];
+    const char *f = stat_fields(pid, buf, sizeof buf);
     char st;
     int pp;
-    if (rp == NULL || sscanf(rp + 1, " %c %d", &st, &pp) != 2)
+    if (f == NULL || sscanf(f, " %c %d", &st, &pp) != 2)
         return -1;
     if (state)
         *state = st;
     if (ppid)
         *ppid = (pid_t)pp;
     return 0;
+}
+
+double lab_proc_cpu_ms(pid_t pid)
+{
+    char buf[1024];
+    const char *f = stat_fields(pid, buf, sizeof buf);
+    unsigned long ut, st;   /* fields 14 and 15: user and system time, in clock ticks */
+    if (f == NULL || sscanf(f, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) * 1e3 / (double)sysconf(_SC_CLK_TCK);
 }
 
 char lab_proc_state(pid_t pid)

@@ -70,6 +70,9 @@ pid_t lab_waitpid_ms(pid_t pid, int *status, double ms);
  * running or runnable, 'S' asleep, 'D' in uninterruptible sleep, 'Z' zombie, 'T' stopped...) and
  * its parent.  0, or -1 when the process is gone.  state or ppid may be NULL. */
 int lab_proc_stat(pid_t pid, char *state, pid_t *ppid);
+/* The CPU time a process has used so far (user + system, in milliseconds, at the kernel's tick
+ * resolution), or -1 when it is gone. */
+double lab_proc_cpu_ms(pid_t pid);
 /* The state letter alone, '?' when the process is gone. */
 char lab_proc_state(pid_t pid);
 /* The peak resident memory of a process (VmHWM in /proc/PID/status; pid 0: this process), in KiB,

@@ -202,6 +202,17 @@ static int sleep_long(struct lab_proc *p)
 
 static void t_proc_basic(void)
 {
+    /* What the kernel says of a process: its state, its CPU time (which grows as it computes). */
+    char st;
+    CHECK(lab_proc_stat(getpid(), &st, NULL) == 0 && st == 'R');
+    double c0 = lab_proc_cpu_ms(getpid());
+    volatile unsigned long spin = 0;
+    double t0 = lab_now_ms();   /* compute until a clock tick is charged (bounded: a stuck value fails) */
+    while (lab_proc_cpu_ms(getpid()) <= c0 && lab_elapsed_ms(t0) < 5000)
+        for (int k = 0; k < 100000; k++)
+            spin++;
+    CHECK(c0 >= 0 && lab_proc_cpu_ms(getpid()) > c0);
+    CHECK(lab_proc_cpu_ms(-1) == -1 && lab_proc_state(-1) == '?');
     struct lab_proc p = LAB_PROC_INIT(exit_with, 7);
     CHECK(lab_proc_exitcode(&p) == LAB_PROC_NO_EXITCODE);
     CHECK(lab_proc_start(&p) == 0);

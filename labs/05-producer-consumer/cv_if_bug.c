@@ -188,35 +188,34 @@ stuck:
     return -1;
 }
 
+/* What each consumer does with what it took (got == 0: it took it), then its done flag. */
+static void cvb_consume(struct cvb *b, int got, const struct l05_item *it, int *done)
+{
+    if (got == 0) {
+        struct l05_fifo fifo;
+        l05_fifo_init(&fifo);
+        l05_fifo_see(&fifo, b->l, it->producer, it->seq);
+        l05_ledger_consumed(b->l, it->producer, it->seq, it->value);
+    }
+    Pthread_mutex_lock(&b->m);
+    *done = 1;                                       /* guarded by b->m */
+    Pthread_mutex_unlock(&b->m);
+}
+
 static void *cvb_c1(void *arg)
 {
     struct cvb *b = arg;
-    struct l05_fifo fifo;
-    l05_fifo_init(&fifo);
     struct l05_item it;
-    if (cvb_get(b, true, &it) == 0) {
-        l05_fifo_see(&fifo, b->l, it.producer, it.seq);
-        l05_ledger_consumed(b->l, it.producer, it.seq, it.value);
-    }
-    Pthread_mutex_lock(&b->m);
-    b->c1_done = 1;
-    Pthread_mutex_unlock(&b->m);
+    cvb_consume(b, cvb_get(b, true, &it), &it, &b->c1_done);
     return NULL;
 }
 
 static void *cvb_c2(void *arg)
 {
     struct cvb *b = arg;
-    struct l05_fifo fifo;
-    l05_fifo_init(&fifo);
     struct l05_item it;
-    if (cvb_until(b, c2_may_go) && cvb_get(b, false, &it) == 0) {
-        l05_fifo_see(&fifo, b->l, it.producer, it.seq);
-        l05_ledger_consumed(b->l, it.producer, it.seq, it.value);
-    }
-    Pthread_mutex_lock(&b->m);
-    b->c2_done = 1;
-    Pthread_mutex_unlock(&b->m);
+    int got = cvb_until(b, c2_may_go) ? cvb_get(b, false, &it) : -1;
+    cvb_consume(b, got, &it, &b->c2_done);
     return NULL;
 }
 

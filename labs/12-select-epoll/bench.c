@@ -137,18 +137,8 @@ static void rm_dir_files(const char *dir)
 /* The server's CPU time so far (user + system), in microseconds. */
 static double cpu_us(pid_t pid)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    unsigned long ut = 0, st = 0;
-    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return 0;
-    return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+    double ms = lab_proc_cpu_ms(pid);
+    return ms < 0 ? 0 : ms * 1e3;
 }
 
 #define ECHO_RUNS 3

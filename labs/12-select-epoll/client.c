@@ -473,8 +473,7 @@ int client_run(const struct client_cfg *cfg, struct client_stats *st)
         free(cl);
     }
     getrusage(RUSAGE_SELF, &ru1);
-    st->cpu_ms = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec + ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) * 1e3
-                 + (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec + ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e3;
+    st->cpu_ms = l12_cpu_ms_between(&ru0, &ru1);
     st->p50_us = hist_pct(h, 50);
     st->p99_us = hist_pct(h, 99);
     st->max_us = hist_pct(h, 100);

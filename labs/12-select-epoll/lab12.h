@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 /* ==== The protocol (proto.c, http.c) ==== */
@@ -160,6 +161,8 @@ struct run_result {
  * or the client could not be started (printed). */
 int run_model(const struct run_cfg *cfg, struct run_result *r);
 /* The client options of the command line (--conns, --rounds, --http, ...). */
+/* The CPU milliseconds (user + system) between two getrusage() samples (scenario.c). */
+double l12_cpu_ms_between(const struct rusage *before, const struct rusage *after);
 void client_cfg_from_options(struct client_cfg *c);
 void check_server(void);
 

@@ -29,7 +29,7 @@ const char *const l12_model_names[M_COUNT] = {
     [M_EPOLL] = "epoll", [M_EPOLL_ET] = "epoll-et", [M_URING] = "io_uring",
 };
 
-static double cpu_ms_of(const struct rusage *a, const struct rusage *b)
+double l12_cpu_ms_between(const struct rusage *a, const struct rusage *b)
 {
     return (double)(b->ru_utime.tv_sec - a->ru_utime.tv_sec + b->ru_stime.tv_sec - a->ru_stime.tv_sec) * 1e3
            + (double)(b->ru_utime.tv_usec - a->ru_utime.tv_usec + b->ru_stime.tv_usec - a->ru_stime.tv_usec) / 1e3;
@@ -153,7 +153,7 @@ int run_model(const struct run_cfg *cfg, struct run_result *r)
     }
     getrusage(RUSAGE_SELF, &s1);
     getrusage(RUSAGE_CHILDREN, &c1);
-    r->cpu_ms = cpu_ms_of(&s0, &s1) + cpu_ms_of(&c0, &c1) - r->cl.cpu_ms;
+    r->cpu_ms = l12_cpu_ms_between(&s0, &s1) + l12_cpu_ms_between(&c0, &c1) - r->cl.cpu_ms;
     if (r->cpu_ms < 0)
         r->cpu_ms = 0;
     close(srv->lfd);
