@@ -167,12 +167,12 @@ static ssize_t cookie_write(void *cookie, const char *buf, size_t len)
     return (ssize_t)len;
 }
 
-static bool wrap_on;   /* stdout is a terminal and lab_out_install ran */
+static bool wrap_on;   /* lab_out_install ran: human lines are wrapped, on a terminal or not */
 
 void lab_out_install(void)
 {
     static bool done;
-    if (done || !isatty(STDOUT_FILENO))
+    if (done)
         return;
     wrap_on = true;
     cookie_io_functions_t io = { .write = cookie_write };

@@ -11,11 +11,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* On a terminal (a projector) every human line fits LAB_COLUMNS columns: a longer one is wrapped
- * at a space, its continuation indented, by lab_say and by printf on stdout (lab_out_install, which
- * lab_main calls before a scenario or the demo runs, swaps in a stdout that does it).  RESULT and
- * GANTT lines (machine lines) are never wrapped; piped, nothing is (scripts and tests read whole
- * lines).  Still, write lines that fit: shorten long lists with "… (N more)". */
+/* Every human line fits LAB_COLUMNS columns (a projector, or `| less` on one): a longer one is
+ * wrapped at a space, its continuation indented, by lab_say and by printf on stdout
+ * (lab_out_install, which lab_main calls before a scenario or the demo runs, swaps in a stdout that
+ * does it), on a terminal and piped alike.  RESULT and GANTT lines (machine lines) are never
+ * wrapped: scripts and tests read them whole.  Still, write lines that fit: shorten long lists with
+ * "… (N more)". */
 #define LAB_COLUMNS 100
 void lab_out_install(void);
 /* The columns len bytes of UTF-8 text take on a terminal (wide CJK characters count 2, colour

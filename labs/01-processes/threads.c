@@ -196,34 +196,33 @@ int run_threads(int mode)
     /* print(enumerate()) */
     struct lab_thread *alive[MAX_PRODUCERS + 8];
     size_t cnt = lab_enumerate(alive, sizeof alive / sizeof alive[0]);
-    char line[4096];
-    size_t off = 0;
+    char first[2][512];              /* a projector: the first two, one a line, then a count */
+    size_t foff[2] = { 0, 0 };
     int names_ok = 0;                /* producers named "Thread-N (producer)" */
-    off += (size_t)snprintf(line + off, sizeof line - off, "[");
     for (size_t i = 0; i < cnt && i < sizeof alive / sizeof alive[0]; i++) {
         const char *nm = lab_thread_name(alive[i]);
         int num;
         char tail[32];
         if (sscanf(nm, "Thread-%d %31s", &num, tail) == 2 && strcmp(tail, "(producer)") == 0)
             names_ok++;
-        if (i == 2 && cnt > 3 && off < sizeof line)   /* a projector: the first two, then a count */
-            off += (size_t)snprintf(line + off, sizeof line - off, ", … (%zu more)", cnt - 2);
-        if (i < 2 && off < sizeof line)
-            off += (size_t)snprintf(line + off, sizeof line - off, "%s<%s(%s, started %lu)>", i ? ", " : "",
-                                    lab_thread_number(alive[i]) == 0 ? "_MainThread" : "Thread", nm,
-                                    lab_thread_ident(alive[i]));
+        if (i < 2)
+            foff[i] = (size_t)snprintf(first[i], sizeof first[i], "<%s(%s, started %lu)>%s",
+                                       lab_thread_number(alive[i]) == 0 ? "_MainThread" : "Thread", nm,
+                                       lab_thread_ident(alive[i]), i + 1 < cnt ? "," : "]");
     }
-    if (off < sizeof line)
-        snprintf(line + off, sizeof line - off, "]");
-    lab_say("%s: enumerate() = %s", me_name(), line);
+    if (cnt > 2 && foff[1] < sizeof first[1])
+        snprintf(first[1] + foff[1], sizeof first[1] - foff[1], " … (%zu more)]", cnt - 2);
+    lab_say("%s: enumerate() = [%s", me_name(), cnt ? first[0] : "]");
+    if (cnt > 1)
+        lab_say("%*s%s", (int)strlen(me_name()) + 17, "", first[1]);
     size_t active = lab_active_count();
     lab_say("%s: active_count() = %zu (the main thread counts too)", me_name(), active);
 
     /* print(pl) */
+    char line[4096];
     Pthread_mutex_lock(&in.lock);
     int list_len = in.len;
-    off = 0;
-    off += (size_t)snprintf(line, sizeof line, "[");
+    size_t off = (size_t)snprintf(line, sizeof line, "[");
     for (int i = 0; i < in.len && off < sizeof line; i++)
         off += (size_t)snprintf(line + off, sizeof line - off, "%s'%s'", i ? ", " : "", in.pl[i]);
     Pthread_mutex_unlock(&in.lock);

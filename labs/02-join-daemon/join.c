@@ -41,6 +41,8 @@ struct join_shared {
     struct l02_ev_log log;
     atomic_int running;    /* children between "running" and "over" right now */
     atomic_int max_running;
+    atomic_int started;    /* children that reached task(); concurrent: none sleeps before all have */
+    int gate;              /* concurrent: n (wait for all to start); serial and join: 0 (no wait) */
 };
 
 /* serial and concurrent draw who ran when (in shared memory: the children mark it themselves). */
@@ -52,6 +54,13 @@ static int task(struct lab_proc *self)
 {
     struct task_arg *a = self->arg;
     struct join_shared *sh = a->sh;
+    /* Concurrent: Python's p.start() returns at once, so the three sleeps overlap.  A fork on a
+     * loaded machine may take longer than child 1's whole sleep at a fast pace; so each child
+     * waits (bounded) until all have started: the overlap the lesson shows is certain. */
+    atomic_fetch_add(&sh->started, 1);
+    double deadline = lab_now_ms() + lab_bound_ms(0);
+    while (atomic_load(&sh->started) < sh->gate && lab_now_ms() < deadline)
+        lab_sleep_ms(0.2);
     if (timeline)
         lab_timeline_mark(timeline, (size_t)a->index - 1, 0);
     int now = atomic_fetch_add(&sh->running, 1) + 1;
@@ -103,6 +112,7 @@ static int join_loop(bool serial)
 {
     int n = (int)lab_opt("children");
     struct join_shared *sh = lab_shared_alloc(sizeof *sh);
+    sh->gate = serial ? 0 : n;
     struct task_arg args[8];
     struct lab_proc procs[8];
     int expect = serial ? n * (n + 1) / 2 : n;

@@ -299,8 +299,9 @@ int run_bounded(int mode)
     int bounded_value = sem_value(&b.sem);
     int bounded_admits = admits(&b.sem);
     if (extra == EOVERFLOW)
-        printf("MainThread: BoundedSemaphore(1): the extra release is refused: "
-               "ValueError: Semaphore released too many times (value stays %d)\n", bounded_value);
+        printf("MainThread: BoundedSemaphore(1): extra release -> "
+               "ValueError: Semaphore released too many times\n"
+               "MainThread: the extra release is refused: the value stays %d\n", bounded_value);
     else
         printf("MainThread: BoundedSemaphore(1): the extra release was NOT refused (value %d)\n", bounded_value);
     printf("MainThread: BoundedSemaphore(1) lets %d thread in at once\n", bounded_admits);
@@ -336,7 +337,7 @@ static void *mutex_unlocker(void *arg)
 {
     (void)arg;
     unlock_rc = pthread_mutex_unlock(&owned);
-    printf("%s: pthread_mutex_unlock on the mutex MainThread holds -> %s (%s)\n",
+    printf("%s: unlock of the mutex MainThread holds -> %s (%s)\n",
            lab_thread_name(lab_current_thread()), unlock_rc == 0 ? "0" : lab_errno_name(unlock_rc),
            unlock_rc == 0 ? "it let us!" : strerror(unlock_rc));
     return NULL;

@@ -317,7 +317,7 @@ static void explain_one(const struct l14_level *lv, const struct l14_explore *x,
         lab_say("  %s forces %s: it %s", lv->lab, lv->schedule,
                 lab ? "reaches the goal, one of the bad schedules" : "does NOT reach the goal");
     if (lv->fixed && x->complete && x->bad == 0)
-        lab_say("%sProof by exhaustion: every one of the %s schedules was played to its end (%zu states); "
+        lab_say("%sProof by exhaustion: all %s schedules played to their end (%zu states); "
                 "none reaches the goal.%s", lab_color(LAB_GREEN), sched, x->states, lab_color(LAB_RESET));
     else if (lv->fixed)
         lab_say("%sThe fixed twin is NOT proven: %s.%s", lab_color(LAB_RED),

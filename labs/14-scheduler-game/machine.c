@@ -119,7 +119,7 @@ static enum l14_step fail(struct l14_state *s, int t, char *what, size_t len, co
 {
     s->status[t] = TH_ERROR;
     if (what)
-        snprintf(what, len, "%s: the thread stops here", msg);
+        snprintf(what, len, "%s (stopped)", msg);
     return STEP_OK;
 }
 
@@ -192,8 +192,9 @@ enum l14_step l14_step(const struct l14_level *lv, struct l14_state *s, int t, c
                 return fail(s, t, what, len, "ValueError: Semaphore released too many times");
             s->value[o]++;
             SAY("%s is now %d", on, s->value[o]);
-        } else if (s->owner[o] != me) {
-            return fail(s, t, what, len, "RuntimeError: release of a lock this thread does not hold");
+        } else if (s->owner[o] != me) {   /* Python's words where it has them: an unlocked lock */
+            return fail(s, t, what, len, s->owner[o] == 0 ? "RuntimeError: release unlocked lock"
+                                                           : "RuntimeError: another thread holds it");
         } else if (--s->value[o] == 0) {
             s->owner[o] = 0;
             SAY("%s is free", on);
