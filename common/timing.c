@@ -39,11 +39,14 @@ bool lab_timing_shows(const struct lab_timing *t)
     return t->ratio >= t->want && (t->want_max <= 0 || t->ratio <= t->want_max);
 }
 
-/* The parts not shown: one small shared page, so a part run in a forked child is counted too. */
+/* The parts not shown: one small shared page, so a part run in a forked child is counted too.  A
+ * part of the demo is a scenario and its mode; its timing parts not shown are listed after it:
+ * "cpu (threads, procs), affinity --mode=free". */
 #define NAMES_LEN 480
 struct unshown {
-    atomic_int n;
-    atomic_flag busy;          /* guards names (a spin: a few bytes are copied under it) */
+    atomic_int n;              /* scenario+mode parts with at least one timing part not shown */
+    atomic_flag busy;          /* guards the rest (a spin: a few bytes are copied under it) */
+    char last[96];             /* the scenario+mode noted last */
     char names[NAMES_LEN];
 };
 static struct unshown *book;
@@ -58,16 +61,27 @@ static struct unshown *the_book(void)
 static void note_unshown(const char *part)
 {
     struct unshown *b = the_book();
-    char name[128];
+    char key[96], add[160];
     const char *scen = lab_scenario_name(), *mode = lab_mode_name();
-    snprintf(name, sizeof name, "%s%s%s%s%s", scen ? scen : "", mode ? " --mode=" : "", mode ? mode : "",
-             part && *part ? " " : "", part ? part : "");
+    snprintf(key, sizeof key, "%s%s%s", scen ? scen : "?", mode ? " --mode=" : "", mode ? mode : "");
+    bool named = part && *part && !(mode && strcmp(part, mode) == 0);
     while (atomic_flag_test_and_set(&b->busy))
         ;
     size_t len = strlen(b->names);
-    if (len + strlen(name) + 3 < NAMES_LEN)
-        snprintf(b->names + len, NAMES_LEN - len, "%s%s", len ? ", " : "", name);
-    atomic_fetch_add(&b->n, 1);
+    bool same = strcmp(b->last, key) == 0;
+    if (!same) {
+        snprintf(add, sizeof add, "%s%s%s%s%s", len ? ", " : "", key, named ? " (" : "", named ? part : "",
+                 named ? ")" : "");
+        snprintf(b->last, sizeof b->last, "%s", key);
+        atomic_fetch_add(&b->n, 1);
+    } else if (named && len > 0 && b->names[len - 1] == ')') {
+        b->names[--len] = '\0';                   /* "cpu (threads" + ", procs)" */
+        snprintf(add, sizeof add, ", %s)", part);
+    } else {
+        add[0] = '\0';
+    }
+    if (len + strlen(add) < NAMES_LEN)
+        snprintf(b->names + len, NAMES_LEN - len, "%s", add);
     atomic_flag_clear(&b->busy);
 }
 

@@ -61,9 +61,10 @@ bool lab_timing_judge(struct lab_timing *t, const char *fmt, ...) __attribute__(
 /* Whether t->ratio (as it is: judge rounds it first) shows the effect: the rule of lab_timing_judge. */
 bool lab_timing_shows(const struct lab_timing *t);
 
-/* The timing parts not shown so far in this program (its forked children included, when this
- * was first called before they were forked): their number, and their names, "cpu procs, hybrid"
- * (cut to len bytes; names may be NULL).  The guided demo calls it before the first part. */
+/* The parts (scenario and mode) with a timing part not shown so far in this program, its forked
+ * children included when this was first called before they were forked: their number, and their
+ * names, "cpu (threads, procs), affinity --mode=free" (cut to len bytes; names may be NULL).  The
+ * guided demo calls it before the first part and for its verdict. */
 int lab_timing_unshown(char *names, size_t len);
 
 #endif

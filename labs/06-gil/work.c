@@ -184,6 +184,7 @@ int run_cpu(int mode)
         printf("(the notes use n=1000000 and 2 jobs: `lab06 cpu --n 1000000` prints 499999666667166666000000)\n");
     bool all_ok = true;
     double seq_ms = 0;
+    (void)cpu_seq(n / 10 + 1, 1, interval);         /* a warm-up, untimed: the first run is not slowed */
     for (int v = 0; v < 4; v++) {
         /* Each variant's label is its RESULT name: two variants never share one. */
         static const char *const names[] = { "seq", "threads", "threads-gil", "procs" };
@@ -238,6 +239,7 @@ int run_bound(int mode)
     bool ok = true;
 
     printf("CPU-bound (计算密集型): %zu workers, each res += i + i**2 + i**3 over range(%lu)\n", workers, n);
+    (void)cpu_seq(n / 10 + 1, 1, interval);         /* a warm-up, untimed */
     struct cpu_run tg = cpu_threads(GIL_PY3, n, workers, interval);
     bool pok = true;
     struct cpu_run pr = cpu_procs(n, workers, interval, &pok);
