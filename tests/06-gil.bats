@@ -489,17 +489,17 @@ affinity_invariants() {
     assert_field mode pinned
     assert_field cpus 1
     assert_field threads 2
-    # The loop follows the pace: 3e8 x the pace in seconds (3000000 at 10 ms).
-    assert_field n 3000000
-    assert_field result "$(times 2 "$(job_sum 3000000)")"
+    # The loop follows the pace: 5e8 x the pace in seconds (5000000 at 10 ms).
+    assert_field n 5000000
+    assert_field result "$(times 2 "$(job_sum 5000000)")"
     affinity_invariants 1
     run lab 06 affinity --mode=free
     assert_success
     assert_field mode free
     assert_field cpus "$ALLOWED_CPUS"
     assert_field threads 2
-    assert_field n 3000000
-    assert_field result "$(times 2 "$(job_sum 3000000)")"
+    assert_field n 5000000
+    assert_field result "$(times 2 "$(job_sum 5000000)")"
     affinity_invariants "$ALLOWED_CPUS"
 }
 

@@ -30,9 +30,9 @@
 #include <unistd.h>
 
 #define IO_STACK (64 * 1024)        /* IO-bound threads: a small stack */
-/* affinity: the loop of each thread, --n or 3e8 x the pace in seconds (30000000 at the default pace:
+/* affinity: the loop of each thread, --n or 5e8 x the pace in seconds (50000000 at the default pace:
  * 100 ms or more of CPU per thread; the tests' 10 ms pace and Valgrind stay fast). */
-#define AFF_N_PER_SECOND 3e8
+#define AFF_N_PER_SECOND 5e8
 #define AFF_SHOWN_FREE 1.3          /* free: two threads at once give up to 2 cores' worth */
 #define AFF_SHOWN_PINNED 1.1        /* pinned: at most one core's worth (plus rounding) */
 
