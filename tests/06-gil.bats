@@ -308,8 +308,8 @@ convoy_invariants() {
     for v in seq threads threads-gil procs; do
         [ "$(part_field "$(cpu_line $v)" result)" = $NOTES_RESULT ]
     done
-    assert_output --partial "seq:          $NOTES_RESULT"
-    assert_output --partial "procs:        $NOTES_RESULT"
+    assert_output --partial "seq:         $NOTES_RESULT"
+    assert_output --partial "procs:       $NOTES_RESULT"
     refute_output --partial "(the notes use n=1000000"
 }
 

@@ -178,8 +178,8 @@ int run_cpu(int mode)
     u128 want = (u128)workers * l06_cpu_expected(n);
     char b1[48], b2[48];
     printf("job(): res = 0; for i in range(%lu): res += i + i**2 + i**3   (%zu jobs)\n", n, workers);
-    printf("expected %s in every variant; speed-ups over normal are judged: >= %g shows it\n",
-           l06_u128_str(want, b1), L06_SHOWN_RATIO);
+    printf("expected %s in every variant; a speed-up over seq >= %g shows it\n", l06_u128_str(want, b1),
+           L06_SHOWN_RATIO);
     if (n != 1000000 || workers != 2)
         printf("(the notes use n=1000000 and 2 jobs: `lab06 cpu --n 1000000` prints 499999666667166666000000)\n");
     bool all_ok = true;
@@ -207,10 +207,10 @@ int run_cpu(int mode)
         else if (v == 1)
             snprintf(how, sizeof how, "%zu threads, no GIL, as in C", workers);
         else if (v == 2)
-            snprintf(how, sizeof how, "%zu threads, py3 GIL: multithread(), %lu hand-offs", workers, r.handoffs);
+            snprintf(how, sizeof how, "%zu threads, py3 GIL, %lu switches: multithread()", workers, r.handoffs);
         else
             snprintf(how, sizeof how, "%zu processes, a GIL each: multicore()", workers);
-        printf("%-13s %s %8.1f ms  (%s)\n", label, l06_u128_str(r.result, b2), r.ms, how);
+        printf("%-12s %s %7.1f ms  (%s)\n", label, l06_u128_str(r.result, b2), r.ms, how);
         if (!ok)
             printf("  WRONG: expected %s\n", l06_u128_str(want, b1));
         if (v == 0) {
