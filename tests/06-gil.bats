@@ -17,6 +17,71 @@ CONVOY_CPUS=$(( ALLOWED_CPUS < 2 ? ALLOWED_CPUS : 2 ))
 cpu_line() { printf '%s\n' "$output" | grep -E "^RESULT l6\.cpu variant=$1 "; }
 part_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
+# job_sum N: sum(i + i**2 + i**3 for i in range(N)), exact (bc): the closed form of the CPU job.
+job_sum() { echo "n=$1; (n-1)*n/2 + (n-1)*n*(2*n-1)/6 + ((n-1)*n/2)^2" | bc; }
+# times K X: K * X, exact.
+times() { echo "$1 * $2" | bc; }
+
+# judged LINE RATIO_KEY SHOWN_KEY RULE: the RESULT line's SHOWN_KEY is 1 exactly when its RATIO_KEY
+# meets RULE (an awk condition on r and cpus, the README's threshold): both directions.
+judged() {
+    local r s want
+    r="$(part_field "$1" "$2")" s="$(part_field "$1" "$3")"
+    [[ "$r" =~ ^[0-9]+\.[0-9]{2}$ ]] || { echo "no $2 in: $1"; return 1; }
+    want=$(awk -v r="$r" -v cpus="$ALLOWED_CPUS" "BEGIN { print ($4) ? 1 : 0 }")
+    [ "$s" = "$want" ] || { echo "$3=$s but $2=$r gives $want by ($4): $1"; return 1; }
+}
+
+# verdicts_follow: the i-th verdict line ("  -> shown: ..." / "  -> not shown: ...") of the output
+# is the one of the i-th judged RESULT (its ratio, then its shown=), and it names that ratio.
+verdicts_follow() {
+    local -a arrows judged_pairs
+    local i r s
+    mapfile -t arrows < <(printf '%s\n' "$output" | grep -E '^  -> (not )?shown: ')
+    mapfile -t judged_pairs < <(printf '%s\n' "$output" | grep '^RESULT ' | tr ' ' '\n' |
+        awk -F= '$1 ~ /^(ratio|thread_ratio|process_ratio|cpu_per_wall)$/ { r = $2 }
+                 $1 ~ /^(shown|thread_shown|process_shown)$/ { print r, $2 }')
+    [ "${#arrows[@]}" -ge 1 ] || { echo "no verdict line"; return 1; }
+    [ "${#arrows[@]}" -eq "${#judged_pairs[@]}" ] ||
+        { echo "${#arrows[@]} verdict lines for ${#judged_pairs[@]} judged RESULT values"; return 1; }
+    for i in "${!arrows[@]}"; do
+        read -r r s <<<"${judged_pairs[$i]}"
+        if [ "$s" = 1 ]; then
+            [[ "${arrows[$i]}" == "  -> shown: "*"$r"* ]] || { echo "shown=1 ($r): ${arrows[$i]}"; return 1; }
+        else
+            [[ "${arrows[$i]}" == "  -> not shown: "*"ratio $r, wanted "* ]] ||
+                { echo "shown=0 ($r): ${arrows[$i]}"; return 1; }
+        fi
+    done
+}
+
+# The verdicts of cpu (the README's thresholds): speed-ups over normal.
+cpu_verdicts() {
+    judged "$(cpu_line threads)" ratio shown 'r >= 1.3 && cpus >= 2'
+    judged "$(cpu_line threads-gil)" ratio shown 'r <= 1.3 && cpus >= 2'
+    judged "$(cpu_line procs)" ratio shown 'r >= 1.3 && cpus >= 2'
+    refute_line --regexp '^RESULT l6\.cpu variant=seq .*(ratio|shown)='
+    verdicts_follow
+}
+
+# demo_verdict_honest: the guided demo's last line counts a part (scenario and mode) whose timing
+# was not shown (a shown=0 in its RESULT) as not behaved, names none as a failure, and exits 0.
+demo_verdict_honest() {
+    local parts unshown
+    parts="$(printf '%s\n' "$output" | grep -cE '^== l6\.')"
+    unshown="$(printf '%s\n' "$output" | grep -E '^RESULT .* (shown|thread_shown|process_shown)=0( |$)' |
+        awk '{ k = $2; if ($3 ~ /^mode=/) k = k " " $3; print k }' | sort -u | wc -l)"
+    if [ "$unshown" -eq 0 ]; then
+        assert_line --index -1 "demo: $parts parts, every one behaved as the lesson says"
+    else
+        grep -q lab_timing_unshown "$ROOT/common/cli.c" ||
+            skip "common/cli.c does not count the timing parts not shown yet (the verdict says every one)"
+        assert_line --index -1 \
+            "demo: $parts parts, $((parts - unshown)) behaved as the lesson says; $unshown could not show their timing here now"
+        assert_line --regexp '^demo: the timing parts that could not be shown on this machine now: '
+    fi
+}
+
 # convoy_invariants: what the GIL's counters promise in any run of `convoy` (py2 or py3).
 convoy_invariants() {
     local drops contested retakes
@@ -77,14 +142,29 @@ convoy_invariants() {
     for v in threads procs 'procs\+threads'; do
         line="$(printf '%s\n' "$output" | grep -E "^RESULT l6\.hybrid variant=$v ")"
         [ -n "$line" ] || { echo "no $v line"; return 1; }
-        [ "$(part_field "$line" result)" = 3199989333413332800000 ]
+        # The loop of each round follows the pace: 5000 x LAB_SECOND_MS.
+        [ "$(part_field "$line" n)" = 250000 ]
+        [ "$(part_field "$line" result)" = "$(times 8 "$(job_sum 250000)")" ]
         [ "$(part_field "$line" tasks)" = 4 ]
         ms="$(part_field "$line" elapsed_ms)"
-        # Each task sleeps 2 x 0.2 units (20 ms at 50 ms a unit) at least, whatever else happens.
-        at_least "$ms" 20
+        # Each task sleeps 2 x 0.25 units (25 ms at 50 ms a unit) at least, whatever else happens.
+        at_least "$ms" 25
         if [ -z "$best" ] || awk -v a="$ms" -v b="$best_ms" 'BEGIN { exit !(a < b) }'; then best="$v" best_ms="$ms"; fi
     done
     assert_line "fastest here: ${best//\\/}, on $(getconf _NPROCESSORS_ONLN) CPU(s)"
+    # The judged part: processes x threads against the better of the other two, >= 1.2 on 2 CPUs.
+    line="$(printf '%s\n' "$output" | grep -E '^RESULT l6\.hybrid variant=procs\+threads ')"
+    judged "$line" ratio shown 'r >= 1.2 && cpus >= 2'
+    refute_line --regexp '^RESULT l6\.hybrid variant=(threads|procs) .*shown='
+    verdicts_follow
+}
+
+@test "hybrid --n 1000: an explicit --n wins over the pace, the result follows it" {
+    run lab 06 hybrid --n 1000
+    assert_success
+    assert_field n 1000
+    assert_field result "$(times 8 "$(job_sum 1000)")"
+    verdicts_follow
 }
 
 @test "gil: the same checksum in every mode, and at most one thread inside under py2 and py3" {
@@ -178,18 +258,48 @@ convoy_invariants() {
                    exit bad }'
 }
 
-@test "cpu: the exact result in every variant (unsigned __int128)" {
+@test "cpu: the exact result in every variant, n follows the pace, each speed-up judged by its ratio" {
     run lab 06 cpu
     assert_success
     assert_result cpu
+    # The default n is 25000 x LAB_SECOND_MS (2500000 at the default pace; 250000 in the tests).
+    local n=$((25000 * LAB_SECOND_MS)) v line
     for v in seq threads threads-gil procs; do
         line="$(cpu_line $v)"
         [ -n "$line" ]
-        [ "$(part_field "$line" result)" = 49999666671666600000 ]
-        [ "$(part_field "$line" n)" = 100000 ]
+        [ "$(part_field "$line" result)" = "$(times 2 "$(job_sum $n)")" ]
+        [ "$(part_field "$line" n)" = $n ]
         [ "$(part_field "$line" workers)" = 2 ]
         at_least "$(part_field "$line" elapsed_ms)" 0
     done
+    cpu_verdicts
+    # Each variant has its own label (its RESULT name), never two the same.
+    for v in seq threads threads-gil procs; do
+        [ "$(printf '%s\n' "$output" | grep -c "^$v: ")" -eq 1 ]
+    done
+}
+
+@test "cpu: the default n follows LAB_SECOND_MS (4 ms: 100000), an explicit --n wins" {
+    LAB_SECOND_MS=4 run lab 06 cpu
+    assert_success
+    [ "$(part_field "$(cpu_line procs)" n)" = 100000 ]
+    [ "$(part_field "$(cpu_line procs)" result)" = 49999666671666600000 ]
+    cpu_verdicts
+    LAB_SECOND_MS=4 run lab 06 cpu --n 3000
+    assert_success
+    [ "$(part_field "$(cpu_line threads)" n)" = 3000 ]
+    [ "$(part_field "$(cpu_line threads)" result)" = "$(times 2 "$(job_sum 3000)")" ]
+}
+
+@test "cpu on one CPU (taskset): no parallel speed-up can be shown, and the lab says so, exit 0" {
+    command -v taskset >/dev/null || skip "taskset (util-linux) is not installed"
+    run timeout -k 5 120 taskset -c 0 "$BUILD/lab06" cpu
+    assert_success
+    for v in threads threads-gil procs; do
+        [ "$(part_field "$(cpu_line $v)" shown)" = 0 ]
+    done
+    assert_output --partial "  -> not shown: this process may use 1 CPU, the effect needs 2: ratio "
+    ALLOWED_CPUS=1 cpu_verdicts
 }
 
 @test "cpu --n 1000000: the notes' 499999666667166666000000, every time" {
@@ -198,8 +308,9 @@ convoy_invariants() {
     for v in seq threads threads-gil procs; do
         [ "$(part_field "$(cpu_line $v)" result)" = $NOTES_RESULT ]
     done
-    assert_output --partial "normal:      $NOTES_RESULT"
-    assert_output --partial "multicore:   $NOTES_RESULT"
+    assert_output --partial "seq:         $NOTES_RESULT"
+    assert_output --partial "procs:       $NOTES_RESULT"
+    refute_output --partial "(the notes use n=1000000"
 }
 
 @test "cpu --workers 3: three jobs" {
@@ -217,12 +328,17 @@ convoy_invariants() {
     assert_result bound
     cpu_tg="$(printf '%s\n' "$output" | grep '^RESULT l6.bound kind=cpu variant=threads-gil ')"
     cpu_p="$(printf '%s\n' "$output" | grep '^RESULT l6.bound kind=cpu variant=procs ')"
+    local n=$((25000 * LAB_SECOND_MS))
     for line in "$cpu_tg" "$cpu_p"; do
-        [ "$(part_field "$line" checksum)" = 49999666671666600000 ]
+        [ "$(part_field "$line" checksum)" = "$(times 2 "$(job_sum $n)")" ]
         [ "$(part_field "$line" workers)" = 2 ]
-        [ "$(part_field "$line" n)" = 100000 ]
+        [ "$(part_field "$line" n)" = $n ]
         at_least "$(part_field "$line" elapsed_ms)" 0
     done
+    # The CPU part's lesson, judged: processes against threads under the GIL.
+    judged "$cpu_p" ratio shown 'r >= 1.3 && cpus >= 2'
+    [ -z "$(part_field "$cpu_tg" shown)" ]
+    verdicts_follow
     assert_field kind io bound
     assert_field variant threads-gil bound
     assert_field workers 400 bound
@@ -348,6 +464,13 @@ convoy_invariants() {
 affinity_invariants() {
     local wall cpu ratio
     wall="$(field wall_ms)" cpu="$(field cpu_ms)" ratio="$(field cpu_per_wall)"
+    # The verdict, by the README's thresholds: pinned shows at most 1.1, free at least 1.3 on 2 CPUs.
+    if [ "$(field mode)" = pinned ]; then
+        judged "$(result_line affinity)" cpu_per_wall shown 'r <= 1.1'
+    else
+        judged "$(result_line affinity)" cpu_per_wall shown 'r >= 1.3 && cpus >= 2'
+    fi
+    verdicts_follow
     # The explanation is chosen by the measured number, not by the mode.
     if awk -v r="$ratio" 'BEGIN { exit !(r > 1.1) }'; then assert_output --partial "above 1: "
     elif awk -v r="$ratio" 'BEGIN { exit !(r >= 0.8) }'; then assert_output --partial "about 1: "
@@ -366,15 +489,37 @@ affinity_invariants() {
     assert_field mode pinned
     assert_field cpus 1
     assert_field threads 2
-    assert_field result 312499958333345833330000000
+    # The loop follows the pace: 5e8 x the pace in seconds (5000000 at 10 ms).
+    assert_field n 5000000
+    assert_field result "$(times 2 "$(job_sum 5000000)")"
     affinity_invariants 1
     run lab 06 affinity --mode=free
     assert_success
     assert_field mode free
     assert_field cpus "$ALLOWED_CPUS"
     assert_field threads 2
-    assert_field result 312499958333345833330000000
+    assert_field n 5000000
+    assert_field result "$(times 2 "$(job_sum 5000000)")"
     affinity_invariants "$ALLOWED_CPUS"
+}
+
+@test "--trace: py2's thousands of GIL holds are drawn for the first 500 per thread, then counted" {
+    local T="$BATS_TEST_TMPDIR/t.json"
+    run lab 06 gil --mode=py2 --trace "$T"
+    assert_success
+    # 10800081 bytecodes / 100: 108000 drops and holds; drawn in full that was a 30 MB demo trace.
+    assert_field drops 108000
+    run "$ROOT/scripts/trace-check" "$T"
+    assert_success
+    [ "$(stat -c %s "$T")" -lt 1000000 ] || { echo "trace of $(stat -c %s "$T") bytes"; return 1; }
+    run python3 -c '
+import json, sys, collections, re
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+holds = collections.Counter(e["tid"] for e in ev if e["ph"] == "B" and e["name"] == "hold GIL")
+more = [int(re.match(r"(\d+) more holds", e["name"]).group(1)) for e in ev
+        if e["ph"] == "i" and " more holds of the GIL, not drawn" in e["name"]]
+print(max(holds.values()), sum(holds.values()) + sum(more) >= 108000, len(more) >= 1)' "$T"
+    assert_output '500 True True'
 }
 
 @test "--list names every scenario, in the guided demo's order" {
@@ -405,9 +550,23 @@ affinity_invariants() {
     assert_line --regexp '^timeline \(py2\)'
     assert_line --regexp '^timeline \(py3\)'
     refute_line --regexp '^timeline \(none\)'
-    assert_line --partial "every one behaved as the lesson says"
     [ "$(printf '%s\n' "$output" | grep -c '^RESULT l6.gil .*checksum='"$GIL_SUM"' ')" -eq 3 ]
+    verdicts_follow
+    demo_verdict_honest
     no_lab_processes
+}
+
+@test "guided demo on one CPU (taskset): the parallel timing parts are not counted as shown, exit 0" {
+    command -v taskset >/dev/null || skip "taskset (util-linux) is not installed"
+    ALLOWED_CPUS=1 run timeout -k 5 200 taskset -c 0 "$BUILD/lab06"
+    assert_success
+    # cpu, bound, hybrid and affinity --mode=free need two CPUs: never shown on one.
+    for k in 'cpu variant=procs' 'bound kind=cpu variant=procs' 'hybrid variant=procs\+threads' 'affinity mode=free'; do
+        assert_line --regexp "^RESULT l6\.$k .*shown=0"
+    done
+    verdicts_follow
+    demo_verdict_honest
+    assert_line --index -1 --regexp '; [4-9] could not show their timing here now$'
 }
 
 @test "--bench: the lab 6 speedup table" {

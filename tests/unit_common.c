@@ -5,6 +5,7 @@
  * Usage: unit_common [NAME...]   (default: all)    unit_common --list
  */
 #include "lab.h"
+#include "timing.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -597,6 +598,58 @@ static void t_clock_units(void)
     lab_set_second_ms(LAB_SECOND_MS_DEFAULT);
 }
 
+/* ---- timing: work by the pace, a verdict chosen by the number, the parts not shown ---- */
+static void t_timing(void)
+{
+    lab_set_second_ms(100);
+    CHECK(lab_timing_work(25e6) == 2500000UL);
+    lab_set_second_ms(10);
+    CHECK(lab_timing_work(25e6) == 250000UL);
+    CHECK(lab_timing_work(1.0) == 1UL);                  /* at least 1 */
+    lab_set_second_ms(LAB_SECOND_MS_DEFAULT);
+    CHECK(lab_timing_cpus() >= 1);
+    /* The rule, both directions, the window, and the CPUs the effect needs. */
+    struct lab_timing t = { .ratio = 1.3, .want = 1.3, .cpus_needed = 2, .cpus = 2 };
+    CHECK(lab_timing_shows(&t));
+    t.ratio = 1.29;
+    CHECK(!lab_timing_shows(&t));
+    t.ratio = 1.9, t.cpus = 1;
+    CHECK(!lab_timing_shows(&t));                        /* one CPU cannot show a parallel speed-up */
+    t = (struct lab_timing){ .ratio = 0.95, .want = 1.3, .at_most = true, .cpus = 1 };
+    CHECK(lab_timing_shows(&t));
+    t.ratio = 1.31;
+    CHECK(!lab_timing_shows(&t));
+    t = (struct lab_timing){ .ratio = 3.0, .want = 2, .want_max = 4.5 };
+    CHECK(lab_timing_shows(&t));
+    t.ratio = 4.6;
+    CHECK(!lab_timing_shows(&t));
+    t.ratio = 1.99;
+    CHECK(!lab_timing_shows(&t));
+    /* judge rounds first (1.296 is printed 1.30 and judged as 1.30), then counts what it did not
+     * see, per scenario and mode, in memory its forked children share. */
+    char names[128];
+    CHECK(lab_timing_unshown(names, sizeof names) == 0 && names[0] == '\0');
+    lab_prog_set_scenario("cpu", NULL);
+    t = (struct lab_timing){ .part = "procs", .ratio = 1.296, .want = 1.3, .cpus_needed = 2, .cpus = 2 };
+    CHECK(lab_timing_judge(&t, "processes %.2fx faster", t.ratio) && t.shown && t.ratio == 1.30);
+    t = (struct lab_timing){ .part = "threads", .ratio = 1.05, .want = 1.3, .cpus_needed = 2, .cpus = 2 };
+    CHECK(!lab_timing_judge(&t, "threads %.2fx faster", t.ratio) && !t.shown);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        t = (struct lab_timing){ .part = "procs", .ratio = 0.9, .want = 1.3, .cpus_needed = 2, .cpus = 2 };
+        lab_timing_judge(&t, "processes %.2fx faster", t.ratio);
+        lab_prog_set_scenario("affinity", "free");
+        t = (struct lab_timing){ .part = "free", .ratio = 0.9, .want = 1.3, .cpus_needed = 2, .cpus = 2 };
+        lab_timing_judge(&t, "free %.2f", t.ratio);
+        _exit(0);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(lab_timing_unshown(names, sizeof names) == 2);
+    CHECK(strcmp(names, "cpu (threads, procs), affinity --mode=free") == 0);
+}
+
 /* ---- cleanup: a private directory that goes at exit ---- */
 static void t_private_dir(void)
 {
@@ -839,6 +892,7 @@ static const struct test tests[] = {
     { "prog_result", t_prog_result },
     { "sync", t_sync },
     { "clock_units", t_clock_units },
+    { "timing", t_timing },
     { "private_dir", t_private_dir },
     { "parse_ll", t_parse },
     { "rng_streams", t_rng },

@@ -27,11 +27,15 @@
 #define HY_TASKS 4
 #define HY_PROCS 2
 #define HY_ROUNDS 2UL
-#define HY_SLEEP 0.2
-#define HY_CHUNK 200000UL
+#define HY_SLEEP 0.25
+/* The loop of a round: --n, else 5000 x LAB_SECOND_MS (500000 at the default pace, about as long
+ * as the sleep): the sleeps and the loops both follow the pace, so the picture is the same at any
+ * pace, and every variant takes more than 100 ms at the default one. */
+#define HY_N_PER_SECOND 5e6
+#define HY_SHOWN_RATIO 1.2      /* on two idle cores about 1.6 */
 
 /* Run `tasks` tasks in this process: in `tasks` threads, or one after the other in one thread. */
-static u128 hy_inproc(size_t tasks, bool threaded)
+static u128 hy_inproc(size_t tasks, bool threaded, unsigned long chunk)
 {
     u128 sum = 0;
     if (threaded) {
@@ -40,7 +44,7 @@ static u128 hy_inproc(size_t tasks, bool threaded)
         for (size_t i = 0; i < tasks; i++) {
             char name[16];
             snprintf(name, sizeof name, "task-%u", (unsigned)(i + 1));
-            code_io_job(&c.w[i].code, HY_ROUNDS, HY_SLEEP, HY_CHUNK);
+            code_io_job(&c.w[i].code, HY_ROUNDS, HY_SLEEP, chunk);
             crew_worker(&c, i, name, -1, 0);
         }
         crew_run(&c);
@@ -55,7 +59,7 @@ static u128 hy_inproc(size_t tasks, bool threaded)
     gil_init(&g, GIL_PY3, 5000, 100, false);
     gil_thread_init(&t, &g, "main", 0);
     interp_shared_init(&sh, 1);
-    code_io_job(&code, HY_ROUNDS, HY_SLEEP, HY_CHUNK);
+    code_io_job(&code, HY_ROUNDS, HY_SLEEP, chunk);
     for (size_t i = 0; i < tasks; i++)
         sum += interp_run(&code, &t, &sh, NULL);
     interp_shared_destroy(&sh);
@@ -67,23 +71,24 @@ static u128 hy_inproc(size_t tasks, bool threaded)
 struct hy_job {
     size_t tasks;
     bool threaded;
+    unsigned long chunk;
     int fd;                 /* write end of the results pipe */
 };
 
 static int hy_child(struct lab_proc *self)
 {
     const struct hy_job *j = self->arg;
-    u128 v = hy_inproc(j->tasks, j->threaded);
+    u128 v = hy_inproc(j->tasks, j->threaded, j->chunk);
     return write(j->fd, &v, sizeof v) == (ssize_t)sizeof v ? LAB_EXIT_OK : LAB_EXIT_BROKEN;   /* 16 bytes: atomic */
 }
 
 /* HY_PROCS processes, each with its share of the tasks. */
-static u128 hy_procs(bool threaded, bool *ok)
+static u128 hy_procs(bool threaded, unsigned long chunk, bool *ok)
 {
     int fds[2];
     if (pipe(fds) != 0)
         die("pipe:");
-    struct hy_job job = { .tasks = HY_TASKS / HY_PROCS, .threaded = threaded, .fd = fds[1] };
+    struct hy_job job = { .tasks = HY_TASKS / HY_PROCS, .threaded = threaded, .chunk = chunk, .fd = fds[1] };
     struct lab_proc p[HY_PROCS];
     for (int i = 0; i < HY_PROCS; i++) {
         p[i] = (struct lab_proc)LAB_PROC_INIT(hy_child, &job);
@@ -119,18 +124,18 @@ int run_hybrid(int mode)
         "2 processes, 2 tasks each one after the other",
         "2 processes x 2 threads (two GILs)",
     };
-    u128 want = (u128)HY_TASKS * HY_ROUNDS * l06_cpu_expected(HY_CHUNK);
+    unsigned long chunk = l06_cpu_n_per(HY_N_PER_SECOND);
+    u128 want = (u128)HY_TASKS * HY_ROUNDS * l06_cpu_expected(chunk);
     char b1[48];
-    printf("4 tasks, each: 2 x (time.sleep(%.1f); res += i + i**2 + i**3 for i in range(%lu))\n",
-           HY_SLEEP, HY_CHUNK);
-    printf("run by the interpreter under the py3 GIL of each process\n");
+    printf("4 tasks, each: 2 x (time.sleep(%.2f); res += i + i**2 + i**3 for i in range(%lu))\n", HY_SLEEP, chunk);
+    printf("run by the interpreter under the py3 GIL of each process; expected %s\n", l06_u128_str(want, b1));
     double ms[3];
     u128 r[3];
     bool all_ok = true;
     for (int v = 0; v < 3; v++) {
         bool ok = true;
         double t0 = lab_now_ms();
-        r[v] = v == 0 ? hy_inproc(HY_TASKS, true) : hy_procs(v == 2, &ok);
+        r[v] = v == 0 ? hy_inproc(HY_TASKS, true, chunk) : hy_procs(v == 2, chunk, &ok);
         ms[v] = lab_elapsed_ms(t0);
         ok = ok && r[v] == want;
         all_ok = all_ok && ok;
@@ -145,9 +150,16 @@ int run_hybrid(int mode)
     printf("%s\n", best == 2 ? "processes for the cores, threads for the waits, as the notes advise"
                    : best == 0 ? "one GIL was enough (one CPU, or a machine too busy for a second core)"
                                : "the sleeps were too short to matter next to the loops on this run");
+    /* The lesson, judged: processes x threads against the better of the other two. */
+    double other = ms[0] < ms[1] ? ms[0] : ms[1];
+    struct lab_timing t = { .part = "procs+threads", .ratio = ms[2] > 0 ? other / ms[2] : 0, .want = HY_SHOWN_RATIO,
+                            .cpus_needed = 2, .cpus = lab_timing_cpus() };
+    lab_timing_judge(&t, "processes x threads %.2fx faster than the better of the other two", t.ratio);
+    char judged[48];
+    snprintf(judged, sizeof judged, " ratio=%.2f shown=%d", t.ratio, t.shown);
     for (int v = 0; v < 3; v++)
-        lab_result("variant=%s tasks=%d processes=%d threads_per_process=%d result=%s elapsed_ms=%.1f", names[v],
-                   HY_TASKS, v == 0 ? 1 : HY_PROCS, v == 1 ? 1 : (v == 0 ? HY_TASKS : HY_TASKS / HY_PROCS),
-                   l06_u128_str(r[v], b1), ms[v]);
+        lab_result("variant=%s tasks=%d processes=%d threads_per_process=%d n=%lu result=%s elapsed_ms=%.1f%s",
+                   names[v], HY_TASKS, v == 0 ? 1 : HY_PROCS, v == 1 ? 1 : (v == 0 ? HY_TASKS : HY_TASKS / HY_PROCS),
+                   chunk, l06_u128_str(r[v], b1), ms[v], v == 2 ? judged : "");
     return all_ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }

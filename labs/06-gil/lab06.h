@@ -7,6 +7,7 @@
 #include "minigil.h"
 
 #include "lab.h"
+#include "timing.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -91,6 +92,14 @@ int run_hybrid(int mode);
 int run_gil(int mode);
 int run_convoy(int mode);
 int run_gil_money(int mode);
+/* The timing lessons (cpu, bound, hybrid, affinity): the default work follows the pace
+ * (timing.h), and a speed-up shows the effect from this ratio on (the README's thresholds). */
+#define L06_N_PER_SECOND 25e6       /* cpu, bound: n = 2500000 at the default pace (100 ms) */
+#define L06_N_MAX 100000000UL       /* the --n option's maximum */
+#define L06_SHOWN_RATIO 1.3         /* cpu, bound: two workers on two cores give up to 2 */
+/* The loop length of a timed job: --n when given, else per_second x the pace in seconds
+ * (L06_N_PER_SECOND for cpu and bound), at most L06_N_MAX. */
+unsigned long l06_cpu_n_per(double per_second);
 /* Scenarios in work.c, and the benchmark table of `lab06 --bench`. */
 int run_cpu(int mode);
 int run_bound(int mode);

@@ -4,7 +4,7 @@
  * gil_money), refcount.c (refcount), hybrid.c (hybrid) and work.c (cpu, bound, affinity, and `--bench`).  The guided demo runs them in this
  * order and draws the GIL's timeline for gil py2 and py3.
  *
- * Usage: lab06 [gil|cpu|bound|convoy|gil_money|affinity] [--mode=M] [--timeline] [--n=100000] ...
+ * Usage: lab06 [gil|cpu|bound|convoy|gil_money|affinity] [--mode=M] [--timeline] [--n=N] ...
  *        lab06 --bench (make bench: the speedup table, n = 1000000)
  * See also: README.md, crew.c, minigil.c, interp.c.
  */
@@ -15,8 +15,8 @@ static struct lab_opt opts[] = {
     { .name = "io", .help = "IO-bound threads next to them (gil)", .def = 1, .min = 0, .max = 16 },
     { .name = "work", .help = "range(work) summed by each CPU-bound thread (gil, convoy)",
       .def = 300000, .min = 1, .max = 100000000 },
-    { .name = "n", .help = "loop length of one CPU job: for i in range(n) (cpu, bound)",
-      .def = 100000, .min = 1, .max = 100000000 },
+    { .name = "n", .help = "range(n) of a timed job (cpu, bound, hybrid, affinity); default: by LAB_SECOND_MS",
+      .def = 2500000, .min = 1, .max = 100000000 },
     { .name = "workers", .help = "CPU-bound workers (cpu, bound)", .def = 2, .min = 1, .max = 16 },
     { .name = "io-threads", .help = "IO-bound threads that each sleep(2) (bound)", .def = 400, .min = 1, .max = 40000 },
     { .name = "money-threads", .help = "threads doing money -= 1 (gil_money)", .def = 100, .min = 2, .max = 100 },
@@ -44,9 +44,9 @@ static const struct lab_scenario scenarios[] = {
     { .name = "gil_money", .summary = "money = 100, 100 threads sleep inside: the GIL does not protect your data",
       .modes = "nolock,lock", .opts = "money-threads,interval-us,timeline", .run = run_gil_money },
     { .name = "hybrid", .summary = "4 tasks of sleep + loop: 4 threads, 2 processes, 2 processes x 2 threads (timed)",
-      .run = run_hybrid },
+      .opts = "n", .run = run_hybrid },
     { .name = "affinity", .summary = "two CPU-bound threads pinned to one core: concurrent, not parallel",
-      .modes = "pinned,free", .run = run_affinity },
+      .modes = "pinned,free", .opts = "n", .run = run_affinity },
     { 0 }
 };
 

@@ -116,10 +116,12 @@ void gil_wait_slice(pthread_cond_t *c, pthread_mutex_t *m)
 static void take(struct gil *g, struct gil_thread *t)
 {
     bool requested = false;
+    bool detail = t->traced_holds < GIL_TRACE_HOLDS;     /* --trace: this hold in detail */
     Pthread_mutex_lock(&g->mu);
     if (g->locked) {
         gil_record(t, GS_WAIT);
-        lab_trace_begin("gil", "wait GIL");
+        if (detail)
+            lab_trace_begin("gil", "wait GIL");
         g->waiters++;
         while (g->locked) {
             if (g->mode == GIL_PY3) {
@@ -132,7 +134,8 @@ static void take(struct gil *g, struct gil_thread *t)
                 if (rc == ETIMEDOUT && g->locked && g->switch_number == saved_switchnum) {
                     atomic_store(&g->drop_request, 1);
                     atomic_fetch_add(&g->drop_requests, 1);
-                    lab_trace_instant("gil", "drop request");
+                    if (detail)
+                        lab_trace_instant("gil", "drop request");
                     requested = true;
                 }
             } else {
@@ -140,7 +143,8 @@ static void take(struct gil *g, struct gil_thread *t)
             }
         }
         g->waiters--;
-        lab_trace_end();
+        if (detail)
+            lab_trace_end();
     }
     /* _ready: we hold the GIL.  last_holder changes under switch_mu too (see drop). */
     if (g->mode == GIL_PY3)
@@ -169,14 +173,24 @@ static void take(struct gil *g, struct gil_thread *t)
         atomic_store(&g->drop_request, 0);
     Pthread_mutex_unlock(&g->mu);
     gil_record(t, GS_HOLD);
-    lab_trace_begin("gil", "hold GIL");
+    t->hold_traced = detail;
+    if (detail) {
+        lab_trace_begin("gil", "hold GIL");
+        if (++t->traced_holds == GIL_TRACE_HOLDS && lab_trace_on())
+            lab_trace_instant("gil", "the first %d holds of this thread are drawn; the rest are counted",
+                              GIL_TRACE_HOLDS);
+    } else {
+        t->untraced_holds++;
+    }
 }
 
 /* Release the GIL.  at_check: dropped at a periodic check (py2 ticks, py3 request), not for a
  * blocking call or at the end. */
 static void drop(struct gil *g, struct gil_thread *t, bool at_check)
 {
-    lab_trace_end();   /* the hold */
+    if (t->hold_traced)
+        lab_trace_end();   /* the hold */
+    t->hold_traced = false;
     Pthread_mutex_lock(&g->mu);
     g->locked = false;
     if (at_check && g->waiters > 0) {
@@ -194,7 +208,8 @@ static void drop(struct gil *g, struct gil_thread *t, bool at_check)
         if (g->last_holder == t) {
             atomic_store(&g->drop_request, 0);
             gil_record(t, GS_WAIT);
-            lab_trace_instant("gil", "dropped on request: wait for the switch");
+            if (t->traced_holds < GIL_TRACE_HOLDS)
+                lab_trace_instant("gil", "dropped on request: wait for the switch");
             /* CPython waits once; looping makes "no retake after a forced drop" exact even with
              * a spurious or lost wake-up.  The requester is waiting in take(), so a switch will come. */
             while (g->last_holder == t)
@@ -231,6 +246,11 @@ void gil_leave(struct gil_thread *t)
     if (g->mode != GIL_NONE)
         drop(g, t, false);
     gil_record(t, GS_OUT);
+    if (t->untraced_holds > 0) {
+        lab_trace_instant("gil", "%lu more holds of the GIL, not drawn (the first %d are)", t->untraced_holds,
+                          GIL_TRACE_HOLDS);
+        t->untraced_holds = 0;
+    }
 }
 
 void gil_io_begin(struct gil_thread *t)

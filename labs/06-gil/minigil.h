@@ -61,7 +61,13 @@ struct gil_thread {
     size_t nev, cap;
     unsigned long lost;         /* events that did not fit */
     uint8_t last_state;         /* the last state recorded */
+    /* --trace: the first GIL_TRACE_HOLDS holds (with their waits) are recorded in detail, the
+     * rest only counted and said once when the thread leaves the interpreter (py2 drops the GIL
+     * every 100 bytecodes: hundreds of thousands of holds would make a 30 MB trace). */
+    unsigned long traced_holds, untraced_holds;
+    bool hold_traced;           /* the hold now running has its slice open in the trace */
 };
+#define GIL_TRACE_HOLDS 500
 
 struct gil {
     enum gil_mode mode;

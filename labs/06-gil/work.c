@@ -30,7 +30,11 @@
 #include <unistd.h>
 
 #define IO_STACK (64 * 1024)        /* IO-bound threads: a small stack */
-#define AFF_ITERS 5000000UL         /* affinity: loop length of each thread (~10 ms) */
+/* affinity: the loop of each thread, --n or 5e8 x the pace in seconds (50000000 at the default pace:
+ * 100 ms or more of CPU per thread; the tests' 10 ms pace and Valgrind stay fast). */
+#define AFF_N_PER_SECOND 5e8
+#define AFF_SHOWN_FREE 1.3          /* free: two threads at once give up to 2 cores' worth */
+#define AFF_SHOWN_PINNED 1.1        /* pinned: at most one core's worth (plus rounding) */
 
 /* ==== running the CPU job in the four ways ==== */
 
@@ -139,20 +143,50 @@ static struct cpu_run cpu_procs(unsigned long n, size_t workers, long interval_u
 
 /* ==== cpu: the notes' benchmark ==== */
 
+unsigned long l06_cpu_n_per(double per_second)
+{
+    if (lab_opt_given("n"))
+        return (unsigned long)lab_opt("n");
+    unsigned long n = lab_timing_work(per_second);
+    return n > L06_N_MAX ? L06_N_MAX : n;
+}
+
+/* The speed-up of a variant over normal() (seq_ms / ms), judged: the line after the number says
+ * what it showed, chosen by the number. */
+static bool cpu_judge(int v, double seq_ms, double ms, size_t workers, double *ratio)
+{
+    struct lab_timing t = { .part = v == 1 ? "threads" : v == 2 ? "threads-gil" : "procs",
+                            .ratio = ms > 0 ? seq_ms / ms : 0, .want = L06_SHOWN_RATIO, .at_most = v == 2,
+                            .cpus_needed = 2, .cpus = lab_timing_cpus() };
+    if (v == 1)
+        lab_timing_judge(&t, "%zu threads without a GIL %.2fx faster than one thread", workers, t.ratio);
+    else if (v == 2)
+        lab_timing_judge(&t, "%zu threads under the GIL %.2fx: no faster than one, they take turns", workers,
+                         t.ratio);
+    else
+        lab_timing_judge(&t, "%zu processes %.2fx faster than one thread (a GIL each)", workers, t.ratio);
+    *ratio = t.ratio;
+    return t.shown;
+}
+
 int run_cpu(int mode)
 {
     (void)mode;                                      /* no modes */
-    unsigned long n = (unsigned long)lab_opt("n");
+    unsigned long n = l06_cpu_n_per(L06_N_PER_SECOND);
     size_t workers = (size_t)lab_opt("workers");
     long interval = (long)lab_opt("interval-us");
     u128 want = (u128)workers * l06_cpu_expected(n);
     char b1[48], b2[48];
-    printf("job(): res = 0; for i in range(%lu): res += i + i**2 + i**3   (%zu jobs; expected %s)\n", n, workers,
-           l06_u128_str(want, b1));
+    printf("job(): res = 0; for i in range(%lu): res += i + i**2 + i**3   (%zu jobs)\n", n, workers);
+    printf("expected %s in every variant; a speed-up over seq >= %g shows it\n", l06_u128_str(want, b1),
+           L06_SHOWN_RATIO);
     if (n != 1000000 || workers != 2)
         printf("(the notes use n=1000000 and 2 jobs: `lab06 cpu --n 1000000` prints 499999666667166666000000)\n");
     bool all_ok = true;
+    double seq_ms = 0;
+    (void)cpu_seq(n / 10 + 1, 1, interval);         /* a warm-up, untimed: the first run is not slowed */
     for (int v = 0; v < 4; v++) {
+        /* Each variant's label is its RESULT name: two variants never share one. */
         static const char *const names[] = { "seq", "threads", "threads-gil", "procs" };
         struct cpu_run r;
         bool ok = true;
@@ -166,20 +200,29 @@ int run_cpu(int mode)
             r = cpu_procs(n, workers, interval, &ok);
         ok = ok && r.result == want;
         all_ok = all_ok && ok;
+        char label[16], how[64];
+        snprintf(label, sizeof label, "%s:", names[v]);
         if (v == 0)
-            printf("normal:      %s  %8.1f ms  (one thread, the jobs one after the other)\n", l06_u128_str(r.result, b2), r.ms);
+            snprintf(how, sizeof how, "one thread, the jobs in turn: normal()");
         else if (v == 1)
-            printf("threads:     %s  %8.1f ms  (%zu threads, no GIL: they run in parallel, as C threads do)\n",
-                   l06_u128_str(r.result, b2), r.ms, workers);
+            snprintf(how, sizeof how, "%zu threads, no GIL, as in C", workers);
         else if (v == 2)
-            printf("multithread: %s  %8.1f ms  (%zu threads under the py3 GIL: they take turns, %lu hand-off(s))\n",
-                   l06_u128_str(r.result, b2), r.ms, workers, r.handoffs);
+            snprintf(how, sizeof how, "%zu threads, py3 GIL, %lu switches: multithread()", workers, r.handoffs);
         else
-            printf("multicore:   %s  %8.1f ms  (%zu processes, each with its own GIL)\n", l06_u128_str(r.result, b2), r.ms, workers);
+            snprintf(how, sizeof how, "%zu processes, a GIL each: multicore()", workers);
+        printf("%-12s %s %7.1f ms  (%s)\n", label, l06_u128_str(r.result, b2), r.ms, how);
         if (!ok)
             printf("  WRONG: expected %s\n", l06_u128_str(want, b1));
-        lab_result("variant=%s n=%lu workers=%zu result=%s elapsed_ms=%.1f", names[v], n, workers,
-                   l06_u128_str(r.result, b2), r.ms);
+        if (v == 0) {
+            seq_ms = r.ms;
+            lab_result("variant=%s n=%lu workers=%zu result=%s elapsed_ms=%.1f", names[v], n, workers,
+                       l06_u128_str(r.result, b2), r.ms);
+            continue;
+        }
+        double ratio;
+        bool shown = cpu_judge(v, seq_ms, r.ms, workers, &ratio);
+        lab_result("variant=%s n=%lu workers=%zu result=%s elapsed_ms=%.1f ratio=%.2f shown=%d", names[v], n,
+                   workers, l06_u128_str(r.result, b2), r.ms, ratio, shown);
     }
     return all_ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
@@ -189,24 +232,28 @@ int run_cpu(int mode)
 int run_bound(int mode)
 {
     (void)mode;                                      /* no modes */
-    unsigned long n = (unsigned long)lab_opt("n");
+    unsigned long n = l06_cpu_n_per(L06_N_PER_SECOND);
     size_t workers = (size_t)lab_opt("workers"), nio = (size_t)lab_opt("io-threads");
     long interval = (long)lab_opt("interval-us");
     char b1[48];
     bool ok = true;
 
     printf("CPU-bound (计算密集型): %zu workers, each res += i + i**2 + i**3 over range(%lu)\n", workers, n);
+    (void)cpu_seq(n / 10 + 1, 1, interval);         /* a warm-up, untimed */
     struct cpu_run tg = cpu_threads(GIL_PY3, n, workers, interval);
     bool pok = true;
     struct cpu_run pr = cpu_procs(n, workers, interval, &pok);
     u128 want = (u128)workers * l06_cpu_expected(n);
     ok = tg.result == want && pr.result == want && pok;
     printf("  threads under the GIL: %8.1f ms   (one computes at a time: 多线程 总耗时 = the sum)\n", tg.ms);
-    printf("  processes:             %8.1f ms   (each its own GIL: in parallel on several cores)\n", pr.ms);
     lab_result("kind=cpu variant=threads-gil workers=%zu n=%lu checksum=%s elapsed_ms=%.1f", workers, n,
                l06_u128_str(tg.result, b1), tg.ms);
-    lab_result("kind=cpu variant=procs workers=%zu n=%lu checksum=%s elapsed_ms=%.1f", workers, n,
-               l06_u128_str(pr.result, b1), pr.ms);
+    printf("  processes:             %8.1f ms   (each its own GIL: in parallel on several cores)\n", pr.ms);
+    struct lab_timing t = { .part = "processes", .ratio = pr.ms > 0 ? tg.ms / pr.ms : 0, .want = L06_SHOWN_RATIO,
+                            .cpus_needed = 2, .cpus = lab_timing_cpus() };
+    lab_timing_judge(&t, "processes %.2fx faster than threads under the GIL", t.ratio);
+    lab_result("kind=cpu variant=procs workers=%zu n=%lu checksum=%s elapsed_ms=%.1f ratio=%.2f shown=%d", workers,
+               n, l06_u128_str(pr.result, b1), pr.ms, t.ratio, t.shown);
 
     /* IO-bound: every thread does time.sleep(2), which releases the GIL. */
     printf("IO-bound (IO密集型): %zu threads, each time.sleep(2) under the py3 GIL, %d KiB stacks\n", nio, IO_STACK / 1024);
@@ -271,6 +318,7 @@ int run_bound(int mode)
 
 struct aff {
     struct gate *gate;
+    unsigned long iters;
     int cpu;
     atomic_ulong progress;
     double start, end, cpu_ms;
@@ -289,13 +337,13 @@ static void *aff_main(void *arg)
     l06_gate_wait(a->gate);
     a->start = lab_now_ms();
     u128 res = 0;
-    for (unsigned long i = 0; i < AFF_ITERS; i++) {
+    for (unsigned long i = 0; i < a->iters; i++) {
         u128 x = i;
         res += x + x * x + x * x * x;
         if ((i & 1023) == 1023)
             atomic_store_explicit(&a->progress, i + 1, memory_order_relaxed);
     }
-    atomic_store(&a->progress, AFF_ITERS);
+    atomic_store(&a->progress, a->iters);
     /* Who finished first, and how far the other one was at that moment. */
     if (atomic_exchange(a->first_done, 1) == 0) {
         a->finished_first = true;
@@ -332,11 +380,13 @@ int run_affinity(int mode)
     l06_gate_init(&gate);
     atomic_int first_done;
     atomic_init(&first_done, 0);
+    unsigned long iters = l06_cpu_n_per(AFF_N_PER_SECOND);
     struct aff a[2];
     memset(a, 0, sizeof a);
     struct lab_thread *th[2];
     for (int i = 0; i < 2; i++) {
         a[i].gate = &gate;
+        a[i].iters = iters;
         a[i].cpu = pinned && ncpus > 0 ? cpus[0] : -1;
         a[i].first_done = &first_done;
         a[i].other = &a[1 - i];
@@ -359,17 +409,25 @@ int run_affinity(int mode)
     double end = a[0].end > a[1].end ? a[0].end : a[1].end;
     double wall = end - start, cpu = a[0].cpu_ms + a[1].cpu_ms;
     const struct aff *first = a[0].finished_first ? &a[0] : &a[1];
-    bool both = first->other_at_finish > 0 && first->other_at_finish < AFF_ITERS;
+    bool both = first->other_at_finish > 0 && first->other_at_finish < iters;
     double ratio = wall > 0 ? cpu / wall : 0;
     printf("wall %.1f ms, CPU time of the two threads %.1f ms: CPU/wall = %.2f\n", wall, cpu, ratio);
     printf("%s\n", aff_explain(ratio, used));
     printf("when the first finished, the other had done %lu of %lu rounds: both progressed: %s\n",
-           first->other_at_finish, AFF_ITERS, both ? "yes" : "no");
-    u128 want = l06_cpu_expected(AFF_ITERS);
+           first->other_at_finish, iters, both ? "yes" : "no");
+    /* The lesson, judged on the same number (rounded as printed). */
+    struct lab_timing t = { .part = pinned ? "pinned" : "free", .ratio = ratio,
+                            .want = pinned ? AFF_SHOWN_PINNED : AFF_SHOWN_FREE, .at_most = pinned,
+                            .cpus_needed = pinned ? 0 : 2, .cpus = used };
+    if (pinned)
+        lab_timing_judge(&t, "pinned: %.2f cores' worth, never more than one: 并发 (concurrent)", t.ratio);
+    else
+        lab_timing_judge(&t, "free: %.2f cores' worth, the two ran at the same time: 并行 (parallel)", t.ratio);
+    u128 want = l06_cpu_expected(iters);
     char b1[48];
     /* Whether both progressed is up to the kernel's scheduler: told above, not a RESULT field. */
-    lab_result("cpus=%d threads=2 wall_ms=%.1f cpu_ms=%.1f cpu_per_wall=%.2f result=%s",
-               used, wall, cpu, ratio, l06_u128_str(a[0].result + a[1].result, b1));
+    lab_result("cpus=%d threads=2 wall_ms=%.1f cpu_ms=%.1f cpu_per_wall=%.2f result=%s n=%lu shown=%d",
+               used, wall, cpu, ratio, l06_u128_str(a[0].result + a[1].result, b1), iters, t.shown);
     return a[0].result == want && a[1].result == want ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
 

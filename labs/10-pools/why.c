@@ -10,11 +10,17 @@
  * Python <-> C: Thread(target=t).start(); t.join() <-> pthread_create + pthread_join;
  *   Process(...).start(); p.join() <-> lab_proc_start + lab_proc_join.
  * Usage: lab10 why_pools [--count=2000]
- * Watch for: microseconds per task; the ratios change with the machine, the order does not.
- * Report only: the test checks that every task ran, never a speed.
+ * Watch for: microseconds per task, and the two ratios (a worker per task / a pool).  The count
+ * follows the pace (--count, else 50 x LAB_SECOND_MS: 5000 thread tasks and 500 process tasks at
+ * the default pace, 100 ms or more for a thread or a process per task), and the verdict of each
+ * ratio is chosen by the number (timing.h): a pool at least WHY_SHOWN times cheaper per task shows
+ * the lesson.  The test checks that every task ran and that the verdicts follow the ratios.
  */
+#define WHY_COUNT_PER_SECOND 5e4
+#define WHY_SHOWN 2.0
 #include "lab.h"
 #include "lab10.h"
+#include "timing.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -39,9 +45,9 @@ static int proc_task(struct lab_proc *self)
 int run_why_pools(int mode)
 {
     (void)mode;
-    long n = (long)lab_opt("count");
-    if (lab_in_demo() && !lab_opt_given("count"))
-        n = 200;                     /* the tour (and its run under Valgrind) stays short */
+    long n = lab_opt_given("count") ? (long)lab_opt("count") : (long)lab_timing_work(WHY_COUNT_PER_SECOND);
+    if (n < 10)
+        n = 10;
     long np = n / 10 > 0 ? n / 10 : 1;
     atomic_store(&ran, 0);
 
@@ -88,10 +94,21 @@ int run_why_pools(int mode)
             n, per_thread, per_tpool);
     lab_say("%ld tasks: a process per task %7.2f us/task, a pool of 2 processes %7.2f us/task",
             np, per_proc, per_ppool);
-    lab_say("making the worker costs more than the task: a pool pays that once, not per task");
+    struct lab_timing th = { .part = "threads", .ratio = per_tpool > 0 ? per_thread / per_tpool : 0,
+                             .want = WHY_SHOWN, .cpus = 1 };
+    struct lab_timing pr = { .part = "processes", .ratio = per_ppool > 0 ? per_proc / per_ppool : 0,
+                             .want = WHY_SHOWN, .cpus = 1 };
+    lab_timing_judge(&th, "a pool of threads %.2fx cheaper per task than a thread per task", th.ratio);
+    lab_timing_judge(&pr, "a pool of processes %.2fx cheaper per task than a process per task", pr.ratio);
+    if (th.shown && pr.shown)
+        lab_say("making the worker costs more than the task: a pool pays that once, not per task");
+    else
+        lab_say("a pool pays the worker's cost once, not per task: this run could not show it for %s",
+                th.shown ? "processes" : pr.shown ? "threads" : "either");
     bool ok = threads_ran == 2 * n && procs_ok == np && rc == 0;
     lab_result("tasks=%ld process_tasks=%ld all_ran=%d thread_per_task_us=%.2f thread_pool_us=%.2f "
-               "process_per_task_us=%.2f process_pool_us=%.2f",
-               n, np, ok, per_thread, per_tpool, per_proc, per_ppool);
+               "process_per_task_us=%.2f process_pool_us=%.2f thread_ratio=%.2f thread_shown=%d "
+               "process_ratio=%.2f process_shown=%d",
+               n, np, ok, per_thread, per_tpool, per_proc, per_ppool, th.ratio, th.shown, pr.ratio, pr.shown);
     return ok ? LAB_EXIT_OK : LAB_EXIT_BROKEN;
 }
