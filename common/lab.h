@@ -16,6 +16,7 @@
 #include "sync.h"
 #include "thread.h"
 #include "timeline.h"
+#include "timing.h"
 #include "trace.h"
 #include "watchdog.h"
 

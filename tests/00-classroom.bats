@@ -145,17 +145,16 @@ wide_lines() {
     done <"$1"
 }
 
-# On a terminal (script(1) gives the demo one) every human line is within 100 columns; piped, the
-# lines stay whole for scripts.
-@test "classroom: every human line of every guided demo fits 100 columns on a terminal (a projector)" {
-    command -v script >/dev/null || skip "script (util-linux) is not installed"
+# Every human line is within 100 columns, on a terminal and piped alike (the wrapping is the same
+# code; the test above shows the terminal path): a projector, or `| less` on one.
+@test "classroom: every human line of every guided demo fits 100 columns (a projector, or piped to less)" {
     local d nn out bad=""
     for d in $(lab_dirs); do
         nn=$(basename "$d" | cut -c1-2)
         out="$BATS_TEST_TMPDIR/demo$nn.txt"
-        timeout -k 5 120 script -qec "$BUILD/lab$nn" /dev/null </dev/null | tr -d '\r' >"$out"
-        [[ "$(tail -n 1 "$out")" == "demo: "*", every one behaved as the lesson says" ]] ||
-            { echo "lab$nn: the guided demo failed on a terminal"; tail -n 5 "$out"; return 1; }
+        timeout -k 5 120 "$BUILD/lab$nn" </dev/null >"$out" 2>&1
+        [[ "$(tail -n 1 "$out")" =~ ^demo:\ .*(every\ one\ behaved\ as\ the\ lesson\ says|could\ not\ show\ their\ timing\ here\ now)$ ]] ||
+            { echo "lab$nn: the guided demo failed"; tail -n 5 "$out"; return 1; }
         local wide
         wide="$(wide_lines "$out")"
         [ -z "$wide" ] || bad+="lab$nn:"$'\n'"$wide"$'\n'

@@ -51,7 +51,7 @@ static struct lab_opt opts[] = {
     { .name = "workers", .help = "workers in the pool (process pools: at most 64)", .def = 5, .min = 1, .max = 256 },
     { .name = "tasks", .help = "tasks n = 0..N-1 (n**n is exact up to 19**19)", .def = 20, .min = 1, .max = 20 },
     { .name = "maxtasks", .help = "maxtasks: maxtasksperchild", .def = 2, .min = 1, .max = 8 },
-    { .name = "count", .help = "why_pools: tasks (a tenth of them for processes)", .def = 2000, .min = 10,
+    { .name = "count", .help = "why_pools: tasks, default 50 x LAB_SECOND_MS (a tenth of them for processes)", .def = 2000, .min = 10,
       .max = 1000000 },
     { .name = "timeout", .help = "futures: result(timeout=T/10 s) on a 1 s task", .def = 5, .min = 0, .max = 100 },
     { 0 }

@@ -36,7 +36,7 @@ static struct lab_opt opts[] = {
     { .name = "predict", .help = "show the workload and the questions, hide the answers", .min = 1, .max = 1 },
     { .name = "solve", .help = "show the answers (the default)", .min = 1, .max = 1 },
     { .name = "compare", .help = "every algorithm's averages in one table", .min = 1, .max = 1 },
-    { .name = "duration", .help = "units the two processes of linux compete", .def = 3, .min = 1, .max = 100 },
+    { .name = "duration", .help = "units the two processes of linux compete", .def = 5, .min = 1, .max = 100 },
     { 0 }
 };
 
