@@ -42,7 +42,7 @@ lab_objs  = $(patsubst %,$(BUILD)/obj/%.o,$(basename $(call lab_srcs,$(1))))
 ALL_OBJS := $(LIB_OBJS) $(foreach d,$(LAB_DIRS),$(call lab_objs,$(d))) \
             $(BUILD)/obj/tests/unit_common.o
 
-.PHONY: all help test memcheck grade bench teeth tsan asan clean unit
+.PHONY: all help test memcheck grade bench teeth tsan asan asan-unit clean unit
 .DEFAULT_GOAL := all
 
 all: $(LAB_BINS) $(UNIT)
@@ -145,9 +145,13 @@ TSAN_VARS := BUILD=build/tsan CFLAGS='-O1 -g' SAN='-fsanitize=thread'
 tsan:
 	$(Q)$(MAKE) --no-print-directory $(TSAN_VARS) all
 
+ASAN_VARS := BUILD=build/asan CFLAGS='-O1 -g -fno-omit-frame-pointer' SAN='-fsanitize=address,undefined'
 asan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build/asan CFLAGS='-O1 -g -fno-omit-frame-pointer' \
-	  SAN='-fsanitize=address,undefined' all
+	$(Q)$(MAKE) --no-print-directory $(ASAN_VARS) all
+
+# The unit tests of common/ alone under ASan (what `make test` runs: every lab's build is `make asan`).
+asan-unit:
+	$(Q)$(MAKE) --no-print-directory $(ASAN_VARS) build/asan/unit_common
 
 clean:
 	rm -rf build
