@@ -35,7 +35,7 @@ struct l10_future {
     int err;                         /* guarded by m */
     struct l10_value v;              /* guarded by m; written once, before FINISHED */
     struct cb_node *cbs, **cbs_tail; /* guarded by m: callbacks not run yet, in order */
-    int refs;                        /* guarded by m */
+    int refs;                        /* guarded by refs_lock (below) */
     long id;
 };
 
@@ -50,22 +50,28 @@ struct l10_future *l10_future_new(void)
     return f;
 }
 
+/* The reference counts of every future, under one lock that is never destroyed.  With the count
+ * under the future's own mutex, the last owner destroyed that mutex right after another thread's
+ * unlock of it had written to it inside glibc: ordered (that thread let go of the count first),
+ * but Helgrind places an unlock's release before the unlock's own writes and reported a race on
+ * some runs.  A lock that outlives every future orders the last use of f->m before the destroy,
+ * and every tool sees it. */
+static pthread_mutex_t refs_lock = PTHREAD_MUTEX_INITIALIZER;
+
 void l10_future_ref(struct l10_future *f)
 {
-    Pthread_mutex_lock(&f->m);
+    Pthread_mutex_lock(&refs_lock);
     f->refs++;
-    Pthread_mutex_unlock(&f->m);
+    Pthread_mutex_unlock(&refs_lock);
 }
 
-/* The count is kept under the mutex, not in an atomic: the unlock by the thread that drops the
- * next-to-last reference then orders its last use before the free (Helgrind sees that too). */
 void l10_future_free(struct l10_future *f)
 {
     if (!f)
         return;
-    Pthread_mutex_lock(&f->m);
+    Pthread_mutex_lock(&refs_lock);
     bool last = --f->refs == 0;
-    Pthread_mutex_unlock(&f->m);
+    Pthread_mutex_unlock(&refs_lock);
     if (!last)
         return;
     for (struct cb_node *n = f->cbs, *next; n; n = next) {
@@ -180,7 +186,7 @@ struct waiter {
     pthread_cond_t c;
     size_t *order;        /* guarded by m */
     size_t n, done;       /* guarded by m */
-    int refs;             /* guarded by m: the caller and each callback not yet run */
+    int refs;             /* guarded by refs_lock: the caller and each callback not yet run */
 };
 
 struct waiter_ref {
@@ -190,9 +196,9 @@ struct waiter_ref {
 
 static void waiter_put(struct waiter *w)
 {
-    Pthread_mutex_lock(&w->m);
+    Pthread_mutex_lock(&refs_lock);   /* as for a future: the lock outlives the waiter */
     bool last = --w->refs == 0;
-    Pthread_mutex_unlock(&w->m);
+    Pthread_mutex_unlock(&refs_lock);
     if (!last)
         return;
     pthread_mutex_destroy(&w->m);
