@@ -25,6 +25,8 @@
 #define NAME_LEN 48
 #define SIM_TRACKS 32
 #define SIM_TID_BASE 900000000 /* fake thread ids of the simulated-time tracks */
+#define TRACKS 1024
+#define TRACK_TID_BASE 800000000 /* fake thread ids of the named tracks (lab_trace_track) */
 
 struct ev {
     uint64_t ts;      /* CLOCK_MONOTONIC, ns */
@@ -46,6 +48,7 @@ struct chunk {
 struct tbuf {
     pid_t pid, tid;
     char name[64];
+    int track;                         /* lab_trace_use_track: 0, or a named track's number */
     struct chunk *first, *last;
     struct tbuf *next;
 };
@@ -64,6 +67,11 @@ static struct {
     uint64_t base_ns;
     pid_t pid;
 } sims[SIM_TRACKS];                    /* guarded by sim_lock (read without it by the writer) */
+static struct {
+    char name[NAME_LEN];
+    pid_t pid;
+} tracks[TRACKS];                      /* named tracks, number k + 1: guarded by sim_lock too */
+static _Atomic int ntracks;
 
 static uint64_t now_ns(void)
 {
@@ -151,6 +159,8 @@ static struct ev *slot(struct tbuf **bp)
     *bp = b;
     struct ev *e = &c->ev[n];
     memset(e, 0, sizeof *e);
+    if (b->track)
+        e->tid = TRACK_TID_BASE + b->track - 1;
     return e;
 }
 
@@ -285,6 +295,34 @@ void lab_trace_thread_name(const char *name)
     struct tbuf *b = my_buf();
     if (b)
         snprintf(b->name, sizeof b->name, "%s", name);
+}
+
+int lab_trace_track(const char *name)
+{
+    if (!lab_trace_on())
+        return 0;
+    int k, n;
+    pthread_mutex_lock(&sim_lock);
+    n = atomic_load(&ntracks);
+    for (k = 0; k < n; k++)
+        if (tracks[k].pid == cur_pid && strncmp(tracks[k].name, name, NAME_LEN - 1) == 0)
+            break;
+    if (k == n && n < TRACKS) {
+        snprintf(tracks[k].name, sizeof tracks[k].name, "%s", name);
+        tracks[k].pid = cur_pid;
+        atomic_store(&ntracks, n + 1);   /* published after the name: the writer reads without the lock */
+    }
+    pthread_mutex_unlock(&sim_lock);
+    return k < TRACKS ? k + 1 : 0;
+}
+
+void lab_trace_use_track(int track)
+{
+    if (!lab_trace_on())
+        return;
+    struct tbuf *b = my_buf();
+    if (b)
+        b->track = track > 0 && track <= TRACKS ? track : 0;
 }
 
 void lab_trace_process_name(const char *name) { snprintf(proc_name, sizeof proc_name, "%s", name); }
@@ -488,6 +526,9 @@ static void out_process(pid_t me)
             snprintf(tname, sizeof tname, "%.47s (simulated: 1 tick = 1 ms)", sims[k].track);
             out_meta("thread_name", me, SIM_TID_BASE + k, tname);
         }
+    for (int k = 0, n = atomic_load(&ntracks); k < n; k++)
+        if (tracks[k].pid == me)
+            out_meta("thread_name", me, TRACK_TID_BASE + k, tracks[k].name);
     for (struct tbuf *b = atomic_load(&head); b; b = b->next) {
         if (b->pid != me)
             continue;

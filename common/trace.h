@@ -56,6 +56,15 @@ void lab_trace_counter(const char *name, long long value);
 void lab_trace_sim(const char *track, double start_ticks, double len_ticks, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Tracks of something that runs on a thread but is not one (lab 11's coroutines, one track each):
+ * lab_trace_track(name) gives the track called `name` in this process (the same name, the same
+ * track: made on first use), or 0 (tracing off, or more than 1024 tracks: then the thread's own).
+ * lab_trace_use_track(t): the calling thread's events go to track t from now on (0: its own track
+ * again); a forked child starts on its own.  Slices still nest per track: end on a track what
+ * began there. */
+int lab_trace_track(const char *name);
+void lab_trace_use_track(int track);
+
 /* The name of the calling thread's track (thread.c: the Python name) and of this process's. */
 void lab_trace_thread_name(const char *name);
 void lab_trace_process_name(const char *name);
