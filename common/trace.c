@@ -35,7 +35,7 @@ struct ev {
     long long value;  /* 'C' */
     const char *cat;  /* a string literal, or NULL */
     int tid;          /* 0: the buffer's thread; else a simulated track */
-    char ph;          /* B E i s f C X, or 'b'/'a' for the slice around a flow's tail/head */
+    char ph;          /* B E i C X, 'b'/'a' for the slice around a flow's tail/head, 'S'/'F' bare */
     char name[NAME_LEN];
 };
 
@@ -237,6 +237,31 @@ void lab_trace_flow_in(const char *cat, uint64_t id, const char *fmt, ...)
     va_start(ap, fmt);
     record('a', cat, id, fmt, ap);
     va_end(ap);
+}
+
+static void bare_flow(char ph, const char *cat, uint64_t id)
+{
+    struct tbuf *b;
+    struct ev *e = slot(&b);
+    if (e == NULL)
+        return;
+    e->ts = now_ns();
+    e->ph = ph;
+    e->cat = cat;
+    e->id = id;
+    publish(b);
+}
+
+void lab_trace_flow_tail(const char *cat, uint64_t id)
+{
+    if (lab_trace_on())
+        bare_flow('S', cat, id);
+}
+
+void lab_trace_flow_head(const char *cat, uint64_t id)
+{
+    if (lab_trace_on())
+        bare_flow('F', cat, id);
 }
 
 void lab_trace_counter(const char *name, long long value)
@@ -497,6 +522,17 @@ static void out_event(const struct tbuf *b, const struct ev *e)
         out_ch('}');
         out_head('E', b->pid, tid, e->ts + 1000);
         out_ch('}');
+        break;
+    case 'S': /* a bare tail or head: bound to the slice open on the track */
+    case 'F':
+        out_head(e->ph == 'S' ? 's' : 'f', b->pid, tid, e->ts);
+        out_str(",\"id\":");
+        out_u64(e->id);
+        out_str(",\"cat\":");
+        out_json(e->cat ? e->cat : "flow");
+        out_str(",\"name\":");
+        out_json(e->cat ? e->cat : "flow");
+        out_str(e->ph == 'F' ? ",\"bp\":\"e\"}" : "}");
         break;
     default: /* 'B' */
         out_head('B', b->pid, tid, e->ts);

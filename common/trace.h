@@ -48,6 +48,11 @@ void lab_trace_instant(const char *cat, const char *fmt, ...) __attribute__((for
  * an id may serve again once its arrow has arrived).  id 0: the slice without an arrow. */
 void lab_trace_flow_out(const char *cat, uint64_t id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void lab_trace_flow_in(const char *cat, uint64_t id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same arrow without a slice of its own: its tail leaves, or its head enters, the slice open
+ * now on the calling thread's track (for a slice that is the story itself: lab 11 ends a
+ * coroutine's run with the tail and begins the next one's run with the head). */
+void lab_trace_flow_tail(const char *cat, uint64_t id);
+void lab_trace_flow_head(const char *cat, uint64_t id);
 /* A counter track of this process (the value from now on). */
 void lab_trace_counter(const char *name, long long value);
 /* A slice on a track of simulated time (`track` names it; one track per name and process):
