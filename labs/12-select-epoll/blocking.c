@@ -258,13 +258,17 @@ static void reap(struct server *srv, pid_t *kids, size_t *n, bool block)
     }
 }
 
-/* --trace: a connection's child stopped by the parent (the clients are done, or Ctrl-C) writes its
- * fragment first, then dies of the signal as it would have. */
-static void on_term_write_trace(int sig)
+/* --trace: a connection's child that the parent stops (the clients are done, or Ctrl-C) first ends
+ * its connection as an EOF would (shutdown: its recv returns 0, its send fails), so that its slices
+ * end, its close is drawn and its fragment written; then it dies of the signal as it would have. */
+static int child_fd = -1;
+static volatile sig_atomic_t child_stopped;
+
+static void on_term_in_child(int sig)
 {
-    lab_trace_write();
-    signal(sig, SIG_DFL);
-    raise(sig);
+    (void)sig;
+    child_stopped = 1;
+    shutdown(child_fd, SHUT_RDWR);
 }
 
 int serve_fork(struct server *srv)
@@ -291,18 +295,18 @@ int serve_fork(struct server *srv)
             snprintf(name, sizeof name, "conn %ld", c->num);
             if (net_traced(c->num)) {   /* --trace: this connection's process */
                 lab_trace_process_name(name);
-                signal(SIGTERM, on_term_write_trace);
+                child_fd = fd;
+                signal(SIGTERM, on_term_in_child);
             }
             long req = serve_one(c, srv->http, NULL);
             net_trace_close(c->num, fd);
             close(fd);
-            if (net_traced(c->num)) {   /* _exit runs no atexit handler: the --trace fragment now */
-                sigset_t term, old;
-                sigemptyset(&term);
-                sigaddset(&term, SIGTERM);
-                sigprocmask(SIG_BLOCK, &term, &old);   /* a SIGTERM now waits until it is written */
-                lab_trace_write();
-                sigprocmask(SIG_SETMASK, &old, NULL);
+            if (net_traced(c->num)) {
+                lab_trace_write();   /* _exit runs no atexit handler: the --trace fragment now */
+                if (child_stopped) {
+                    signal(SIGTERM, SIG_DFL);
+                    raise(SIGTERM);
+                }
             }
             free(c);
             _exit(req > 0);
