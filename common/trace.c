@@ -25,6 +25,8 @@
 #define NAME_LEN 48
 #define SIM_TRACKS 32
 #define SIM_TID_BASE 900000000 /* fake thread ids of the simulated-time tracks */
+#define TRACKS 1024
+#define TRACK_TID_BASE 800000000 /* fake thread ids of the named tracks (lab_trace_track) */
 
 struct ev {
     uint64_t ts;      /* CLOCK_MONOTONIC, ns */
@@ -33,7 +35,7 @@ struct ev {
     long long value;  /* 'C' */
     const char *cat;  /* a string literal, or NULL */
     int tid;          /* 0: the buffer's thread; else a simulated track */
-    char ph;          /* B E i s f C X, or 'b'/'a' for the slice around a flow's tail/head */
+    char ph;          /* B E i C X, 'b'/'a' for the slice around a flow's tail/head, 'S'/'F' bare */
     char name[NAME_LEN];
 };
 
@@ -46,6 +48,7 @@ struct chunk {
 struct tbuf {
     pid_t pid, tid;
     char name[64];
+    int track;                         /* lab_trace_use_track: 0, or a named track's number */
     struct chunk *first, *last;
     struct tbuf *next;
 };
@@ -64,6 +67,11 @@ static struct {
     uint64_t base_ns;
     pid_t pid;
 } sims[SIM_TRACKS];                    /* guarded by sim_lock (read without it by the writer) */
+static struct {
+    char name[NAME_LEN];
+    pid_t pid;
+} tracks[TRACKS];                      /* named tracks, number k + 1: guarded by sim_lock too */
+static _Atomic int ntracks;
 
 static uint64_t now_ns(void)
 {
@@ -151,6 +159,8 @@ static struct ev *slot(struct tbuf **bp)
     *bp = b;
     struct ev *e = &c->ev[n];
     memset(e, 0, sizeof *e);
+    if (b->track)
+        e->tid = TRACK_TID_BASE + b->track - 1;
     return e;
 }
 
@@ -229,6 +239,31 @@ void lab_trace_flow_in(const char *cat, uint64_t id, const char *fmt, ...)
     va_end(ap);
 }
 
+static void bare_flow(char ph, const char *cat, uint64_t id)
+{
+    struct tbuf *b;
+    struct ev *e = slot(&b);
+    if (e == NULL)
+        return;
+    e->ts = now_ns();
+    e->ph = ph;
+    e->cat = cat;
+    e->id = id;
+    publish(b);
+}
+
+void lab_trace_flow_tail(const char *cat, uint64_t id)
+{
+    if (lab_trace_on())
+        bare_flow('S', cat, id);
+}
+
+void lab_trace_flow_head(const char *cat, uint64_t id)
+{
+    if (lab_trace_on())
+        bare_flow('F', cat, id);
+}
+
 void lab_trace_counter(const char *name, long long value)
 {
     if (!lab_trace_on())
@@ -285,6 +320,34 @@ void lab_trace_thread_name(const char *name)
     struct tbuf *b = my_buf();
     if (b)
         snprintf(b->name, sizeof b->name, "%s", name);
+}
+
+int lab_trace_track(const char *name)
+{
+    if (!lab_trace_on())
+        return 0;
+    int k, n;
+    pthread_mutex_lock(&sim_lock);
+    n = atomic_load(&ntracks);
+    for (k = 0; k < n; k++)
+        if (tracks[k].pid == cur_pid && strncmp(tracks[k].name, name, NAME_LEN - 1) == 0)
+            break;
+    if (k == n && n < TRACKS) {
+        snprintf(tracks[k].name, sizeof tracks[k].name, "%s", name);
+        tracks[k].pid = cur_pid;
+        atomic_store(&ntracks, n + 1);   /* published after the name: the writer reads without the lock */
+    }
+    pthread_mutex_unlock(&sim_lock);
+    return k < TRACKS ? k + 1 : 0;
+}
+
+void lab_trace_use_track(int track)
+{
+    if (!lab_trace_on())
+        return;
+    struct tbuf *b = my_buf();
+    if (b)
+        b->track = track > 0 && track <= TRACKS ? track : 0;
 }
 
 void lab_trace_process_name(const char *name) { snprintf(proc_name, sizeof proc_name, "%s", name); }
@@ -460,6 +523,17 @@ static void out_event(const struct tbuf *b, const struct ev *e)
         out_head('E', b->pid, tid, e->ts + 1000);
         out_ch('}');
         break;
+    case 'S': /* a bare tail or head: bound to the slice open on the track */
+    case 'F':
+        out_head(e->ph == 'S' ? 's' : 'f', b->pid, tid, e->ts);
+        out_str(",\"id\":");
+        out_u64(e->id);
+        out_str(",\"cat\":");
+        out_json(e->cat ? e->cat : "flow");
+        out_str(",\"name\":");
+        out_json(e->cat ? e->cat : "flow");
+        out_str(e->ph == 'F' ? ",\"bp\":\"e\"}" : "}");
+        break;
     default: /* 'B' */
         out_head('B', b->pid, tid, e->ts);
         out_cat_name(e);
@@ -488,6 +562,9 @@ static void out_process(pid_t me)
             snprintf(tname, sizeof tname, "%.47s (simulated: 1 tick = 1 ms)", sims[k].track);
             out_meta("thread_name", me, SIM_TID_BASE + k, tname);
         }
+    for (int k = 0, n = atomic_load(&ntracks); k < n; k++)
+        if (tracks[k].pid == me)
+            out_meta("thread_name", me, TRACK_TID_BASE + k, tracks[k].name);
     for (struct tbuf *b = atomic_load(&head); b; b = b->next) {
         if (b->pid != me)
             continue;

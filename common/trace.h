@@ -48,6 +48,11 @@ void lab_trace_instant(const char *cat, const char *fmt, ...) __attribute__((for
  * an id may serve again once its arrow has arrived).  id 0: the slice without an arrow. */
 void lab_trace_flow_out(const char *cat, uint64_t id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void lab_trace_flow_in(const char *cat, uint64_t id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same arrow without a slice of its own: its tail leaves, or its head enters, the slice open
+ * now on the calling thread's track (for a slice that is the story itself: lab 11 ends a
+ * coroutine's run with the tail and begins the next one's run with the head). */
+void lab_trace_flow_tail(const char *cat, uint64_t id);
+void lab_trace_flow_head(const char *cat, uint64_t id);
 /* A counter track of this process (the value from now on). */
 void lab_trace_counter(const char *name, long long value);
 /* A slice on a track of simulated time (`track` names it; one track per name and process):
@@ -55,6 +60,15 @@ void lab_trace_counter(const char *name, long long value);
  * first slice was recorded. */
 void lab_trace_sim(const char *track, double start_ticks, double len_ticks, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Tracks of something that runs on a thread but is not one (lab 11's coroutines, one track each):
+ * lab_trace_track(name) gives the track called `name` in this process (the same name, the same
+ * track: made on first use), or 0 (tracing off, or more than 1024 tracks: then the thread's own).
+ * lab_trace_use_track(t): the calling thread's events go to track t from now on (0: its own track
+ * again); a forked child starts on its own.  Slices still nest per track: end on a track what
+ * began there. */
+int lab_trace_track(const char *name);
+void lab_trace_use_track(int track);
 
 /* The name of the calling thread's track (thread.c: the Python name) and of this process's. */
 void lab_trace_thread_name(const char *name);

@@ -186,3 +186,19 @@ print(len(names), sum(1 for e in ev if e["ph"] == "X"))' "$T"
     check "$ROOT/build/trace/lab08.json"
     assert_success
 }
+
+@test "trace: labs 11 and 12: the guided demo's trace parses, every switch and connection drawn, under 5 MB" {
+    local n size
+    for n in 11 12; do
+        run lab "$n" --trace "$T"
+        assert_success
+        check "$T"
+        assert_success
+        no_fragments
+        size=$(stat -c %s "$T")
+        [ "$size" -lt 5000000 ] || { echo "lab$n: the demo's trace has $size bytes"; return 1; }
+        # lab 11: the switches' arrows; lab 12: the connections' reads and the client's arrows into them
+        check "$T" --names "$([ "$n" = 11 ] && echo switch || echo request)"
+        [ "$(grep -c ' f ' <<<"$output")" -gt 100 ] || { echo "lab$n: too few arrows"; return 1; }
+    done
+}

@@ -167,6 +167,102 @@ SERIAL="A0 A1 A2 A3 A4 B0 B1 B2 B3 B4 C0 C1 C2 C3 C4"
     assert_field_at_least elapsed_units 1.0
 }
 
+# ---- --trace: the switches in Perfetto -----------------------------------------------------------
+
+# trace_runs FILE [WHO] - from a --trace file: the coroutines' runs in time order (one word each,
+# main included unless WHO=coroutines), then "chained" when every switch is an arrow from the run
+# that ends to the run that begins next, on their own tracks; otherwise what breaks the chain.
+trace_runs() {
+    python3 - "$@" <<'PY'
+import json, sys
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+names = {(e["pid"], e["tid"]): e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "thread_name"}
+seq = sorted((e for e in ev if (e["ph"] == "B" and e.get("cat") == "coroutine") or e.get("cat") == "switch"),
+             key=lambda e: e["ts"])
+runs, broken, track, tail = [], [], None, None
+for e in seq:
+    t = (e["pid"], e["tid"])
+    if e["ph"] == "B":
+        runs.append(e["name"])
+        want = "MainThread" if e["name"] == "main" else "coroutine " + e["name"]
+        if names.get(t) != want:
+            broken.append(f"run of {e['name']} on track {names.get(t)}")
+        track = t
+    elif e["ph"] == "s":
+        if t != track:
+            broken.append(f"arrow {e['id']} leaves from another track than the run's")
+        tail = e["id"]
+    elif e["ph"] == "f" and (e["id"] != tail or t != track):
+        broken.append(f"arrow {e['id']} does not enter the run that follows it")
+arrows = sum(1 for e in seq if e["ph"] == "f")
+if len(sys.argv) > 2:
+    runs = [r for r in runs if r != "main"]
+print(" ".join(runs))
+print("chained" if not broken and arrows == sum(1 for e in seq if e["ph"] == "s") else "; ".join(broken[:3]) or "unpaired")
+PY
+}
+
+@test "lab11 greenlet --trace: a track per coroutine, the runs in the printed order, an arrow per switch" {
+    command -v python3 >/dev/null 2>&1 || skip "python3 is not installed (it reads the JSON)"
+    local t="$BATS_TEST_TMPDIR/t.json"
+    run lab 11 greenlet --trace "$t"
+    assert_success
+    local printed
+    printed="$(transcript | sed -E 's/([ABC])[0-4]/\1/g' | tr 'ABC' 'abc')"
+    run "$ROOT/scripts/trace-check" "$t"
+    assert_success
+    run trace_runs "$t"
+    # main switches to a; A0 B0 C0 ... C4, each letter printed in its own run; c switches to a, which
+    # ends and goes back to its parent, main
+    assert_line --index 0 "main $printed a main"
+    assert_line --index 0 "main a b c a b c a b c a b c a b c a main"
+    assert_line --index 1 chained
+}
+
+@test "lab11 gevent --trace: patched, the hub wakes a, b, c after each sleep and resumes them in turn" {
+    command -v python3 >/dev/null 2>&1 || skip "python3 is not installed (it reads the JSON)"
+    local t="$BATS_TEST_TMPDIR/t.json"
+    run lab 11 gevent --mode=patched --trace "$t"
+    assert_success
+    run trace_runs "$t" coroutines
+    assert_line --index 0 "$(printf 'a b c %.0s' 1 2 3 4 5 6 | sed 's/ $//')"
+    assert_line --index 1 chained
+    run "$ROOT/scripts/trace-check" "$t" --names hub
+    [ "$(grep -c ' i wake [abc] (sleep)$' <<<"$output")" -eq 15 ]
+    [ "$(grep ' i wake [abc] (sleep)$' <<<"$output" | awk '{print $6}' | tr -d '\n')" = "abcabcabcabcabc" ]
+    [ "$(grep -c ' B hub: wait (epoll)$' <<<"$output")" -ge 5 ]
+    # unpatched: time.sleep blocks the thread, each greenlet runs once, start to end
+    run lab 11 gevent --mode=unpatched --trace "$t"
+    assert_success
+    run trace_runs "$t" coroutines
+    assert_line --index 0 "a b c"
+    run "$ROOT/scripts/trace-check" "$t" --names hub
+    refute_output --partial '(sleep)'
+}
+
+@test "lab11 server --trace: each connection accepted on the server's track, echoed and closed on its own" {
+    command -v python3 >/dev/null 2>&1 || skip "python3 is not installed (it reads the JSON)"
+    local t="$BATS_TEST_TMPDIR/t.json"
+    run lab 11 server --clients=5 --msgs=3 --trace "$t"
+    assert_success
+    run "$ROOT/scripts/trace-check" "$t"
+    assert_success
+    run python3 - "$t" <<'PY'
+import json, sys
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+names = {(e["pid"], e["tid"]): e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "thread_name"}
+conn = sorted((e for e in ev if e.get("cat") in ("conn", "coroutine") and e["ph"] in "Bi"), key=lambda e: e["ts"])
+for n in range(1, 6):
+    me = f"conn-{n}"
+    acc = [e["ts"] for e in conn if e["name"].startswith(f"accept {me} ") and names[(e["pid"], e["tid"])] == "coroutine server"]
+    mine = [e for e in conn if names[(e["pid"], e["tid"])] == f"coroutine {me}"]
+    print(me, len(acc), acc and mine and acc[0] < mine[0]["ts"], mine and mine[-1]["name"].startswith("close "))
+print("echoed", sum(int(e["name"].split()[1]) for e in conn if e["name"].startswith("echo ")))
+PY
+    for n in 1 2 3 4 5; do assert_line "conn-$n 1 True True"; done
+    assert_line "echoed $((15 * 29))"   # "Thread-N (client) say hello K": 29 bytes, 15 of them
+}
+
 # ---- the whole lab ------------------------------------------------------------------------------
 
 @test "lab11: the guided demo runs every part and says so" {

@@ -324,6 +324,105 @@ helgrind() {
     assert_field ok 100
 }
 
+# ---- --trace: the connections in Perfetto -------------------------------------------------------
+
+# conn_story FILE CONNS - from a --trace file of one server run: for each connection N, where (on
+# which track) it was accepted, read and closed, whether that came in that order, and how many of
+# its reads are the head of an arrow from a send of the client's process; then the loop's waits.
+conn_story() {
+    python3 - "$@" <<'PY'
+import json, re, sys
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+tracks = {(e["pid"], e["tid"]): e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "thread_name"}
+procs = {e["pid"]: e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "process_name"}
+server = next(e["pid"] for e in ev if e["ph"] == "B" and e["name"].startswith("serve: "))
+def where(e):
+    if e["pid"] == server:
+        return tracks[(e["pid"], e["tid"])]
+    return re.sub(r"^\S+ (.*) \(pid \d+\)$", r"\1", procs[e["pid"]])
+tails = {e["id"]: e["pid"] for e in ev if e["ph"] == "s" and e.get("cat") == "request"}
+heads = [e for e in ev if e["ph"] == "f" and e.get("cat") == "request"]
+for n in range(1, int(sys.argv[2]) + 1):
+    mine = sorted((e for e in ev if e.get("cat") == "conn" and e["ph"] in "Bi"
+                   and re.match(rf"(accept |close )?conn {n} \(fd \d+\)", e["name"])), key=lambda e: e["ts"])
+    kinds = ["accept" if e["name"].startswith("accept") else "close" if e["name"].startswith("close") else "read"
+             for e in mine]
+    order = "ok" if kinds and kinds[0] == "accept" and kinds[-1] == "close" and kinds.count("accept") == 1 \
+        and kinds.count("close") == 1 else "bad: " + " ".join(kinds)
+    at = lambda k: ",".join(sorted({where(e) for e, x in zip(mine, kinds) if x == k})) or "-"
+    arrows = 0
+    for e in mine:
+        if e["ph"] == "B":
+            end = min((x["ts"] for x in ev if x["ph"] == "E" and (x["pid"], x["tid"]) == (e["pid"], e["tid"])
+                       and x["ts"] >= e["ts"]), default=None)
+            arrows += any((h["pid"], h["tid"]) == (e["pid"], e["tid"]) and e["ts"] <= h["ts"] <= end
+                          and h["id"] in tails and tails[h["id"]] != e["pid"] for h in heads)
+    print(f"conn {n}: accept@{at('accept')} reads={kinds.count('read')}@{at('read')} close@{at('close')} "
+          f"order={order} arrows={arrows}")
+print("waits:", " ".join(sorted({re.sub(r" conn \d+$", " conn N", e["name"]) for e in ev
+                                 if e["ph"] == "B" and e.get("cat") == "wait"})))
+PY
+}
+
+@test "lab12 --trace: each connection accepted, then read, then closed, where the model serves it" {
+    command -v python3 >/dev/null 2>&1 || skip "python3 is not installed (it reads the JSON)"
+    local t="$BATS_TEST_TMPDIR/t.json" m n where wait
+    for m in blocking threads fork select poll "epoll --mode=lt" "epoll --mode=et" "nonblocking --mode=fixed" \
+             io_uring; do
+        run lab 12 $m --conns=4 --rounds=3 --trace "$t"
+        assert_success
+        [[ "$output" != *"io_uring: skipped"* ]] || continue
+        run "$ROOT/scripts/trace-check" "$t"
+        assert_success
+        # nonblocking connects a silent client first: it is accepted and closed, never read
+        local silent=0
+        [[ "$m" != nonblocking* ]] || silent=1
+        run conn_story "$t" $((4 + silent))
+        echo "$m: $output"
+        [ "$silent" -eq 0 ] || assert_line "conn 1: accept@MainThread reads=0@- close@MainThread order=ok arrows=0"
+        for ((n = 1 + silent; n <= 4 + silent; n++)); do
+            case "$m" in
+                threads) where="reads=3@Thread-[0-9]+ \(talk\) close@Thread-[0-9]+ \(talk\)" ;;
+                fork) where="reads=3@conn $n close@conn $n" ;;
+                *) where="reads=3@MainThread close@MainThread" ;;
+            esac
+            assert_line --regexp "^conn $n: accept@MainThread $where order=ok arrows=3$"
+        done
+        case "$m" in
+            blocking|threads|fork) wait="wait: accept wait: recv conn N" ;;
+            select|poll) wait="wait: $m" ;;
+            epoll*) wait="wait: epoll_wait" ;;
+            nonblocking*) wait="busy loop: it never waits" ;;
+            io_uring) wait="wait: io_uring_enter" ;;
+        esac
+        assert_line "waits: $wait"
+    done
+}
+
+@test "lab12 --trace: a large run draws its first 32 connections, 64 reads each, 400 waits: the file stays small" {
+    command -v python3 >/dev/null 2>&1 || skip "python3 is not installed (it reads the JSON)"
+    local t="$BATS_TEST_TMPDIR/t.json"
+    run lab 12 epoll --conns=100 --rounds=200 --trace "$t"
+    assert_success
+    assert_field ok 20000
+    local waits drawn
+    waits="$(field waits)"
+    drawn=$((waits < 400 ? waits : 400))
+    run "$ROOT/scripts/trace-check" "$t"
+    assert_success
+    [ "$(stat -c %s "$t")" -lt 2000000 ] || { ls -l "$t"; return 1; }
+    run python3 - "$t" <<'PY'
+import json, re, sys
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+acc = {int(m.group(1)) for e in ev if (m := re.match(r"accept conn (\d+) ", e.get("name", "")))}
+reads = [int(m.group(1)) for e in ev if e["ph"] == "B" and (m := re.match(r"conn (\d+) \(fd \d+\): read", e["name"]))]
+print(sorted(acc) == list(range(1, 33)), max(reads.count(n) for n in acc),
+      sum(1 for e in ev if e["ph"] == "B" and e["name"] == "wait: epoll_wait"),
+      sum(1 for e in ev if e.get("name") == "400 waits drawn: the later ones are not"))
+PY
+    assert_output "True 64 $drawn $((waits > 400 ? 1 : 0))"
+}
+
 # ---- the guided demo, the README, leftovers ----------------------------------------------------
 
 @test "lab12: the guided demo runs every scenario and exits 0" {

@@ -860,6 +860,16 @@ static void t_trace(void)
     lab_proc_start_or_die(&p);
     CHECK(lab_proc_join(&p) == 0);
     lab_trace_end();
+    int co = lab_trace_track("coroutine co");      /* a named track: the same name, the same track */
+    CHECK(co > 0 && lab_trace_track("coroutine co") == co && lab_trace_track("other") != co);
+    lab_trace_use_track(co);
+    lab_trace_begin("unit", "on co");
+    lab_trace_flow_tail("unit", 8);                /* an arrow from the end of "on co"... */
+    lab_trace_end();
+    lab_trace_use_track(0);
+    lab_trace_begin("unit", "back");
+    lab_trace_flow_head("unit", 8);                /* ...into "back": no slices of their own */
+    lab_trace_end();
     snprintf(part, sizeof part, "%s.part.%d", path, (int)p.pid);
     CHECK(access(part, F_OK) == 0);           /* the child's fragment, complete, beside the file */
     lab_trace_write();
@@ -883,7 +893,17 @@ static void t_trace(void)
         b += s[6] == 'B';
         e += s[6] == 'E';
     }
-    CHECK(b == 5 && e == 5);                  /* main, put, thread, get, child: each ended */
+    CHECK(b == 7 && e == 7);                  /* main, put, thread, get, child, on co, back: ended */
+    CHECK(strstr(text, "\"id\":8,\"cat\":\"unit\",\"name\":\"unit\"}") != NULL);
+    CHECK(strstr(text, "\"id\":8,\"cat\":\"unit\",\"name\":\"unit\",\"bp\":\"e\"}") != NULL);
+    char meta[120];                           /* "on co" is on the track named "coroutine co" */
+    const char *on = strstr(text, "\"name\":\"on co\""), *tid = on;
+    while (tid && tid > text && strncmp(tid, "\"tid\":", 6) != 0)
+        tid--;
+    CHECK(tid != NULL && tid > text);
+    snprintf(meta, sizeof meta, "%.*s,\"name\":\"thread_name\",\"args\":{\"name\":\"coroutine co\"}",
+             (int)strcspn(tid, ","), tid);
+    CHECK(strstr(text, meta) != NULL);
     CHECK(unlink(path) == 0 && rmdir(tmpl) == 0);
 }
 

@@ -15,6 +15,9 @@
  * coroutine is split into two ints.  Stacks come from mmap with a PROT_NONE guard page below them:
  * running off the bottom faults at once instead of overwriting a neighbour's memory, and
  * co_install_overflow_handler() turns that fault into a message naming the coroutine, exit 1.
+ * --trace FILE: each coroutine has a track of its own ("coroutine a"), with a slice for every stretch
+ * it runs, and every switch is an arrow from the end of one slice to the start of the next (main's
+ * slices are on the thread's own track, MainThread, where the hub runs).
  * Watch for: the order of the lines in `greenlet`, and which coroutines are dead at the end.
  */
 #include "lab.h"
@@ -75,6 +78,8 @@ struct co {
     char *stack_lo;             /* lowest usable byte (just above the guard page) */
     size_t stack_size;
     unsigned vg_id;             /* Valgrind's name for the stack */
+    int track;                  /* --trace: its track (0: main, on the thread's own) */
+    bool in_slice;              /* --trace: the slice of its current run is open */
 #if defined(LAB11_SWITCH_ASM)
     void *sp;                   /* saved stack pointer: the registers are on the stack below it */
 #else
@@ -94,6 +99,7 @@ static struct co main_co = { .name = "main", .state = CO_RUNNING };
 static struct co *cur = &main_co;
 static void (*exit_hook)(struct co *c);
 static long live_stacks;
+static uint64_t switches;       /* --trace: the arrows' ids */
 
 struct co *co_current(void) { return cur; }
 struct co *co_main(void) { return &main_co; }
@@ -128,6 +134,23 @@ static void asan_after(struct co *me, struct co *from)
 }
 static struct co *asan_from;
 #endif
+
+/* --trace: `from` stops running (its slice ends with the tail of an arrow) and `to` runs (a slice
+ * on its track, begun with the arrow's head).  Recorded before the switch, in this thread's buffer.
+ * main's first slice begins at its first switch, its last ends when its last coroutine is freed. */
+static void trace_switch(struct co *from, struct co *to)
+{
+    uint64_t id = (11ull << 40) + ++switches;
+    if (!from->in_slice)
+        lab_trace_begin("coroutine", "%s", from->name);
+    lab_trace_flow_tail("switch", id);
+    lab_trace_end();
+    from->in_slice = false;
+    lab_trace_use_track(to->track);
+    lab_trace_begin("coroutine", "%s", to->name);
+    lab_trace_flow_head("switch", id);
+    to->in_slice = true;
+}
 
 /* The switch itself: every transfer of control between coroutines goes through here. */
 static void swap(struct co *from, struct co *to)
@@ -166,6 +189,8 @@ static void entry(void *arg)
     struct co *to = c->parent;
     while (to->state == CO_DEAD)
         to = to->parent;
+    if (lab_trace_on())
+        trace_switch(c, to);
     to->state = CO_RUNNING;
     swap(c, to);
     abort();                             /* a dead coroutine is never switched back to */
@@ -202,6 +227,11 @@ struct co *co_new(const char *name, co_fn *fn, void *arg, size_t stack_size)
     c->stack_lo = c->map + page;
     c->stack_size = stack_size;
     c->vg_id = L11_VG_REGISTER(c->stack_lo, c->stack_lo + stack_size);
+    if (lab_trace_on()) {
+        char track[48];
+        snprintf(track, sizeof track, "coroutine %s", c->name);
+        c->track = lab_trace_track(track);
+    }
 #if defined(LAB11_SWITCH_ASM)
     c->sp = lab_swtch_frame(c->stack_lo + stack_size, entry, c);
 #else
@@ -230,6 +260,8 @@ void co_switch(struct co *c)
         return;
     if (c->state == CO_DEAD)
         die("switch to coroutine '%s', which is dead", c->name);
+    if (lab_trace_on())
+        trace_switch(from, c);
     if (from->state == CO_RUNNING)
         from->state = CO_SUSPENDED;
     c->state = CO_RUNNING;
@@ -250,6 +282,10 @@ void co_free(struct co *c)
         die("munmap:");
     live_stacks--;
     free(c);
+    if (live_stacks == 0 && main_co.in_slice) {   /* main alone again: its run's slice ends */
+        lab_trace_end();
+        main_co.in_slice = false;
+    }
 }
 
 /* ==== Stack overflow: the guard page's fault, caught on a stack of its own ==== */

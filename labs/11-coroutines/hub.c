@@ -15,6 +15,8 @@
  *   LoopExit "would block forever"     "no runnable coroutine: N stalled: ..."  (exit 1)
  * The main program is the hub's coroutine: when main waits (join, sleep), the hub runs until what
  * main waits for has happened.  One OS thread all along.
+ * --trace FILE: the hub's waits in the loop are slices on MainThread ("hub: wait (epoll)"), each
+ * wake-up an instant ("wake a (sleep)") on the track of whoever woke it; coro.c draws the switches.
  * Watch for: nothing ready and nothing to wait for means nobody can ever wake the others: the hub
  * names them instead of sleeping forever (libtask's "no runnable tasks").
  */
@@ -56,6 +58,8 @@ static struct task *self(void)
 /* Make t runnable: a coroutine goes on the ready queue; main just notes it. */
 static void wake(struct task *t)
 {
+    if (lab_trace_on() && t->why)   /* a spawned one is ready without waiting: no wake-up */
+        lab_trace_instant("hub", "wake %s (%s)", t == &hub.main ? "main" : co_name(t->co), t->why);
     t->woken = true;
     t->why = NULL;
     if (t == &hub.main || t->queued)
@@ -136,8 +140,10 @@ static int run_until(bool (*done)(void *), void *arg)
             t->queued = false;
             co_switch(t->co);            /* back here when it blocks or ends */
         } else if (lab_loop_nfiles(hub.loop) > 0 || lab_loop_ntimers(hub.loop) > 0) {
+            lab_trace_begin("hub", "hub: wait (%s)", lab_loop_backend(hub.loop));
             if (lab_loop_run_once(hub.loop, -1) < 0)
                 die("lab_loop_run_once:");
+            lab_trace_end();
         } else {
             report_stall();
             return -1;

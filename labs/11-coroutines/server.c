@@ -14,6 +14,8 @@
  *   spawn(comunication, conn)                co_spawn("conn-N", communication, fd)
  *   conn.send(data.upper())                  co_send_all(fd, ..., MSG_NOSIGNAL): all bytes, no SIGPIPE
  * Usage: lab11 server [--clients=200] [--msgs=5]     (first line: LISTENING port=N)
+ * --trace FILE: each connection's coroutine has its track ("coroutine conn-7"): its accept is an
+ * instant on the server coroutine's track, each echo and its close instants on its own.
  * Watch for: ok equal to msgs, server_threads=1.  TCP has no message boundaries: the client reads
  * exactly as many bytes as it sent.
  */
@@ -56,9 +58,11 @@ static void communication(void *arg)
             break;
         for (ssize_t i = 0; i < n; i++)
             buf[i] = (char)toupper((unsigned char)buf[i]);
+        lab_trace_instant("conn", "echo %zd bytes (fd %d)", n, fd);
         if (co_send_all(fd, buf, (size_t)n) < 0)       /* conn.send(data.upper()) */
             break;
     }
+    lab_trace_instant("conn", "close (fd %d)", fd);
     close(fd);
 }
 
@@ -72,6 +76,7 @@ static void acceptor(void *arg)
         srv.accepted++;
         char name[32];
         snprintf(name, sizeof name, "conn-%d", srv.accepted);
+        lab_trace_instant("conn", "accept %s (fd %d)", name, fd);
         co_spawn(name, communication, (void *)(intptr_t)fd);
         srv.conns_spawned++;
         int t = l11_threads();

@@ -11,6 +11,9 @@
  * The poll() before each accept and recv only lets Ctrl-C (and "the clients are done") end the
  * wait; the call after it is the blocking one.
  * Usage: build/lab12 blocking | threads | fork [--conns=N --rounds=M --http --silent=K ...]
+ * --trace FILE: the waits in accept and recv are slices ("wait: accept", "wait: recv conn N"), each
+ * read's handling too, on the track of whoever serves the connection: the main thread (blocking),
+ * the connection's thread (threads: "Thread-N (talk)"), the connection's process (fork: "conn N").
  * Watch for: peak_active=1 for blocking; a thread or a child per connection in the others.
  */
 #include "lab.h"
@@ -28,6 +31,7 @@
 /* The buffers of one blocking session (a thread's own, or the one of the single-threaded model). */
 struct bconn {
     int fd;
+    long num;               /* accepted as the num-th (--trace) */
     bool done;              /* guarded by the registry lock (threads) */
     struct lab_thread *t;
     struct session s;
@@ -40,15 +44,27 @@ static long serve_one(struct bconn *c, bool http, const struct server *srv)
 {
     session_init(&c->s, http);
     for (;;) {
-        if (srv != NULL && net_wait_readable(srv, c->fd) <= 0)
+        bool waiting = net_traced(c->num) && c->s.requests < L12_TRACE_READS;   /* --trace */
+        if (waiting)
+            lab_trace_begin("wait", "wait: recv conn %ld", c->num);
+        if (srv != NULL && net_wait_readable(srv, c->fd) <= 0) {
+            if (waiting)
+                lab_trace_end();
             break;   /* a signal, or the clients are done */
+        }
         ssize_t n = recv(c->fd, c->in, sizeof c->in, 0);
+        if (waiting)
+            lab_trace_end();
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break;   /* closed, or reset (ECONNRESET) */
+        bool drawn = net_trace_request(c->num, c->fd, &c->s, c->in, (size_t)n);
         size_t o = session_feed(&c->s, c->in, (size_t)n, c->out);
-        if (o > 0 && net_write_all(c->fd, c->out, o) != 0)
+        int wr = o > 0 ? net_write_all(c->fd, c->out, o) : 0;
+        if (drawn)
+            lab_trace_end();
+        if (wr != 0)
             break;   /* EPIPE: the client left */
         if (c->s.close_after)
             break;
@@ -59,18 +75,26 @@ static long serve_one(struct bconn *c, bool http, const struct server *srv)
 /* Accept one connection after the listener is readable: the fd, or -1 (stop, or nothing). */
 static int accept_one(struct server *srv, bool *stop)
 {
+    bool waiting = l12_trace.detail && srv->accepted < L12_TRACE_CONNS;   /* --trace */
+    if (waiting)
+        lab_trace_begin("wait", "wait: accept");
     int r = net_wait_readable(srv, srv->lfd);
     if (r <= 0) {
+        if (waiting)
+            lab_trace_end();
         *stop = true;
         return -1;
     }
     int fd = accept4(srv->lfd, NULL, NULL, SOCK_CLOEXEC);   /* a blocking socket: no SOCK_NONBLOCK */
+    if (waiting)
+        lab_trace_end();
     if (fd < 0) {
         if (errno == EMFILE || errno == ENFILE)
             srv->emfile += net_emfile_shed(srv->lfd);
         return -1;
     }
     srv->accepted++;
+    net_trace_accept(srv->accepted, fd);
     return fd;
 }
 
@@ -82,11 +106,13 @@ int serve_blocking(struct server *srv)
         c->fd = accept_one(srv, &stop);
         if (c->fd < 0)
             continue;
+        c->num = srv->accepted;
         srv->active = 1;
         srv->peak_active = 1;
         if (!srv->quiet && srv->accepted <= 3)
             printf("blocking: serving connection %ld alone; the others wait in the backlog\n", srv->accepted);
         srv->requests += serve_one(c, srv->http, srv);
+        net_trace_close(c->num, c->fd);
         close(c->fd);
         srv->active = 0;
     }
@@ -116,6 +142,7 @@ static void *talk(void *arg)
     long req = serve_one(a->c, a->reg->http, NULL);   /* recv blocks this thread only */
     Pthread_mutex_lock(&a->reg->lock);
     a->c->done = true;
+    net_trace_close(a->c->num, a->c->fd);
     close(a->c->fd);
     a->c->fd = -1;
     a->reg->alive--;
@@ -156,6 +183,7 @@ int serve_threads(struct server *srv)
         join_finished(&reg, false);
         struct bconn *c = xcalloc(1, sizeof *c);
         c->fd = fd;
+        c->num = srv->accepted;
         struct worker_arg *a = xmalloc(sizeof *a);
         *a = (struct worker_arg){ .reg = &reg, .c = c };
         c->t = LAB_THREAD(talk, a);
@@ -230,6 +258,19 @@ static void reap(struct server *srv, pid_t *kids, size_t *n, bool block)
     }
 }
 
+/* --trace: a connection's child that the parent stops (the clients are done, or Ctrl-C) first ends
+ * its connection as an EOF would (shutdown: its recv returns 0, its send fails), so that its slices
+ * end, its close is drawn and its fragment written; then it dies of the signal as it would have. */
+static int child_fd = -1;
+static volatile sig_atomic_t child_stopped;
+
+static void on_term_in_child(int sig)
+{
+    (void)sig;
+    child_stopped = 1;
+    shutdown(child_fd, SHUT_RDWR);
+}
+
 int serve_fork(struct server *srv)
 {
     size_t n = 0, cap = 64;
@@ -249,8 +290,24 @@ int serve_fork(struct server *srv)
             free(kids);      /* the parent's list of children is not the child's business */
             struct bconn *c = xmalloc(sizeof *c);
             c->fd = fd;
+            c->num = srv->accepted;
+            char name[32];
+            snprintf(name, sizeof name, "conn %ld", c->num);
+            if (net_traced(c->num)) {   /* --trace: this connection's process */
+                lab_trace_process_name(name);
+                child_fd = fd;
+                signal(SIGTERM, on_term_in_child);
+            }
             long req = serve_one(c, srv->http, NULL);
+            net_trace_close(c->num, fd);
             close(fd);
+            if (net_traced(c->num)) {
+                lab_trace_write();   /* _exit runs no atexit handler: the --trace fragment now */
+                if (child_stopped) {
+                    signal(SIGTERM, SIG_DFL);
+                    raise(SIGTERM);
+                }
+            }
             free(c);
             _exit(req > 0);
         }

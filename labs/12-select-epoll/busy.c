@@ -9,6 +9,8 @@
  * loop: one silent client is connected first, and nobody is served until it leaves.  Mode `fixed`
  * accepts with accept4(..., SOCK_NONBLOCK).
  * Usage: build/lab12 nonblocking [--mode=notes|fixed] [--conns=N --rounds=M]
+ * --trace FILE: one slice "busy loop" for the whole run (no wait in it, ever), accepts, reads and
+ * closes inside it; in mode notes, the stretch where recv blocked on the silent client is empty.
  * Watch for: spins far above events, cpu_ms close to wall_ms.
  */
 #include "lab.h"
@@ -22,6 +24,7 @@
 
 struct nbconn {
     int fd;
+    long num;               /* accepted as the num-th (--trace) */
     char *pend;             /* what a full socket buffer did not take yet */
     size_t pendlen, pendoff;
     struct session s;
@@ -48,6 +51,7 @@ int serve_nonblocking(struct server *srv)
     struct nbconn **conns = xmalloc(cap * sizeof *conns);
     char *in = xmalloc(L12_READ), *out = xmalloc(L12_OUTCAP);
     long events = 0;
+    lab_trace_begin("wait", "busy loop: it never waits");   /* --trace: no idle gap on its track */
     for (;;) {
         srv->spins++;
         if (net_stop_requested() || ((srv->spins & 63) == 0 && net_fd_readable(srv->donefd)))
@@ -56,6 +60,7 @@ int serve_nonblocking(struct server *srv)
         if (fd >= 0) {
             events++;
             srv->accepted++;
+            net_trace_accept(srv->accepted, fd);
             if (n == cap) {
                 cap *= 2;
                 struct nbconn **bigger = realloc(conns, cap * sizeof *bigger);
@@ -65,6 +70,7 @@ int serve_nonblocking(struct server *srv)
             }
             struct nbconn *c = xcalloc(1, sizeof *c);
             c->fd = fd;
+            c->num = srv->accepted;
             session_init(&c->s, srv->http);
             conns[n++] = c;
             if ((long)n > srv->peak_active)
@@ -82,8 +88,11 @@ int serve_nonblocking(struct server *srv)
                 ssize_t r = recv(c->fd, in, L12_READ, 0);   /* notes: a blocking socket waits here */
                 if (r > 0) {
                     events++;
+                    bool drawn = net_trace_request(c->num, c->fd, &c->s, in, (size_t)r);
                     size_t o = session_feed(&c->s, in, (size_t)r, out);
                     ssize_t w = o ? send(c->fd, out, o, MSG_NOSIGNAL) : 0;
+                    if (drawn)
+                        lab_trace_end();
                     if (w < 0 && errno != EAGAIN) {
                         gone = true;
                     } else if ((size_t)(w < 0 ? 0 : w) < o) {
@@ -99,6 +108,7 @@ int serve_nonblocking(struct server *srv)
             }
             if (gone) {   /* del_List: removed after the scan, not while walking the list */
                 srv->requests += c->s.requests;
+                net_trace_close(c->num, c->fd);
                 close(c->fd);
                 free(c->pend);
                 free(c);
@@ -114,8 +124,10 @@ int serve_nonblocking(struct server *srv)
             n = k;
         }
     }
+    lab_trace_end();
     for (size_t i = 0; i < n; i++) {
         srv->requests += conns[i]->s.requests;
+        net_trace_close(conns[i]->num, conns[i]->fd);
         close(conns[i]->fd);
         free(conns[i]->pend);
         free(conns[i]);

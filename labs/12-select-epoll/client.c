@@ -9,6 +9,8 @@
  * p50 and p99 are within about 6%); throughput is round trips over the whole run.
  * Python: Thread(target=client).start() x 200; client.send(b'hello'); client.recv(1024)
  * Usage: build/lab12 client --port=N [--conns=N --rounds=M --http --silent=K --slow=K --rst=K]
+ * --trace FILE: each send of the first connections is a slice with an arrow per message, which
+ * ends in the server's read of it when the server is in the same trace.
  * Watch for: refused counts the connections the server closed before their last reply (select's
  * 1024 wall, EMFILE); unfinished counts the round trips still owed when the time ran out.
  */
@@ -194,7 +196,17 @@ static void start_round(struct client *cl, struct cconn *c)
 {
     make_batch(cl, c);
     c->t_send = lab_now_ms();
+    /* --trace: a slice for the send, the tail of an arrow for each message (into the server's read) */
+    bool drawn = l12_trace.detail && !cl->cfg->http && net_trace_flow_id(c->idx, c->round) != 0;
+    if (drawn) {
+        lab_trace_begin("request", "conn-%d: send %d", c->idx, c->round);
+        for (int i = 0; i < c->batch; i++)
+            if (net_trace_flow_id(c->idx, c->round + i))
+                lab_trace_flow_tail("request", net_trace_flow_id(c->idx, c->round + i));
+    }
     send_some(cl, c);
+    if (drawn)
+        lab_trace_end();
 }
 
 /* The connection is up: what it does depends on its kind. */

@@ -12,6 +12,8 @@
  * and reading stops until it is gone (back-pressure: a client that does not read cannot make the
  * server buffer without bound).  No allocation per request, one send per read's replies.
  * Usage: build/lab12 select | poll | epoll [--mode=lt|et] [--conns=N --rounds=M --http]
+ * --trace FILE: each select/poll/epoll_wait is a slice "wait: ..." (idle), each read's handling a
+ * slice "conn N (fd F): read K bytes" (busy), accepts and closes instants, on the loop's track.
  * Watch for: refused > 0 for select past 1024 descriptors; waits far below the round trips at load.
  */
 #include "lab.h"
@@ -29,6 +31,7 @@
 
 struct lconn {
     int fd;
+    long num;               /* accepted as the num-th (--trace) */
     uint32_t pendlen, pendoff;
     char *pend;
     struct session s;
@@ -40,12 +43,24 @@ struct ev {
     struct lconn **byfd;
     int setsize;
     bool edge, told_wall, stop;
+    bool in_wait;           /* --trace: the slice of this turn's wait is open */
+    long waits_drawn;
     char in[L12_READ];
     char out[L12_OUTCAP];
 };
 
+/* --trace: the first callback of a turn ends the slice of the wait. */
+static void wait_over(struct ev *e)
+{
+    if (e->in_wait) {
+        lab_trace_end();
+        e->in_wait = false;
+    }
+}
+
 static void close_conn(struct ev *e, struct lconn *c)
 {
+    net_trace_close(c->num, c->fd);
     lab_loop_del(e->loop, c->fd, LAB_LOOP_READABLE | LAB_LOOP_WRITABLE);
     e->byfd[c->fd] = NULL;
     close(c->fd);
@@ -97,19 +112,27 @@ static void readable(struct ev *e, struct lconn *c)
             close_conn(e, c);
             return;
         }
+        bool drawn = net_trace_request(c->num, c->fd, &c->s, e->in, (size_t)n);
         size_t o = session_feed(&c->s, e->in, (size_t)n, e->out);
         size_t done = 0;
+        bool failed = false;
         while (done < o) {
             ssize_t w = send(c->fd, e->out + done, o - done, MSG_NOSIGNAL);
             if (w < 0 && errno == EINTR)
                 continue;
             if (w < 0 && errno != EAGAIN) {
-                close_conn(e, c);
-                return;
+                failed = true;
+                break;
             }
             if (w < 0)
                 break;
             done += (size_t)w;
+        }
+        if (drawn)
+            lab_trace_end();
+        if (failed) {
+            close_conn(e, c);
+            return;
         }
         if (done < o) {   /* the socket is full: keep the rest, stop reading until it is sent */
             c->pendlen = (uint32_t)(o - done);
@@ -133,6 +156,7 @@ static void on_io(struct lab_loop *l, int fd, void *arg, int mask)
 {
     (void)l;
     struct ev *e = arg;
+    wait_over(e);
     struct lconn *c = e->byfd[fd];
     if (c == NULL)
         return;
@@ -153,6 +177,7 @@ static void on_accept(struct lab_loop *l, int lfd, void *arg, int mask)
 {
     (void)mask;
     struct ev *e = arg;
+    wait_over(e);
     struct server *srv = e->srv;
     for (int k = 0; e->edge || k < 64; k++) {   /* edge-triggered: until EAGAIN, or the rest is lost */
         int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -169,16 +194,19 @@ static void on_accept(struct lab_loop *l, int lfd, void *arg, int mask)
             return;   /* EAGAIN: the backlog is empty */
         }
         srv->accepted++;
+        net_trace_accept(srv->accepted, fd);
         if (fd >= e->setsize) {   /* select: FD_SET(1024) would write past the fd_set: refuse */
             if (!e->told_wall && !srv->quiet)
                 printf("select: descriptor %d is past FD_SETSIZE=%d: connection refused\n", fd, e->setsize);
             e->told_wall = true;
             srv->refused++;
+            net_trace_close(srv->accepted, fd);
             close(fd);
             continue;
         }
         struct lconn *c = malloc(sizeof *c);
         if (c == NULL) {
+            net_trace_close(srv->accepted, fd);
             close(fd);
             srv->refused++;
             continue;
@@ -186,6 +214,7 @@ static void on_accept(struct lab_loop *l, int lfd, void *arg, int mask)
         int one = 1;   /* no Nagle: a reply goes out at once, even behind an unacknowledged one */
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         c->fd = fd;
+        c->num = srv->accepted;
         c->pend = NULL;
         c->pendlen = c->pendoff = 0;
         session_init(&c->s, srv->http);
@@ -203,6 +232,7 @@ static void on_stop(struct lab_loop *l, int fd, void *arg, int mask)
 {
     (void)l, (void)fd, (void)mask;
     struct ev *e = arg;
+    wait_over(e);
     e->stop = true;
 }
 
@@ -231,8 +261,15 @@ int serve_loop(struct server *srv)
     lab_loop_add(e->loop, srv->sigfd, LAB_LOOP_READABLE, on_stop, e);
     if (srv->donefd >= 0)
         lab_loop_add(e->loop, srv->donefd, LAB_LOOP_READABLE, on_stop, e);
-    while (!e->stop && lab_loop_run_once(e->loop, -1) >= 0)
+    const char *call = srv->model == M_SELECT ? "select" : srv->model == M_POLL ? "poll" : "epoll_wait";
+    while (!e->stop) {
+        e->in_wait = net_trace_wait(&e->waits_drawn, call);   /* --trace: idle until a callback */
+        int rc = lab_loop_run_once(e->loop, -1);
+        wait_over(e);
+        if (rc < 0)
+            break;
         srv->waits++;   /* one select/poll/epoll_wait call each */
+    }
     for (int fd = 0; fd < e->setsize; fd++)
         if (e->byfd[fd] != NULL)
             close_conn(e, e->byfd[fd]);

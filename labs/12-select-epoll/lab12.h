@@ -107,6 +107,32 @@ bool net_stop_requested(void);
 int net_wait_readable(const struct server *srv, int fd);
 bool net_fd_readable(int fd);
 
+/* ==== --trace: the connections in Perfetto (net.c) ==== */
+
+/* What a server run draws: the first L12_TRACE_CONNS connections in detail (accept, each read's
+ * handling with the client's arrow into it, close), at most L12_TRACE_READS reads each and
+ * L12_TRACE_WAITS waits of the loop, so that a guided demo's trace stays small; the scoreboard's
+ * quiet runs draw one slice each.  Set by run_model (and run_client), read by every model. */
+#define L12_TRACE_CONNS 32
+#define L12_TRACE_READS 64
+#define L12_TRACE_WAITS 400
+struct l12_trace {
+    bool detail;            /* this run draws its connections */
+    bool arrows;            /* the client is ours, in the same trace: its sends are arrows */
+};
+extern struct l12_trace l12_trace;
+bool net_traced(long num);                  /* connection number num (1, 2, ...) is drawn */
+void net_trace_accept(long num, int fd);
+void net_trace_close(long num, int fd);
+/* A read of n bytes on connection num: begins the slice of its handling, with the head of the
+ * client's arrow when the read starts with its message.  true: end it with lab_trace_end(). */
+bool net_trace_request(long num, int fd, const struct session *s, const char *data, size_t n);
+/* A wait of the loop (select, poll, epoll_wait, io_uring_enter): a slice "wait: NAME", at most
+ * L12_TRACE_WAITS per run (*drawn counts them).  true: end it with lab_trace_end(). */
+bool net_trace_wait(long *drawn, const char *name);
+/* The arrow of the client's message R on its connection K ("conn-K say hello R"); 0: not drawn. */
+uint64_t net_trace_flow_id(int k, int r);
+
 /* ==== The load client (client.c) ==== */
 
 struct client_cfg {

@@ -8,6 +8,7 @@
  * listen(SOMAXCONN) (the notes' backlog of 5 turns away a burst of 200 clients).
  * Python ignores SIGPIPE at start-up and raises BrokenPipeError; C dies of SIGPIPE on the first
  * write to a closed peer, unless it says MSG_NOSIGNAL (as here) or ignores the signal.
+ * --trace FILE: the helpers at the end draw what every model does with a connection (lab12.h).
  */
 #include "lab.h"
 #include "lab12.h"
@@ -183,4 +184,76 @@ int net_wait_readable(const struct server *srv, int fd)
             return 0;
         return 1;
     }
+}
+
+/* ==== --trace: the connections in Perfetto ==== */
+
+struct l12_trace l12_trace;
+
+bool net_traced(long num) { return l12_trace.detail && num >= 1 && num <= L12_TRACE_CONNS; }
+
+void net_trace_accept(long num, int fd)
+{
+    if (net_traced(num))
+        lab_trace_instant("conn", "accept conn %ld (fd %d)", num, fd);
+}
+
+void net_trace_close(long num, int fd)
+{
+    if (net_traced(num))
+        lab_trace_instant("conn", "close conn %ld (fd %d)", num, fd);
+}
+
+uint64_t net_trace_flow_id(int k, int r)
+{
+    if (k < 1 || k > L12_TRACE_CONNS || r < 0 || r >= L12_TRACE_READS)
+        return 0;
+    return 12ull << 40 | (uint64_t)k << 16 | (uint64_t)r;
+}
+
+/* A decimal number at p (at most 9 digits) within end: its value and the end of it, or NULL. */
+static const char *number(const char *p, const char *end, int *v)
+{
+    const char *q = p;
+    *v = 0;
+    while (q < end && q - p < 9 && *q >= '0' && *q <= '9')
+        *v = *v * 10 + (*q++ - '0');
+    return q > p ? q : NULL;
+}
+
+/* The client's "conn-K say hello R" at the start of the data: its arrow's id, or 0. */
+static uint64_t message_flow(const char *data, size_t n)
+{
+    static const char conn[] = "conn-", say[] = " say hello ";
+    const char *p = data, *end = data + n;
+    int k, r;
+    if (n < sizeof conn - 1 || memcmp(p, conn, sizeof conn - 1) != 0)
+        return 0;
+    if ((p = number(p + sizeof conn - 1, end, &k)) == NULL || (size_t)(end - p) < sizeof say - 1 ||
+        memcmp(p, say, sizeof say - 1) != 0 || number(p + sizeof say - 1, end, &r) == NULL)
+        return 0;
+    return net_trace_flow_id(k, r);
+}
+
+bool net_trace_request(long num, int fd, const struct session *s, const char *data, size_t n)
+{
+    if (!net_traced(num) || s->requests >= L12_TRACE_READS)
+        return false;
+    lab_trace_begin("conn", "conn %ld (fd %d): read %zu bytes", num, fd, n);
+    uint64_t id = l12_trace.arrows && !s->http ? message_flow(data, n) : 0;
+    if (id)
+        lab_trace_flow_head("request", id);
+    return true;
+}
+
+bool net_trace_wait(long *drawn, const char *name)
+{
+    if (!l12_trace.detail || *drawn > L12_TRACE_WAITS)
+        return false;
+    if (++*drawn > L12_TRACE_WAITS) {
+        lab_trace_instant("wait", "%d waits drawn: the later ones are not", L12_TRACE_WAITS);
+        return false;
+    }
+    lab_trace_begin("wait", "wait: %s", name);
+    return true;
 }

@@ -7,6 +7,8 @@
  * unfinished, round trips per second, p50/p99) beside the server's (peak_active, cpu_ms).
  * With --serve there is no client: the server waits for curl, wrk or `build/lab12 client --port`.
  * Usage: build/lab12 MODEL [--conns=N --rounds=M --http --serve --port=P --silent=K --rst=K ...]
+ * --trace FILE: each run is a slice "serve: MODEL" on the server's track; the client child's sends
+ * are arrows into the server's reads (net.c, client.c).
  * Watch for: cpu_ms against wall_ms (the busy loop), peak_active (1 for blocking).
  */
 #include "lab.h"
@@ -69,9 +71,13 @@ static void client_child(const struct client_cfg *cfg, int lfd, int wfd)
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     close(lfd);
+    if (l12_trace.detail)
+        lab_trace_process_name("client");
     struct client_stats st;
     client_run(cfg, &st);
     (void)!write(wfd, &st, sizeof st);
+    if (l12_trace.detail)
+        lab_trace_write();   /* _exit runs no atexit handler: the --trace fragment now */
     _exit(0);
 }
 
@@ -84,6 +90,7 @@ int run_model(const struct run_cfg *cfg, struct run_result *r)
     srv->quiet = cfg->quiet;
     srv->notes_bug = cfg->notes_bug;
     srv->donefd = -1;
+    l12_trace = (struct l12_trace){ .detail = lab_trace_on() && !cfg->quiet, .arrows = !cfg->serve };
     srv->sigfd = net_stop_signals_catch();
     srv->lfd = net_listen(cfg->client.port, true);
     if (srv->lfd < 0) {
@@ -130,7 +137,13 @@ int run_model(const struct run_cfg *cfg, struct run_result *r)
     getrusage(RUSAGE_SELF, &s0);
     getrusage(RUSAGE_CHILDREN, &c0);
     double t0 = lab_now_ms();
+    if (cfg->serve)
+        lab_trace_begin("serve", "serve: %s, until a signal", l12_model_names[cfg->model]);
+    else
+        lab_trace_begin("serve", "serve: %s, %d connections x %d", l12_model_names[cfg->model], cfg->client.conns,
+                        cfg->client.rounds);
     int rc = serve_fn[cfg->model](srv);
+    lab_trace_end();
     r->wall_ms = lab_elapsed_ms(t0);
     srv->stopped_by_signal = net_stop_requested();
     net_spare_close();
@@ -158,6 +171,7 @@ int run_model(const struct run_cfg *cfg, struct run_result *r)
         r->cpu_ms = 0;
     close(srv->lfd);
     net_stop_signals_restore();
+    l12_trace = (struct l12_trace){ 0 };
     return rc;
 }
 
@@ -353,7 +367,9 @@ int run_client(int mode)
         st = r.cl;
         c.port = 0;
     } else {
+        l12_trace.detail = lab_trace_on();   /* its sends, in its own trace: arrows with no head */
         client_run(&c, &st);
+        l12_trace.detail = false;
     }
     double rps = st.elapsed_ms > 0 ? (double)st.ok * 1000.0 / st.elapsed_ms : 0;
     printf("client: %d connections x %d round trips to 127.0.0.1:%d: %ld right, %ld wrong in %.0f ms\n",

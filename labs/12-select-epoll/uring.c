@@ -12,6 +12,8 @@
  * descriptors are watched with IORING_OP_POLL_ADD (then accept4 until EAGAIN, as the epoll server).
  * Python: loop.sock_recv(conn, 1024) looks the same, but waits for readiness underneath.
  * Usage: build/lab12 io_uring [--conns=N --rounds=M --http --serve]
+ * --trace FILE: each io_uring_enter that waits is a slice "wait: io_uring_enter"; each completed
+ * RECV's handling a slice (the bytes were read by the kernel already), accepts and closes instants.
  * Watch for: `skipped` where the kernel or a sandbox refuses io_uring_setup (EPERM, ENOSYS: containers
  * and some distributions switch it off); waits (io_uring_enter calls) far below the round trips.
  */
@@ -167,6 +169,7 @@ enum { OP_LISTEN = 1, OP_STOP, OP_RECV, OP_SEND };
 /* One connection: one buffer for its bytes in (RECV) and then its reply out (SEND). */
 struct uconn {
     int fd;
+    long num;                   /* accepted as the num-th (--trace) */
     uint32_t outlen, outoff;
     char *big;                  /* a reply longer than buf (HTTP, many pipelined requests) */
     struct session s;
@@ -179,6 +182,7 @@ struct userver {
     struct uconn **byfd;
     int setsize;
     long inflight;              /* RECVs and SENDs the kernel still owns (their buffers with them) */
+    long waits_drawn;           /* --trace */
     bool stop;
     char out[L12_OUTCAP];       /* session_feed's scratch: the replies to one read */
 };
@@ -221,6 +225,7 @@ static void submit_send(struct userver *u, struct uconn *c)
 static void close_conn(struct userver *u, struct uconn *c)
 {
     u->byfd[c->fd] = NULL;
+    net_trace_close(c->num, c->fd);
     close(c->fd);
     u->srv->requests += c->s.requests;
     u->srv->active--;
@@ -245,8 +250,10 @@ static void on_listen(struct userver *u)
             break;   /* EAGAIN: the backlog is empty */
         }
         srv->accepted++;
+        net_trace_accept(srv->accepted, fd);
         struct uconn *c = fd < u->setsize ? calloc(1, sizeof *c) : NULL;   /* calloc: see README (Valgrind) */
         if (c == NULL) {
+            net_trace_close(srv->accepted, fd);
             close(fd);
             srv->refused++;
             continue;
@@ -254,6 +261,7 @@ static void on_listen(struct userver *u)
         int one = 1;
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         c->fd = fd;
+        c->num = srv->accepted;
         session_init(&c->s, srv->http);
         u->byfd[fd] = c;
         if (++srv->active > srv->peak_active)
@@ -269,7 +277,10 @@ static void on_recv(struct userver *u, struct uconn *c, int res)
         close_conn(u, c);
         return;
     }
+    bool drawn = net_trace_request(c->num, c->fd, &c->s, c->buf, (size_t)res);   /* the RECV's bytes */
     size_t o = session_feed(&c->s, c->buf, (size_t)res, u->out);
+    if (drawn)
+        lab_trace_end();
     if (o == 0) {   /* HTTP: half a request so far */
         if (c->s.close_after)
             close_conn(u, c);
@@ -327,7 +338,10 @@ int serve_uring(struct server *srv)
     struct ring *r = &u->ring;
     while (!u->stop) {
         /* submit what is queued, wait for at least one completion: one system call */
+        bool drawn = net_trace_wait(&u->waits_drawn, "io_uring_enter");
         int rc = sys_enter(r->fd, r->to_submit, 1, IORING_ENTER_GETEVENTS);
+        if (drawn)
+            lab_trace_end();
         if (rc < 0 && errno != EINTR && errno != EBUSY) {
             warn_msg("io_uring_enter:");
             break;
