@@ -42,7 +42,7 @@ lab_objs  = $(patsubst %,$(BUILD)/obj/%.o,$(basename $(call lab_srcs,$(1))))
 ALL_OBJS := $(LIB_OBJS) $(foreach d,$(LAB_DIRS),$(call lab_objs,$(d))) \
             $(BUILD)/obj/tests/unit_common.o
 
-.PHONY: all help test memcheck grade bench teeth tsan asan asan-unit clean unit
+.PHONY: all help test memcheck grade bench teeth soak tsan asan asan-unit clean unit
 .DEFAULT_GOAL := all
 
 all: $(LAB_BINS) $(UNIT)
@@ -133,6 +133,10 @@ teeth:
 	$(Q)scripts/deps
 	$(Q)$(MAKE) --no-print-directory $(JOBS) all tsan
 	$(Q)LAB_DEPS_CHECKED=1 scripts/mutate
+
+# The checks many times in a row: plain, pinned to one CPU, beside two CPU hogs (ARGS="--runs 5").
+soak:
+	$(Q)scripts/soak $(ARGS)
 
 # The bench brings what it compares with first (scripts/deps --bench), then builds again: the
 # comparison programs are built only when their packages are there.
