@@ -22,6 +22,8 @@
  *   - batching (l10_tpool_set_batch, off by default): a worker may take up to k queued tasks at
  *     once when no other worker is idle.  Off for the lessons, where tasks sleep 2 "seconds" and
  *     batching would hold tasks back from a free worker; the bench shows both.
+ * --trace: each submitted task is a slice "task #N" on the worker thread that ran it, with an arrow
+ *   from its submit() and one from its end to the result() that got its value (future.c).
  * Watch for: the same thread ids in every task's line; submit after shutdown refused.
  */
 #include "lab.h"
@@ -180,9 +182,14 @@ static void run_sjob(void *arg)
     struct sjob *j = arg;
     struct l10_value v;
     memset(&v, 0, sizeof v);
+    unsigned long long n = l10_future_trace(j->f);
+    lab_trace_begin("pool", "task #%llu", n);
+    lab_trace_flow_in("submit", L10_FLOW_SUBMIT(n), "take #%llu", n);
     l10_future_set_running(j->f);
     v.pid = (int)getpid();
     int err = j->fn(&j->a, &v);              /* a task's error is carried to result() */
+    lab_trace_end();
+    lab_trace_flow_out("result", L10_FLOW_RESULT(n), "done #%llu", n);
     l10_future_set(j->f, &v, err);           /* runs the callbacks here, in the worker */
     l10_future_free(j->f);                   /* the pool's reference */
     free(j);
@@ -195,7 +202,9 @@ struct l10_future *l10_tpool_submit(struct l10_tpool *p, l10_fn fn, const struct
     j->a = *a;
     struct l10_future *f = j->f = l10_future_new();
     l10_future_ref(f);                       /* one for the caller, one for the pool */
+    lab_trace_flow_out("submit", L10_FLOW_SUBMIT(l10_future_trace(f)), "submit #%llu", l10_future_trace(f));
     if (l10_tpool_execute(p, run_sjob, j) != 0) {
+        lab_trace_instant("pool", "submit refused: the pool is shut down");
         l10_future_free(f);
         l10_future_free(f);
         free(j);
