@@ -49,6 +49,40 @@ static atomic_ullong trace_seq;
 
 unsigned long long l10_future_trace(const struct l10_future *f) { return f->trace; }
 
+void l10_trace_task_end(unsigned long long n)
+{
+    if (!lab_trace_on())
+        return;
+    lab_trace_flow_out("result", L10_FLOW_RESULT(n), "done #%llu", n);
+    l10_trace_gap();
+    lab_trace_end();
+}
+
+void l10_trace_gap(void)
+{
+    if (!lab_trace_on())
+        return;
+    double t0 = lab_now_ms();
+    while (lab_now_ms() - t0 < 0.0011)
+        ;
+}
+
+/* Caller holds f->m. */
+static void trace_got(struct l10_future *f, const char *what)
+{
+    if (f->trace && !f->trace_got) {
+        lab_trace_flow_in("result", L10_FLOW_RESULT(f->trace), "%s #%llu", what, f->trace);
+        f->trace_got = true;
+    }
+}
+
+void l10_future_trace_got(struct l10_future *f, const char *what)
+{
+    Pthread_mutex_lock(&f->m);
+    trace_got(f, what);
+    Pthread_mutex_unlock(&f->m);
+}
+
 struct l10_future *l10_future_new(void)
 {
     struct l10_future *f = xcalloc(1, sizeof *f);
@@ -168,10 +202,7 @@ int l10_future_result(struct l10_future *f, struct l10_value *out, double timeou
         if (rc != 0 && rc != ETIMEDOUT)
             die_en(rc, "pthread_cond_timedwait(future)");
     }
-    if (f->trace && !f->trace_got) {   /* the head of the arrow from the task's end */
-        lab_trace_flow_in("result", L10_FLOW_RESULT(f->trace), "result() #%llu", f->trace);
-        f->trace_got = true;
-    }
+    trace_got(f, "result()");        /* --trace: the head of the arrow from the task's end */
     if (out)
         *out = f->v;
     int err = f->err;

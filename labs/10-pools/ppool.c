@@ -146,13 +146,13 @@ static int worker_main(struct lab_proc *self)
         }
         atomic_store(&s->current, t.id);
         struct result_msg r = { .id = t.id, .pid = getpid(), .v.pid = (int)getpid() };
+        l10_trace_gap();                         /* after the queue's get arrow (pqueue.c) */
         lab_trace_begin("pool", "task #%llu: %s", t.trace, l10_task_names[t.fn]);
         lab_trace_flow_in("submit", L10_FLOW_SUBMIT(t.trace), "take #%llu", t.trace);
         in_task = 1;
         r.err = l10_tasks[t.fn](&t.a, &r.v);
         in_task = 0;
-        lab_trace_end();
-        lab_trace_flow_out("result", L10_FLOW_RESULT(t.trace), "done #%llu", t.trace);
+        l10_trace_task_end(t.trace);             /* --trace: the arrow to get(), the slice's end */
         lab_pq_put(p->results, &r, sizeof r, -1);
         atomic_store(&s->current, 0);
         if (p->maxtasks > 0 && ++done >= p->maxtasks) {   /* maxtasksperchild: make room */
@@ -202,7 +202,9 @@ static void complete(struct l10_ppool *p, long id, const struct l10_value *v, in
     p->outstanding--;
     Pthread_mutex_unlock(&p->m);
     if (pe.cb && err == 0) {
+        l10_trace_gap();                         /* after the queue's get arrow (pqueue.c) */
         lab_trace_begin("pool", "callback #%llu", l10_future_trace(pe.f));
+        l10_future_trace_got(pe.f, "callback");  /* the callback takes the value first */
         pe.cb(v, pe.cb_arg);                     /* in the parent, in this thread */
         lab_trace_end();
     }

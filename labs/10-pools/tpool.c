@@ -188,8 +188,7 @@ static void run_sjob(void *arg)
     l10_future_set_running(j->f);
     v.pid = (int)getpid();
     int err = j->fn(&j->a, &v);              /* a task's error is carried to result() */
-    lab_trace_end();
-    lab_trace_flow_out("result", L10_FLOW_RESULT(n), "done #%llu", n);
+    l10_trace_task_end(n);                   /* --trace: the arrow to result(), the slice's end */
     l10_future_set(j->f, &v, err);           /* runs the callbacks here, in the worker */
     l10_future_free(j->f);                   /* the pool's reference */
     free(j);
