@@ -183,24 +183,26 @@ enum l10_state l10_future_state(struct l10_future *f)
 
 int l10_future_result(struct l10_future *f, struct l10_value *out, double timeout_ms)
 {
-    struct timespec dl = lab_deadline_ms(timeout_ms < 0 ? 0 : timeout_ms);
     Pthread_mutex_lock(&f->m);
     bool waited = !is_done(f);
     if (waited)
-        lab_trace_begin("pool", "wait: result() #%llu", f->trace);
-    while (!is_done(f)) {
-        if (timeout_ms < 0) {
+        lab_trace_begin("pool", "wait: %s #%llu", timeout_ms < 0 ? "result()" : "result(timeout)", f->trace);
+    /* The wait: a while, for a wake-up may come before f is done (spurious, or another change). */
+    /* SOLUTION BEGIN(future-wait): while f is not done, sleep on f->c (timeout_ms >= 0: until a deadline) */
+    struct timespec dl = lab_deadline_ms(timeout_ms < 0 ? 0 : timeout_ms);
+    int rc = 0;
+    while (!is_done(f) && rc != ETIMEDOUT) {
+        if (timeout_ms < 0)
             Pthread_cond_wait(&f->c, &f->m);
-            continue;
-        }
-        int rc = pthread_cond_timedwait(&f->c, &f->m, &dl);
-        if (rc == ETIMEDOUT && !is_done(f)) {
-            Pthread_mutex_unlock(&f->m);
-            lab_trace_end();
-            return ETIMEDOUT;
-        }
-        if (rc != 0 && rc != ETIMEDOUT)
+        else if ((rc = pthread_cond_timedwait(&f->c, &f->m, &dl)) != 0 && rc != ETIMEDOUT)
             die_en(rc, "pthread_cond_timedwait(future)");
+    }
+    /* SOLUTION END */
+    if (!is_done(f)) {                 /* timed out: Python's TimeoutError; the task goes on */
+        Pthread_mutex_unlock(&f->m);
+        if (waited)
+            lab_trace_end();
+        return ETIMEDOUT;
     }
     trace_got(f, "result()");        /* --trace: the head of the arrow from the task's end */
     if (out)

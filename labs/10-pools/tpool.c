@@ -62,7 +62,6 @@ struct l10_tpool {
     bool shutdown;                   /* guarded by m */
     int batch;                       /* set before the first submit */
     int n;
-    bool joined;
     struct lab_thread **threads;
 };
 
@@ -256,10 +255,12 @@ void l10_tpool_shutdown(struct l10_tpool *p, bool wait)
     p->shutdown = true;
     Pthread_cond_broadcast(&p->work);
     Pthread_mutex_unlock(&p->m);
-    if (wait && !p->joined) {
+    if (wait) {
+        /* The workers leave once the queue is empty: joining them waits for every task. */
+        /* SOLUTION BEGIN(tpool-join): shutdown(wait=True): join every worker thread of p->threads */
         for (int i = 0; i < p->n; i++)
             lab_thread_join(p->threads[i]);
-        p->joined = true;
+        /* SOLUTION END */
     }
 }
 
@@ -268,6 +269,8 @@ void l10_tpool_free(struct l10_tpool *p)
     if (!p)
         return;
     l10_tpool_shutdown(p, true);
+    for (int i = 0; i < p->n; i++)           /* joined by shutdown: at once; never freed under a worker */
+        lab_thread_join(p->threads[i]);
     free(p->threads);     /* the lab_thread entries live on in the registry, as Python's objects */
     free(p->ring);
     pthread_mutex_destroy(&p->m);
