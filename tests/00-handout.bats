@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # tests/00-handout.bats - `make handout` (scripts/handout): the students' tree from the same sources.
-# The markers are well formed and cover the fixed modes of labs 3, 5, 7, 8 and 9; the handout has
-# every region replaced by its TODO line and nothing else changed (no solution left, no planted
-# bug); it builds warning-free and the guided demos of the cut labs run to their end.  That each
+# The markers are well formed and cover the fixed modes of labs 3, 5, 7, 8 and 9 and lab 10's
+# pools; the handout has every region replaced by its TODO line and nothing else changed (no
+# solution left, no planted bug); it builds warning-free and the guided demos of the cut labs run to their end.  That each
 # exercise, cut out alone, makes its lab's checks fail takes minutes: `make teeth` runs it
 # (scripts/handout --teeth).
 load test_helper
@@ -10,11 +10,11 @@ LAB=00
 
 setup() { H="$BATS_TEST_TMPDIR/handout"; }
 
-@test "handout: the markers are well formed and mark the fixed modes of labs 3, 5, 7, 8 and 9" {
+@test "handout: the markers are well formed and mark the fixed modes of labs 3, 5, 7, 8, 9 and the pools of lab 10" {
     run "$ROOT/scripts/handout" --list
     assert_success
     local n
-    for n in 03 05 07 08 09; do
+    for n in 03 05 07 08 09 10; do
         assert_line --regexp "	labs/$n-[a-z-]+/[a-z_]+\\.c:[0-9]+	.{10,}"
     done
     [ "$(cut -f1 <<<"$output" | sort -u | wc -l)" -ge 6 ]
@@ -54,7 +54,7 @@ setup() { H="$BATS_TEST_TMPDIR/handout"; }
     assert_success
     refute_output --regexp '(warning|error):'
     local n
-    for n in 03 05 07 08 09; do
+    for n in 03 05 07 08 09 10; do
         run capped timeout -k 5 120 "$H/build/lab$n"
         # 0 or 1 (the parts that misbehave without the student's code), or 3 when a watchdog
         # stopped a deadlock the student has still to cure; never a hang or a crash.

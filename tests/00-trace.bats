@@ -201,4 +201,174 @@ print(len(names), sum(1 for e in ev if e["ph"] == "X"))' "$T"
         check "$T" --names "$([ "$n" = 11 ] && echo switch || echo request)"
         [ "$(grep -c ' f ' <<<"$output")" -gt 100 ] || { echo "lab$n: too few arrows"; return 1; }
     done
+
+# ---- labs 9 and 10: who woke whom, which worker ran what ----
+
+# woken FILE WAITER_RE SLICE SETTER_RE: each slice SLICE on a thread named like WAITER_RE holds
+# the head of an arrow whose tail is on a thread named like SETTER_RE, drawn after the slice began
+# and before it ended.  Prints "N waits, K woken by an arrow from SETTER_RE".
+woken() {
+    run python3 -c '
+import json, re, sys
+path, waiter_re, slice_name, setter_re = sys.argv[1:5]
+ev = json.load(open(path))["traceEvents"]
+names = {(e["pid"], e["tid"]): e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "thread_name"}
+tails = {e["id"]: e for e in ev if e["ph"] == "s"}
+heads = [e for e in ev if e["ph"] == "f"]
+waits = woken = 0
+for key, name in names.items():
+    if not re.search(waiter_re, name):
+        continue
+    st = []
+    for e in sorted((e for e in ev if (e["pid"], e["tid"]) == key and e["ph"] in "BE"),
+                    key=lambda e: (e["ts"], 0 if e["ph"] == "E" else 1)):
+        if e["ph"] == "B":
+            st.append(e)
+            continue
+        b = st.pop()
+        if b.get("name") != slice_name:
+            continue
+        waits += 1
+        for f in heads:
+            s = tails.get(f["id"])
+            if (s and (f["pid"], f["tid"]) == key and b["ts"] <= f["ts"] <= e["ts"]
+                    and re.search(setter_re, names.get((s["pid"], s["tid"]), ""))
+                    and b["ts"] <= s["ts"] <= f["ts"]):
+                woken += 1
+                break
+print(f"{waits} waits, {woken} woken by an arrow from {setter_re}")' "$@"
+}
+
+@test "trace: lab 9 event: each car's wait() ends after the light's set(), an arrow from the set() to it" {
+    run lab 09 event --trace "$T"
+    assert_success
+    check "$T"
+    assert_success
+    woken "$T" '\(car\)$' 'wait: event.wait()' '\(light\)$'
+    assert_output '20 waits, 20 woken by an arrow from \(light\)$'
+    # The flag as a counter track: 0 before 绿灯亮, 1 after.
+    run python3 -c '
+import json, sys
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+print([e["args"]["value"] for e in sorted((e for e in ev if e["ph"] == "C" and e["name"] == "event.is_set()"), key=lambda e: e["ts"])])' "$T"
+    assert_output '[1]'
+}
+
+@test "trace: lab 9 traffic, condition, wait_notify: every wait a notify ended holds its arrow" {
+    run lab 09 traffic --trace "$T"
+    assert_success
+    check "$T"
+    assert_success
+    # The car blocks on red once a cycle; the light's set() (green) wakes it.
+    woken "$T" '\(car\)$' 'wait: event.wait()' '\(lighter\)$'
+    assert_output '2 waits, 2 woken by an arrow from \(lighter\)$'
+    run python3 -c '
+import json, sys
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+print(" ".join(str(e["args"]["value"]) for e in sorted((e for e in ev if e["ph"] == "C" and e["name"] == "event.is_set()"), key=lambda e: e["ts"])))' "$T"
+    # green, then 5 red ticks (one clear() each), green again, and so on: 2 cycles
+    assert_output '1 0 0 0 0 0 1 0 0 0 0 0 1'
+    # notify(2) wakes 2 waiters, notify_all() the other 3: 5 arrows from MainThread, none missing.
+    run lab 09 condition --trace "$T"
+    assert_success
+    woken "$T" '\(waiter\)$' 'wait: cond.wait()' '^MainThread$'
+    assert_output '5 waits, 5 woken by an arrow from ^MainThread$'
+    # if: notifyAll wakes both consumers (two arrows); while: the second goes back to sleep and
+    # the later notify() wakes it (a third).
+    run lab 09 wait_notify --mode=if --trace "$T"
+    assert_success
+    woken "$T" '\(take_one\)$' 'wait: m.wait()' '^MainThread$'
+    assert_output '2 waits, 2 woken by an arrow from ^MainThread$'
+    run lab 09 wait_notify --mode=while --trace "$T"
+    assert_success
+    check "$T" --names cond
+    [ "$(grep -c ' f cond$' <<<"$output")" -eq 3 ]
+    assert_line --regexp ' i nothing for me: back to sleep$'
+}
+
+# tasks FILE: each "task #N" slice of lab 10 sits on a worker's track (a ThreadPoolExecutor thread or
+# a ForkPoolWorker process), begins after its submit()/apply_async() (the tail of its arrow), holds
+# that arrow's head, and ends before the first result()/get() that got its value (the head of the
+# arrow from the task's end, drawn inside the slice).  Prints "N tasks, K on a worker between
+# submit and get".
+tasks() {
+    run python3 -c '
+import json, re, sys
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+names = {(e["pid"], e["tid"]): e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "thread_name"}
+procs = {e["pid"]: e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "process_name"}
+flows = {(e["ph"], e["id"]): e for e in ev if e["ph"] in "sf"}
+base = 10 << 48
+n = good = 0
+for key in names:
+    st = []
+    for e in sorted((e for e in ev if (e["pid"], e["tid"]) == key and e["ph"] in "BE"),
+                    key=lambda e: (e["ts"], 0 if e["ph"] == "E" else 1)):
+        if e["ph"] == "B":
+            st.append(e)
+            continue
+        b = st.pop()
+        m = re.match(r"task #([0-9]+)(:|$)", b.get("name", ""))
+        if not m:
+            continue
+        n += 1
+        k = int(m.group(1))
+        worker = names[key].startswith("ThreadPoolExecutor-") or "ForkPoolWorker-" in procs.get(key[0], "")
+        submit, take = flows.get(("s", base | k << 1)), flows.get(("f", base | k << 1))
+        done, get = flows.get(("s", base | k << 1 | 1)), flows.get(("f", base | k << 1 | 1))
+        ok = (worker and submit and take and done and get and submit["ts"] <= b["ts"] <= take["ts"] <= e["ts"]
+              and take["ts"] <= done["ts"] <= e["ts"] <= get["ts"]
+              and (take["pid"], take["tid"]) == key)
+        if not ok:
+            at = [f and f["ts"] for f in (submit, take, done, get)]
+            print("task #%d on %s (%s): submit, take, done, get at %s; slice %s..%s"
+                  % (k, names[key], procs.get(key[0]), at, b["ts"], e["ts"]))
+        good += bool(ok)
+print(f"{n} tasks, {good} on a worker between submit and get")' "$1"
+}
+
+@test "trace: lab 10: every task a slice on the worker that ran it, between its submit and its get" {
+    run lab 10 threadpool --workers=3 --tasks=7 --trace "$T"
+    assert_success
+    check "$T"
+    assert_success
+    tasks "$T"
+    assert_output '7 tasks, 7 on a worker between submit and get'
+    run lab 10 procpool --workers=2 --tasks=6 --trace "$T"
+    assert_success
+    check "$T"
+    assert_success
+    no_fragments
+    tasks "$T"
+    assert_output '6 tasks, 6 on a worker between submit and get'
+    # The callbacks run in the parent's result thread, each a slice there.
+    check "$T" --names pool
+    [ "$(grep -c ' B callback #' <<<"$output")" -eq 6 ]
+    run lab 10 pool_async --trace "$T"
+    assert_success
+    tasks "$T"
+    assert_output '7 tasks, 7 on a worker between submit and get'
+}
+
+@test "trace: lab 10 crash: the dead worker marked, its task's get() reached from the result thread, the new worker a track" {
+    run lab 10 crash --mode=kill --trace "$T"
+    assert_success
+    check "$T"
+    assert_success
+    tasks "$T"
+    assert_output '4 tasks, 4 on a worker between submit and get'
+    check "$T" --names pool
+    assert_line --regexp ' i worker [0-9]+ died of signal 9$'
+    local new
+    new=$(sed -n 's/.* i worker [0-9]* replaced by a new one, pid \([0-9]*\)$/\1/p' <<<"$output")
+    [ -n "$new" ]
+    # The replacement is a worker process of its own in the file (named as Python names it).
+    run python3 -c '
+import json, sys
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+print(*[e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "process_name" and e["pid"] == int(sys.argv[2])])' "$T" "$new"
+    assert_output --regexp "^lab10 ForkPoolWorker-[0-9]+ \(pid $new\)$"
+    # Task 1 died with its worker: the result thread draws the arrow to its get().
+    check "$T" --names result
+    assert_line --regexp ' B task #1 failed: its worker died$'
 }

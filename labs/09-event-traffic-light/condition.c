@@ -16,6 +16,9 @@
  *   pthread_mutex_lock; cond.wait() / notify(n) / notify_all() / wait_for(pred, timeout) ↔
  *   l09_cond_wait / l09_cond_notify / l09_cond_notify_all / l09_cond_wait_for;
  *   Java wait() / notify() / notifyAll() ↔ pthread_cond_wait / _signal / _broadcast.
+ * --trace: every wait is a slice "wait: ..." on its thread, and each notify draws an arrow to the
+ *   waiter it wakes (condition: exactly the ones notify(n) took from the queue; wait_notify: every
+ *   thread then inside m.wait(), for notifyAll and for notify alike).
  * Usage: build/lab09 condition [--waiters=5] | wait_notify [--mode=if|while]
  * Watch for: after notify(2), exactly 2 "notified" lines and 3 still waiting; "took an item that
  *   is not there" with if; "nothing for me, back to sleep" with while.
@@ -37,6 +40,7 @@
 struct l09_waiter {
     pthread_cond_t cv;          /* only this waiter sleeps on it */
     bool notified;              /* guarded by the condition's lock */
+    unsigned long long flow;    /* --trace: the id of the arrow from the notify that wakes it */
     struct l09_waiter *next;
 };
 
@@ -74,6 +78,9 @@ static bool cond_wait(struct l09_cond *c, double timeout_units)
 {
     struct l09_waiter w = { .notified = false, .next = NULL };
     lab_cond_init(&w.cv, 0);         /* CLOCK_MONOTONIC, for the timeout */
+    lab_trace_begin("cond", "wait: cond.wait()");
+    if (lab_trace_on())
+        w.flow = l09_flow_id();
     struct timespec deadline;
     if (timeout_units >= 0)
         deadline = lab_deadline_ms(lab_units_ms(timeout_units));
@@ -92,7 +99,10 @@ static bool cond_wait(struct l09_cond *c, double timeout_units)
     if (!w.notified) {
         cond_unlink(c, &w);          /* timed out: leave the queue, so notify(n) skips us */
         c->waiting--;
+    } else {
+        lab_trace_flow_in("cond", w.flow, "notified");
     }
+    lab_trace_end();
     Pthread_cond_destroy(&w.cv);
     return w.notified;
 }
@@ -107,6 +117,7 @@ static int cond_notify(struct l09_cond *c, int n)
         if (c->head == NULL)
             c->tail = NULL;
         w->notified = true;
+        lab_trace_flow_out("cond", w->flow, "notify wakes a waiter");
         c->waiting--;                /* counted out now, not when it runs: "waiting" is exact */
         /* Only this waiter sleeps on w->cv, so broadcast = signal here; broadcast also steers
          * clear of glibc bug 25847 (a pthread_cond_signal that wakes nobody). */
@@ -123,6 +134,7 @@ static int cond_notify_all(struct l09_cond *c) { return cond_notify(c, INT_MAX);
 static bool cond_wait_for(struct l09_cond *c, bool (*pred)(void *), void *arg, double timeout_units, int *checks)
 {
     double end = lab_now_ms() + lab_units_ms(timeout_units);
+    lab_trace_begin("cond", "wait: cond.wait_for(predicate)");
     bool result = pred(arg);
     (*checks)++;
     while (!result) {
@@ -135,7 +147,9 @@ static bool cond_wait_for(struct l09_cond *c, bool (*pred)(void *), void *arg, d
         cond_wait(c, left);
         result = pred(arg);
         (*checks)++;
+        lab_trace_instant("cond", "predicate() -> %s", result ? "True" : "False");
     }
+    lab_trace_end();
     return result;
 }
 
@@ -211,6 +225,7 @@ int run_condition(int mode)
     printf("MainThread: %d threads wait in cond.wait()\n", n);
 
     Pthread_mutex_lock(&lock);
+    lab_trace_instant("cond", "cond.notify(2)");
     cond_notify(&cond, 2);                     /* with cond: cond.notify(2) */
     Pthread_mutex_unlock(&lock);
     want = 2;
@@ -221,6 +236,7 @@ int run_condition(int mode)
     printf("MainThread: notify(2) -> %d notified, %d still waiting\n", after2, still);
 
     Pthread_mutex_lock(&lock);
+    lab_trace_instant("cond", "cond.notify_all()");
     cond_notify_all(&cond);                    /* with cond: cond.notify_all() */
     Pthread_mutex_unlock(&lock);
     want = n;
@@ -268,6 +284,20 @@ static pthread_cond_t cv;                  /* on CLOCK_MONOTONIC, made in run_wa
 static bool use_while;
 static int buffer_items, min_items, wn_waiting, woke, consumed, took_from_empty;   /* guarded by m */
 static unsigned long notify_gen;   /* MainThread's notify()/notifyAll() count; guarded by m */
+/* --trace: the arrow ids of the consumers inside m.wait() (0: that place is free); guarded by m.
+ * A notify draws an arrow to each of them (what it may wake), the consumer its head if it woke. */
+static unsigned long long wn_flow[2];
+
+/* notifyAll() or notify(): the arrows' tails.  Caller holds m. */
+static void trace_notify(const char *what)
+{
+    if (!lab_trace_on())
+        return;
+    lab_trace_instant("cond", "%s", what);
+    for (int i = 0; i < 2; i++)
+        if (wn_flow[i])
+            lab_trace_flow_out("cond", wn_flow[i], "%s may wake it", what);
+}
 
 /* One wait on cv, bounded.  True if a notify came while we waited: counted with notify_gen, not
  * with the return code, so that a slice that timed out just as the broadcast was sent still
@@ -275,6 +305,12 @@ static unsigned long notify_gen;   /* MainThread's notify()/notifyAll() count; g
 static bool wait_until(const struct timespec *deadline)
 {
     unsigned long g = notify_gen;
+    int place = -1;
+    lab_trace_begin("cond", "wait: m.wait()");
+    if (lab_trace_on())
+        place = wn_flow[0] == 0 ? 0 : 1;
+    if (place >= 0)
+        wn_flow[place] = l09_flow_id();
     wn_waiting++;
     int rc = pthread_cond_timedwait(&cv, &m, deadline);
     wn_waiting--;
@@ -282,6 +318,12 @@ static bool wait_until(const struct timespec *deadline)
         die_en(rc, "pthread_cond_timedwait");
     if (notify_gen != g)
         woke++;
+    if (place >= 0) {
+        if (notify_gen != g)
+            lab_trace_flow_in("cond", wn_flow[place], "woken by the notify");
+        wn_flow[place] = 0;
+    }
+    lab_trace_end();
     return notify_gen != g;
 }
 
@@ -296,8 +338,10 @@ static void *take_one(void *arg)
             /* Short slices: a timeout is just one more look at the predicate, so the loop stays
              * correct, and a lost pthread_cond_signal (glibc bug 25847) cannot hang the demo. */
             struct timespec slice = lab_deadline_ms(20);
-            if (wait_until(&slice) && buffer_items == 0)
+            if (wait_until(&slice) && buffer_items == 0) {
+                lab_trace_instant("cond", "nothing for me: back to sleep");
                 printf("%s: woke up, nothing for me, back to sleep\n", me);
+            }
         }
     } else if (buffer_items == 0) {            /* BUG: look only once */
         struct timespec bound = lab_deadline_ms(L09_BOUND_MS);
@@ -306,6 +350,7 @@ static void *take_one(void *arg)
     if (buffer_items == 0)
         took_from_empty++;
     buffer_items--;
+    lab_trace_instant("cond", "took an item: items=%d", buffer_items);
     if (buffer_items < min_items)
         min_items = buffer_items;
     consumed++;
@@ -332,6 +377,7 @@ int run_wait_notify(int mode)
     use_while = mode == WAIT_NOTIFY_WHILE;
     buffer_items = min_items = wn_waiting = woke = consumed = took_from_empty = 0;
     notify_gen = 0;
+    wn_flow[0] = wn_flow[1] = 0;
     lab_cond_init(&cv, 0);
     bool ok = true;
     printf("MainThread: two consumers: %s (items == 0) wait();\n", use_while ? "while" : "if");
@@ -346,6 +392,7 @@ int run_wait_notify(int mode)
     Pthread_mutex_lock(&m);
     buffer_items = 1;
     notify_gen++;
+    trace_notify("notifyAll()");
     printf("MainThread: put 1 item, notifyAll() (pthread_cond_broadcast)\n");
     Pthread_cond_broadcast(&cv);
     Pthread_mutex_unlock(&m);
@@ -362,6 +409,7 @@ int run_wait_notify(int mode)
         Pthread_mutex_lock(&m);
         buffer_items++;
         notify_gen++;
+        trace_notify("notify()");
         printf("MainThread: put 1 more item, notify() (pthread_cond_signal)\n");
         Pthread_cond_signal(&cv);
         Pthread_mutex_unlock(&m);

@@ -14,6 +14,9 @@
  * Python ↔ C: event = Event() ↔ l09_event_init; event.set()/clear()/is_set()/wait(t) ↔
  *   l09_event_set/clear/is_set/wait(e, t); Condition(Lock()) inside it ↔ pthread_mutex_t +
  *   pthread_cond_t on CLOCK_MONOTONIC (lab_cond_init).
+ * --trace: each wait() is a slice "wait: NAME.wait()" on its thread, from the call to the return;
+ *   set() is an instant with an arrow to every thread then inside wait(), whose head is where that
+ *   thread woke; the flag is a counter track "NAME.is_set()" (1 set, 0 clear).
  * Usage: build/lab09 event [--cars=20] | event_semantics [--mode=naive|gen]
  * Watch for: every 车加油门走了 after 绿灯亮; pulse_woke=0 with the naive loop, 1 with the counter.
  * See also: main.c (the scenario table), traffic.c (the lighter/car loop), timer.c (a Timer built
@@ -27,6 +30,75 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ==== --trace: the arrows from set() to the waiters it wakes ==== */
+
+static atomic_ullong flow_seq;
+
+unsigned long long l09_flow_id(void) { return (9ull << 48) | (atomic_fetch_add(&flow_seq, 1) + 1); }
+
+static const char *ev_name(const struct l09_event *e) { return e->name ? e->name : "event"; }
+
+/* The flag, on a counter track of its own.  Caller holds e->mu. */
+static void trace_flag(const struct l09_event *e)
+{
+    char n[48];
+    snprintf(n, sizeof n, "%s.is_set()", ev_name(e));
+    lab_trace_counter(n, e->flag);
+}
+
+/* A thread enters wait(): listed, with the id of the arrow that will wake it.  Caller holds e->mu. */
+static void trace_enter(struct l09_event *e, struct l09_trace_waiter *w)
+{
+    if (!lab_trace_on())
+        return;
+    *w = (struct l09_trace_waiter){ .flow = l09_flow_id(), .next = e->tw };
+    e->tw = w;
+}
+
+/* It woke: the head of the arrow of the set() that woke it, if one did; a new id for the next
+ * sleep (the naive wait() sleeps again after a pulse).  Caller holds e->mu. */
+static bool trace_woken(struct l09_event *e, struct l09_trace_waiter *w)
+{
+    if (!lab_trace_on() || !w->sent)
+        return false;
+    lab_trace_flow_in("event", w->flow, "woken by %s.set()", ev_name(e));
+    w->flow = l09_flow_id();
+    w->sent = false;
+    return true;
+}
+
+/* It leaves wait(): off the list.  Caller holds e->mu. */
+static void trace_leave(struct l09_event *e, struct l09_trace_waiter *w)
+{
+    for (struct l09_trace_waiter **p = &e->tw; *p; p = &(*p)->next)
+        if (*p == w) {
+            *p = w->next;
+            return;
+        }
+}
+
+/* set(): an instant, and an arrow to every waiter that has none yet.  Caller holds e->mu. */
+static void trace_set(struct l09_event *e)
+{
+    if (!lab_trace_on())
+        return;
+    lab_trace_instant("event", "%s.set()", ev_name(e));
+    for (struct l09_trace_waiter *w = e->tw; w; w = w->next)
+        if (!w->sent) {
+            lab_trace_flow_out("event", w->flow, "%s.set() wakes a waiter", ev_name(e));
+            w->sent = true;
+        }
+    trace_flag(e);
+}
+
+static void trace_clear(const struct l09_event *e)
+{
+    if (!lab_trace_on())
+        return;
+    lab_trace_instant("event", "%s.clear()", ev_name(e));
+    trace_flag(e);
+}
 
 /* ==== The Event ==== */
 
@@ -46,6 +118,7 @@ void l09_event_destroy(struct l09_event *e)
 void l09_event_set_locked(struct l09_event *e)
 {
     e->flag = true;
+    trace_set(e);                     /* --trace: the arrows to the waiters (no-op without) */
     /* SOLUTION BEGIN: count this set() in e->gen, so that a waiter sees it even after a clear() */
     e->gen++;                         /* "a set() happened" survives a clear() */
     /* SOLUTION END */
@@ -63,6 +136,7 @@ void l09_event_clear(struct l09_event *e)
 {
     Pthread_mutex_lock(&e->mu);
     e->flag = false;
+    trace_clear(e);
     Pthread_mutex_unlock(&e->mu);
 }
 
@@ -95,6 +169,7 @@ void l09_event_pulse(struct l09_event *e)
     Pthread_mutex_lock(&e->mu);
     l09_event_set_locked(e);          /* set() */
     e->flag = false;                  /* clear(), before any woken waiter can take the lock */
+    trace_clear(e);
     Pthread_mutex_unlock(&e->mu);
 }
 
@@ -114,17 +189,25 @@ bool l09_event_wait(struct l09_event *e, double timeout_units)
     struct timespec deadline;
     if (timeout_units >= 0)
         deadline = lab_deadline_ms(lab_units_ms(timeout_units));
+    struct l09_trace_waiter tw = { 0 };
+    lab_trace_begin("event", "wait: %s.wait()", ev_name(e));
     Pthread_mutex_lock(&e->mu);
+    trace_enter(e, &tw);
     e->waiting++;
     unsigned long g = e->gen;
     /* The loop is needed anyway: pthread_cond_wait may return without a signal (spurious). */
-    while (!e->flag && e->gen == g)
-        if (!sleep_once(e, timeout_units >= 0 ? &deadline : NULL))
+    while (!e->flag && e->gen == g) {
+        bool in_time = sleep_once(e, timeout_units >= 0 ? &deadline : NULL);
+        trace_woken(e, &tw);
+        if (!in_time)
             break;   /* timed out; the test below still counts a set() that raced with it */
+    }
     bool set = e->flag || e->gen != g;
     e->waiting--;
     e->returned++;
+    trace_leave(e, &tw);
     Pthread_mutex_unlock(&e->mu);
+    lab_trace_end();
     return set;
 }
 
@@ -134,15 +217,24 @@ bool l09_event_wait_naive(struct l09_event *e, double timeout_units)
     struct timespec deadline;
     if (timeout_units >= 0)
         deadline = lab_deadline_ms(lab_units_ms(timeout_units));
+    struct l09_trace_waiter tw = { 0 };
+    lab_trace_begin("event", "wait: %s.wait() (naive)", ev_name(e));
     Pthread_mutex_lock(&e->mu);
+    trace_enter(e, &tw);
     e->waiting++;
-    while (!e->flag)
-        if (!sleep_once(e, timeout_units >= 0 ? &deadline : NULL))
+    while (!e->flag) {
+        bool in_time = sleep_once(e, timeout_units >= 0 ? &deadline : NULL);
+        if (trace_woken(e, &tw) && !e->flag)
+            lab_trace_instant("event", "flag is False again: back to sleep (the pulse is lost)");
+        if (!in_time)
             break;
+    }
     bool set = e->flag;
     e->waiting--;
     e->returned++;
+    trace_leave(e, &tw);
     Pthread_mutex_unlock(&e->mu);
+    lab_trace_end();
     return set;
 }
 

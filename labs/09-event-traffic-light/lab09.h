@@ -12,6 +12,17 @@
 
 /* ==== threading.Event, built on a mutex and a condition variable (event.c) ==== */
 
+/* A thread inside wait(), as --trace sees it: set() draws an arrow to each (its flow id), and the
+ * waiter draws the arrow's head when it wakes.  Only listed while a trace is recorded. */
+struct l09_trace_waiter {
+    unsigned long long flow;     /* the arrow id of its next wake-up */
+    bool sent;                   /* set() drew the arrow's tail already */
+    struct l09_trace_waiter *next;
+};
+
+/* An arrow id of lab 9, unique in the process (lab 9 in the top bits, apart from other labs'). */
+unsigned long long l09_flow_id(void);
+
 struct l09_event {
     pthread_mutex_t mu;
     pthread_cond_t cv;           /* on CLOCK_MONOTONIC: timeouts ignore changes of the wall clock */
@@ -22,6 +33,8 @@ struct l09_event {
     int waiting;                 /* threads inside wait(); guarded by mu */
     unsigned long wakeups;       /* returns from pthread_cond_wait inside wait(); guarded by mu */
     unsigned long returned;      /* wait() calls that returned; guarded by mu */
+    const char *name;            /* --trace: its slices and its is_set() track ("event") */
+    struct l09_trace_waiter *tw; /* --trace: the threads in wait(); guarded by mu */
 };
 
 void l09_event_init(struct l09_event *e);

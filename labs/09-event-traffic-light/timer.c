@@ -14,6 +14,8 @@
  * between, and "cancelled, never fires" holds on every run.
  * Python ↔ C: t = Timer(1, hello); t.start() ↔ struct l09_timer + timer_start; t.cancel() ↔
  *   l09_event_set(&t->finished); t.join() ↔ lab_thread_join.
+ * --trace: the timer thread's wait on `finished` is a slice; "the timer fires" is one more; the
+ *   cancelled timer's wait returns at once (cancel() came first), and it says "cancelled".
  * Usage: build/lab09 timer
  * Watch for: "hello, world" at least 1 unit after start(); nothing from the cancelled timer, even
  *   after waiting longer than its interval.
@@ -38,15 +40,21 @@ static void *timer_run(void *arg)
     l09_event_wait(&t->finished, t->interval);
     if (!l09_event_is_set(&t->finished)) {
         t->fired_ms = lab_now_ms();
+        lab_trace_begin("timer", "the timer fires: function()");
         t->fn();
+        lab_trace_end();
+    } else {
+        lab_trace_instant("timer", "cancelled: the function never runs");
     }
     l09_event_set(&t->finished);
     return NULL;
 }
 
-static void timer_init(struct l09_timer *t, double interval, void (*fn)(void))
+/* name: the Event's name in a --trace file ("t.finished"). */
+static void timer_init(struct l09_timer *t, double interval, void (*fn)(void), const char *name)
 {
     l09_event_init(&t->finished);
+    t->finished.name = name;
     t->interval = interval;
     t->fn = fn;
     t->fired_ms = 0;
@@ -75,7 +83,7 @@ int run_timer(int mode)
     (void)mode;   /* no modes */
     /* t = Timer(1, hello); t.start()  # after 1 seconds, "hello, world" will be printed */
     struct l09_timer t;
-    timer_init(&t, 1, hello);
+    timer_init(&t, 1, hello, "t.finished");
     timer_start(&t);
     printf("MainThread: t = Timer(1, hello); t.start()  -> start() returned at once\n");
     lab_thread_join(t.thread);
@@ -86,9 +94,10 @@ int run_timer(int mode)
 
     /* t2 = Timer(1, hello); t2.start(); t2.cancel() */
     struct l09_timer t2;
-    timer_init(&t2, 1, hello_cancelled);
+    timer_init(&t2, 1, hello_cancelled, "t2.finished");
     Pthread_mutex_lock(&t2.finished.mu);          /* hold the timer's lock across start + cancel */
     timer_start(&t2);
+    lab_trace_instant("timer", "t2.cancel()");
     l09_event_set_locked(&t2.finished);           /* t2.cancel(), before the timer can look */
     Pthread_mutex_unlock(&t2.finished.mu);
     lab_thread_join(t2.thread);

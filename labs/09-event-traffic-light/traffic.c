@@ -166,6 +166,7 @@ int run_traffic(int mode)
     cycles = (long)lab_opt("cycles");
     l09_event_init(&ev);
     l09_event_init(&stop);
+    stop.name = "stop";                                     /* --trace: its slices and track */
     atomic_store(&green_lines, 0);
     atomic_store(&red_lines, 0);
     atomic_store(&car_waits, 0);

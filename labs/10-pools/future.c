@@ -12,6 +12,9 @@
  * Lifetime: a reference count (under the future's mutex).  The caller and the pool each hold one; the pool drops its own only
  * after the callbacks ran, so a caller that frees its future right after result() returned never
  * pulls it from under a callback that is still running.
+ * --trace: a result() that has to wait is a slice "wait: result() #N"; the first result() that gets
+ *   the value holds the head of the arrow from the task's end (the pools draw its tail); the
+ *   callbacks are slices "callback #N" on the thread that runs them (the worker, or the caller).
  * Watch for: set() wakes the waiters before running the callbacks (as Python does), so result()
  * may return while a callback is still running in the worker.
  */
@@ -19,6 +22,7 @@
 #include "lab10.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +41,47 @@ struct l10_future {
     struct cb_node *cbs, **cbs_tail; /* guarded by m: callbacks not run yet, in order */
     int refs;                        /* guarded by refs_lock (below) */
     long id;
+    unsigned long long trace;        /* --trace: the task number, 0 without a trace */
+    bool trace_got;                  /* guarded by m: a result() drew the arrow's head already */
 };
+
+static atomic_ullong trace_seq;
+
+unsigned long long l10_future_trace(const struct l10_future *f) { return f->trace; }
+
+void l10_trace_task_end(unsigned long long n)
+{
+    if (!lab_trace_on())
+        return;
+    lab_trace_flow_out("result", L10_FLOW_RESULT(n), "done #%llu", n);
+    l10_trace_gap();
+    lab_trace_end();
+}
+
+void l10_trace_gap(void)
+{
+    if (!lab_trace_on())
+        return;
+    double t0 = lab_now_ms();
+    while (lab_now_ms() - t0 < 0.0011)
+        ;
+}
+
+/* Caller holds f->m. */
+static void trace_got(struct l10_future *f, const char *what)
+{
+    if (f->trace && !f->trace_got) {
+        lab_trace_flow_in("result", L10_FLOW_RESULT(f->trace), "%s #%llu", what, f->trace);
+        f->trace_got = true;
+    }
+}
+
+void l10_future_trace_got(struct l10_future *f, const char *what)
+{
+    Pthread_mutex_lock(&f->m);
+    trace_got(f, what);
+    Pthread_mutex_unlock(&f->m);
+}
 
 struct l10_future *l10_future_new(void)
 {
@@ -47,6 +91,8 @@ struct l10_future *l10_future_new(void)
     f->state = FUT_PENDING;
     f->cbs_tail = &f->cbs;
     f->refs = 1;
+    if (lab_trace_on())
+        f->trace = atomic_fetch_add(&trace_seq, 1) + 1;
     return f;
 }
 
@@ -112,7 +158,9 @@ bool l10_future_set(struct l10_future *f, const struct l10_value *v, int err)
     Pthread_mutex_unlock(&f->m);
     for (struct cb_node *n = cbs, *next; n; n = next) {
         next = n->next;
+        lab_trace_begin("pool", "callback #%llu", f->trace);
         n->fn(f, n->arg);            /* in the completing thread, no lock held */
+        lab_trace_end();
         free(n);
     }
     return true;
@@ -141,25 +189,34 @@ enum l10_state l10_future_state(struct l10_future *f)
 
 int l10_future_result(struct l10_future *f, struct l10_value *out, double timeout_ms)
 {
-    struct timespec dl = lab_deadline_ms(timeout_ms < 0 ? 0 : timeout_ms);
     Pthread_mutex_lock(&f->m);
-    while (!is_done(f)) {
-        if (timeout_ms < 0) {
+    bool waited = !is_done(f);
+    if (waited)
+        lab_trace_begin("pool", "wait: %s #%llu", timeout_ms < 0 ? "result()" : "result(timeout)", f->trace);
+    /* The wait: a while, for a wake-up may come before f is done (spurious, or another change). */
+    /* SOLUTION BEGIN(future-wait): while f is not done, sleep on f->c (timeout_ms >= 0: until a deadline) */
+    struct timespec dl = lab_deadline_ms(timeout_ms < 0 ? 0 : timeout_ms);
+    int rc = 0;
+    while (!is_done(f) && rc != ETIMEDOUT) {
+        if (timeout_ms < 0)
             Pthread_cond_wait(&f->c, &f->m);
-            continue;
-        }
-        int rc = pthread_cond_timedwait(&f->c, &f->m, &dl);
-        if (rc == ETIMEDOUT && !is_done(f)) {
-            Pthread_mutex_unlock(&f->m);
-            return ETIMEDOUT;
-        }
-        if (rc != 0 && rc != ETIMEDOUT)
+        else if ((rc = pthread_cond_timedwait(&f->c, &f->m, &dl)) != 0 && rc != ETIMEDOUT)
             die_en(rc, "pthread_cond_timedwait(future)");
     }
+    /* SOLUTION END */
+    if (!is_done(f)) {                 /* timed out: Python's TimeoutError; the task goes on */
+        Pthread_mutex_unlock(&f->m);
+        if (waited)
+            lab_trace_end();
+        return ETIMEDOUT;
+    }
+    trace_got(f, "result()");        /* --trace: the head of the arrow from the task's end */
     if (out)
         *out = f->v;
     int err = f->err;
     Pthread_mutex_unlock(&f->m);
+    if (waited)
+        lab_trace_end();
     return err;
 }
 
@@ -175,7 +232,9 @@ bool l10_future_add_done_callback(struct l10_future *f, l10_done_fn fn, void *ar
         return false;
     }
     Pthread_mutex_unlock(&f->m);
+    lab_trace_begin("pool", "callback #%llu", f->trace);
     fn(f, arg);                             /* already done: at once, in the caller */
+    lab_trace_end();
     return true;
 }
 

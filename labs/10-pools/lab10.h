@@ -60,6 +60,21 @@ enum l10_state l10_future_state(struct l10_future *f);
 /* add_done_callback: runs fn(f, arg) in the thread that completes f, or at once, in the caller,
  * when f is already complete (Python's rule).  Returns true when it ran at once. */
 bool l10_future_add_done_callback(struct l10_future *f, l10_done_fn fn, void *arg);
+/* --trace: the future's task number in the trace ("task #N"; 0 when no trace is recorded), and
+ * the ids of its two arrows: submit/apply_async -> the task, the task's end -> the first result()
+ * that gets the value.  The ids carry lab 10 in their top bits, apart from other labs' arrows. */
+unsigned long long l10_future_trace(const struct l10_future *f);
+#define L10_FLOW_SUBMIT(n) ((10ull << 48) | ((unsigned long long)(n) << 1))
+#define L10_FLOW_RESULT(n) ((10ull << 48) | ((unsigned long long)(n) << 1) | 1u)
+/* The end of the slice of task #n on its worker: the tail of the arrow to its result() inside it
+ * (the arrow's own slice lasts 1 us: the task's slice ends after it, so that the slices nest). */
+void l10_trace_task_end(unsigned long long n);
+/* Let the 1 us slice of an arrow just drawn on this thread end before the next slice begins
+ * (overlapping slices would have their ends paired wrong): a busy wait of 1 us, with --trace only. */
+void l10_trace_gap(void);
+/* The head of the arrow from the task's end, drawn once, by the first that takes the value: a
+ * result()/get(), or apply_async's callback. */
+void l10_future_trace_got(struct l10_future *f, const char *what);
 /* A number the pool gives the future (the task id), for the demos. */
 long l10_future_id(const struct l10_future *f);
 void l10_future_set_id(struct l10_future *f, long id);

@@ -21,6 +21,11 @@
  *     (BrokenProcessPool).  Here the task's future fails and the pool goes on;
  *   - terminate(): Python leaves the pending results unready forever; here they are cancelled
  *     (L10_ETERMINATED), so a get() cannot hang.
+ * --trace: each worker is a process track "ForkPoolWorker-N" (Python's name); each task a slice
+ *   "task #N: name" on the worker that ran it, with an arrow from apply_async and one from its end
+ *   to the first get() of its result (future.c).  The result thread marks a worker that died (its
+ *   own events die with it: a killed process writes nothing) and the one that replaces it, and
+ *   draws the failed task's arrow to its get() itself.
  * Watch for: the same pids in every task line; a new pid after maxtasksperchild tasks.
  */
 #include "lab.h"
@@ -42,6 +47,7 @@ struct task_msg {
     long id;                         /* 0: the sentinel, "exit" (close) */
     int fn;
     struct l10_args a;
+    unsigned long long trace;        /* --trace: the task number (l10_future_trace) */
 };
 
 struct result_msg {
@@ -96,12 +102,33 @@ struct worker_arg {
 
 /* ==== The worker process ==== */
 
+/* --trace: a task is running in this worker (its slice is open).  terminate() (SIGTERM) ends the
+ * worker in the middle of a task: the signal handler of common/cleanup.c runs end_cut_task before
+ * it writes the worker's events, so the slice ends where the worker was stopped. */
+static volatile sig_atomic_t in_task;
+
+static void end_cut_task(void *arg)
+{
+    (void)arg;
+    if (!in_task)
+        return;
+    in_task = 0;
+    lab_trace_instant("pool", "terminated in the middle of the task");
+    lab_trace_end();
+}
+
 static int worker_main(struct lab_proc *self)
 {
     struct worker_arg *wa = self->arg;
     struct l10_ppool *p = wa->p;
     struct slot *s = &p->slots[wa->slot];
     int done = 0;
+    if (lab_trace_on()) {                        /* Python names a pool's workers so */
+        char name[48];
+        snprintf(name, sizeof name, "ForkPoolWorker-%d", self->number);
+        lab_trace_process_name(name);
+        lab_cleanup_add(end_cut_task, NULL);     /* this process's only: it ends with the worker */
+    }
     for (;;) {
         struct task_msg t;
         size_t len;
@@ -119,7 +146,13 @@ static int worker_main(struct lab_proc *self)
         }
         atomic_store(&s->current, t.id);
         struct result_msg r = { .id = t.id, .pid = getpid(), .v.pid = (int)getpid() };
+        l10_trace_gap();                         /* after the queue's get arrow (pqueue.c) */
+        lab_trace_begin("pool", "task #%llu: %s", t.trace, l10_task_names[t.fn]);
+        lab_trace_flow_in("submit", L10_FLOW_SUBMIT(t.trace), "take #%llu", t.trace);
+        in_task = 1;
         r.err = l10_tasks[t.fn](&t.a, &r.v);
+        in_task = 0;
+        l10_trace_task_end(t.trace);             /* --trace: the arrow to get(), the slice's end */
         lab_pq_put(p->results, &r, sizeof r, -1);
         atomic_store(&s->current, 0);
         if (p->maxtasks > 0 && ++done >= p->maxtasks) {   /* maxtasksperchild: make room */
@@ -168,8 +201,13 @@ static void complete(struct l10_ppool *p, long id, const struct l10_value *v, in
     p->table[id].f = NULL;
     p->outstanding--;
     Pthread_mutex_unlock(&p->m);
-    if (pe.cb && err == 0)
+    if (pe.cb && err == 0) {
+        l10_trace_gap();                         /* after the queue's get arrow (pqueue.c) */
+        lab_trace_begin("pool", "callback #%llu", l10_future_trace(pe.f));
+        l10_future_trace_got(pe.f, "callback");  /* the callback takes the value first */
         pe.cb(v, pe.cb_arg);                     /* in the parent, in this thread */
+        lab_trace_end();
+    }
     l10_future_set(pe.f, v, err);                /* add_done_callback's callbacks run here too */
     l10_future_free(pe.f);
     Pthread_mutex_lock(&p->m);
@@ -201,8 +239,14 @@ static void check_workers(struct l10_ppool *p)
             continue;                            /* closed: it took a sentinel and left */
         if (st != SLOT_RETIRED && p->state != POOL_TERMINATE) {
             p->crashes++;
+            lab_trace_instant("pool", "worker %d %s %d", (int)w->pid, code < 0 ? "died of signal" : "exited with",
+                              code < 0 ? -code : code);
             if (cur > 0) {
                 struct l10_value v = { 0 };
+                if (cur < p->next_id && p->table[cur].f) {   /* its arrow, drawn here: it died */
+                    unsigned long long n = l10_future_trace(p->table[cur].f);
+                    lab_trace_flow_out("result", L10_FLOW_RESULT(n), "task #%llu failed: its worker died", n);
+                }
                 if (code < 0)
                     snprintf(v.s, sizeof v.s, "worker %d died of %s (signal %d) running this task",
                              (int)w->pid, signame(-code), -code);
@@ -215,6 +259,8 @@ static void check_workers(struct l10_ppool *p)
         if (p->state != POOL_TERMINATE) {
             start_worker(p, i);                  /* a new process takes the place */
             p->replaced++;
+            lab_trace_instant("pool", "worker %d replaced by a new one, pid %d", (int)w->pid,
+                              (int)p->procs[i]->pid);
         }
     }
 }
@@ -294,7 +340,8 @@ struct l10_future *l10_ppool_apply_async(struct l10_ppool *p, int task, const st
     p->table[id] = (struct pending){ .f = f, .cb = cb, .cb_arg = cb_arg };
     p->outstanding++;
     Pthread_mutex_unlock(&p->m);
-    struct task_msg t = { .id = id, .fn = task, .a = *a };
+    struct task_msg t = { .id = id, .fn = task, .a = *a, .trace = l10_future_trace(f) };
+    lab_trace_flow_out("submit", L10_FLOW_SUBMIT(t.trace), "apply_async #%llu", t.trace);   /* before any get */
     /* The queue is bounded: this blocks while QUEUE_ITEMS tasks wait (the result thread keeps
      * draining the results, so the workers keep taking tasks). */
     lab_pq_put(p->tasks, &t, sizeof t, -1);
@@ -388,8 +435,13 @@ int l10_ppool_join(struct l10_ppool *p)
     Pthread_mutex_lock(&p->m);
     struct l10_value v = { 0 };
     snprintf(v.s, sizeof v.s, "the pool was terminated before this task ran");
-    for (long id = 1; id < p->next_id; id++)
+    for (long id = 1; id < p->next_id; id++) {
+        if (p->table[id].f) {                    /* --trace: the arrow to its get(), from here */
+            unsigned long long n = l10_future_trace(p->table[id].f);
+            lab_trace_flow_out("result", L10_FLOW_RESULT(n), "task #%llu cancelled: never ran", n);
+        }
         complete(p, id, &v, L10_ETERMINATED);
+    }
     Pthread_mutex_unlock(&p->m);
     return 0;
 }

@@ -302,7 +302,7 @@ int run_crash(int mode)
         if (victim)
             kill(victim, SIGKILL);
     }
-    struct l10_value v;
+    struct l10_value v = { 0 };
     int err = l10_future_result(bad, &v, lab_bound_ms(10));
     lab_say("task 1: get() -> %s: %s", l10_errname(err), err ? v.s : "a result");
     int sig = 0;

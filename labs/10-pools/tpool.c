@@ -22,6 +22,8 @@
  *   - batching (l10_tpool_set_batch, off by default): a worker may take up to k queued tasks at
  *     once when no other worker is idle.  Off for the lessons, where tasks sleep 2 "seconds" and
  *     batching would hold tasks back from a free worker; the bench shows both.
+ * --trace: each submitted task is a slice "task #N" on the worker thread that ran it, with an arrow
+ *   from its submit() and one from its end to the result() that got its value (future.c).
  * Watch for: the same thread ids in every task's line; submit after shutdown refused.
  */
 #include "lab.h"
@@ -60,7 +62,6 @@ struct l10_tpool {
     bool shutdown;                   /* guarded by m */
     int batch;                       /* set before the first submit */
     int n;
-    bool joined;
     struct lab_thread **threads;
 };
 
@@ -180,9 +181,13 @@ static void run_sjob(void *arg)
     struct sjob *j = arg;
     struct l10_value v;
     memset(&v, 0, sizeof v);
+    unsigned long long n = l10_future_trace(j->f);
+    lab_trace_begin("pool", "task #%llu", n);
+    lab_trace_flow_in("submit", L10_FLOW_SUBMIT(n), "take #%llu", n);
     l10_future_set_running(j->f);
     v.pid = (int)getpid();
     int err = j->fn(&j->a, &v);              /* a task's error is carried to result() */
+    l10_trace_task_end(n);                   /* --trace: the arrow to result(), the slice's end */
     l10_future_set(j->f, &v, err);           /* runs the callbacks here, in the worker */
     l10_future_free(j->f);                   /* the pool's reference */
     free(j);
@@ -195,7 +200,9 @@ struct l10_future *l10_tpool_submit(struct l10_tpool *p, l10_fn fn, const struct
     j->a = *a;
     struct l10_future *f = j->f = l10_future_new();
     l10_future_ref(f);                       /* one for the caller, one for the pool */
+    lab_trace_flow_out("submit", L10_FLOW_SUBMIT(l10_future_trace(f)), "submit #%llu", l10_future_trace(f));
     if (l10_tpool_execute(p, run_sjob, j) != 0) {
+        lab_trace_instant("pool", "submit refused: the pool is shut down");
         l10_future_free(f);
         l10_future_free(f);
         free(j);
@@ -248,10 +255,12 @@ void l10_tpool_shutdown(struct l10_tpool *p, bool wait)
     p->shutdown = true;
     Pthread_cond_broadcast(&p->work);
     Pthread_mutex_unlock(&p->m);
-    if (wait && !p->joined) {
+    if (wait) {
+        /* The workers leave once the queue is empty: joining them waits for every task. */
+        /* SOLUTION BEGIN(tpool-join): shutdown(wait=True): join every worker thread of p->threads */
         for (int i = 0; i < p->n; i++)
             lab_thread_join(p->threads[i]);
-        p->joined = true;
+        /* SOLUTION END */
     }
 }
 
@@ -260,6 +269,8 @@ void l10_tpool_free(struct l10_tpool *p)
     if (!p)
         return;
     l10_tpool_shutdown(p, true);
+    for (int i = 0; i < p->n; i++)           /* joined by shutdown: at once; never freed under a worker */
+        lab_thread_join(p->threads[i]);
     free(p->threads);     /* the lab_thread entries live on in the registry, as Python's objects */
     free(p->ring);
     pthread_mutex_destroy(&p->m);
