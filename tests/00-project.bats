@@ -125,7 +125,7 @@ lab_dirs() { local n; for n in $(LAB_ROOT="$ROOT" lab_numbers); do echo "$ROOT/$
         [[ "$l2" =~ ^\#\ check:\ .+ ]] || { echo "$p: line 2 is not '# check: ...'"; return 1; }
         for c in ${l2#\# check: }; do
             case "$c" in
-                unit|project) ;;
+                unit|project|trace|classroom|handout|editors|pace) ;;
                 [0-9][0-9]) LAB_ROOT="$ROOT" lab_dir "$c" >/dev/null || { echo "$p: no lab $c"; return 1; } ;;
                 *) echo "$p: unknown check '$c'"; return 1 ;;
             esac
