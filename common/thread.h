@@ -4,8 +4,9 @@
  * all.  This module gives each thread a registry entry so that a lab can show what
  * Python shows:
  *   - names: "Thread-N (target)" for a thread made from a function (Python 3.10+), "Thread-N" for
- *     one made without a target name (a "subclass"); N counts across the whole process;
- *     MainThread is registered on first use;
+ *     one made without a target name (a "subclass", or Timer); N is Python's counter, one per
+ *     program: Thread-1 is the first thread the program made (lab_thread_program_start),
+ *     never reused inside it; MainThread is registered on first use;
  *   - current_thread(), enumerate(), active_count(), ident (pthread_self) and native_id (gettid);
  *   - the daemon flag, settable only before start (Python: RuntimeError afterwards: here EINVAL);
  *     starting twice fails (EINVAL: "threads can only be started once");
@@ -67,6 +68,24 @@ void lab_thread_join_nondaemon(void);
 /* Python's end of the main code: join the non-daemon threads, then exit(status), which ends the
  * daemon threads wherever they are. */
 void lab_thread_exit_main(int status) __attribute__((noreturn));
+
+/* A new program of the notes starts in this process: the next unnamed thread is Thread-1 again
+ * (and the next foreign one Dummy-1), as in a fresh Python interpreter.  Threads still alive keep
+ * their names.  The CLI calls it when a scenario starts (also each mode of --mode=a,b and of the
+ * guided demo); a lab that runs one program of the notes several times calls it between them.
+ * Never inside a program: two threads of one program never share a name.  A forked child keeps
+ * counting from its copy of the counter, as after Python's fork (a spawned Python child would
+ * start again at Thread-1).  With --trace, it marks the moment on the caller's track. */
+void lab_thread_program_start(void);
+
+/* A counter of the program, for names a Python library counts itself (ThreadPoolExecutor-N):
+ * 0, 1, 2... for successive calls with the same counter, from 0 again once the next program
+ * started.  A static struct lab_program_count starts zeroed. */
+struct lab_program_count {
+    unsigned program;   /* the program the count belongs to */
+    int next;
+};
+int lab_thread_program_count(struct lab_program_count *c);
 
 /* In a forked child: only the calling thread survives a fork.  Mark every other entry dead, make
  * the caller the MainThread of the child.  lab_proc_start calls it. */
