@@ -12,6 +12,7 @@
  *     starting twice fails (EINVAL: "threads can only be started once");
  *   - the exit rule: lab_thread_exit_main() joins every non-daemon thread, then ends the process,
  *     killing daemon threads in the middle of whatever they were doing.
+ *   - with --trace, a "start" mark on each thread's track, and a mark where a program starts;
  * Entries live until the process ends (like Python's Thread objects that the program keeps),
  * so is_alive() and the name stay valid after join.
  */
@@ -32,7 +33,9 @@ typedef void *(*lab_thread_fn)(void *arg);
 struct lab_thread *lab_thread_new(lab_thread_fn fn, void *arg, const char *target);
 #define LAB_THREAD(fn, arg) lab_thread_new((fn), (arg), #fn)
 
-/* Before start: set the name, the daemon flag, the stack size (0 = default).  0 or EINVAL after start. */
+/* Before start: set the name, the daemon flag, the stack size (0 = default).  0 or EINVAL after start.
+ * set_name is Python's `t.name = ...` after Thread(): the thread keeps the number it took (Python's
+ * Thread(name=...) takes none; no lab makes an unnamed thread after such a one, where it would show). */
 int lab_thread_set_name(struct lab_thread *t, const char *name);
 int lab_thread_set_daemon(struct lab_thread *t, bool daemon);
 int lab_thread_set_stack_size(struct lab_thread *t, size_t bytes);
@@ -55,7 +58,9 @@ pid_t lab_thread_native_id(const struct lab_thread *t);       /* 0 before the th
 pthread_t lab_thread_handle(const struct lab_thread *t);
 int lab_thread_number(const struct lab_thread *t);            /* 0 for MainThread, N for Thread-N */
 
-/* The calling thread's entry (threads not made here are registered as "Dummy-N", as in Python). */
+/* The calling thread's entry (threads not made here are registered as "Dummy-N", as in Python, but
+ * counted apart: Python's Dummy takes a number of Thread-N's counter whenever it first asks, which
+ * would make later names depend on timing). */
 struct lab_thread *lab_current_thread(void);
 struct lab_thread *lab_main_thread(void);
 /* Fill out[] with up to max live threads (started, not ended, MainThread first); returns how many
