@@ -165,11 +165,11 @@ static void *trampoline(void *p)
 {
     struct lab_thread *t = p;
     self = t;
+    lab_trace_instant("thread", "start");   /* which program a thread is of, for the tests */
     Pthread_mutex_lock(&reg_lock);
     t->tid = gettid();
     Pthread_mutex_unlock(&reg_lock);
     lab_trace_thread_name(t->name);   /* its track in a --trace file */
-    lab_trace_instant("thread", "start");
     void *ret = t->fn(t->arg);
     Pthread_mutex_lock(&reg_lock);
     t->ret = ret;
