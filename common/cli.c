@@ -260,6 +260,7 @@ static int run_one(const struct lab_scenario *s, int mode)
         lab_banner("l%d.%s --mode=%s", prog->number, s->name, m);
     else
         lab_banner("l%d.%s", prog->number, s->name);
+    lab_thread_program_start();   /* one program of the notes: its first unnamed thread is Thread-1 */
     int status = s->run(mode);
     /* Python's rule at the end of the main code: wait for the non-daemon threads. */
     lab_thread_join_nondaemon();

@@ -37,8 +37,9 @@ struct lab_thread {
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct lab_thread *reg_head, *reg_tail;      /* guarded by reg_lock */
-static int next_number = 1;                          /* guarded by reg_lock */
-static int next_dummy = 1;                           /* guarded by reg_lock */
+static int next_number = 1;    /* Python's counter, one per program; guarded by reg_lock */
+static int next_dummy = 1;     /* guarded by reg_lock */
+static unsigned program = 1;   /* programs started in this process (1 before the first); reg_lock */
 static struct lab_thread *main_entry;                /* guarded by reg_lock */
 static __thread struct lab_thread *self;
 
@@ -164,6 +165,7 @@ static void *trampoline(void *p)
 {
     struct lab_thread *t = p;
     self = t;
+    lab_trace_instant("thread", "start");   /* which program a thread is of, for the tests */
     Pthread_mutex_lock(&reg_lock);
     t->tid = gettid();
     Pthread_mutex_unlock(&reg_lock);
@@ -315,6 +317,28 @@ void lab_thread_exit_main(int status)
 {
     lab_thread_join_nondaemon();
     exit(status);
+}
+
+void lab_thread_program_start(void)
+{
+    Pthread_mutex_lock(&reg_lock);
+    next_number = 1;
+    next_dummy = 1;
+    program++;
+    Pthread_mutex_unlock(&reg_lock);
+    lab_trace_instant("thread", "a new program: the next unnamed thread is Thread-1");
+}
+
+int lab_thread_program_count(struct lab_program_count *c)
+{
+    Pthread_mutex_lock(&reg_lock);
+    if (c->program != program) {
+        c->program = program;
+        c->next = 0;
+    }
+    int n = c->next++;
+    Pthread_mutex_unlock(&reg_lock);
+    return n;
 }
 
 void lab_thread_after_fork(void)

@@ -4,13 +4,15 @@
  * all.  This module gives each thread a registry entry so that a lab can show what
  * Python shows:
  *   - names: "Thread-N (target)" for a thread made from a function (Python 3.10+), "Thread-N" for
- *     one made without a target name (a "subclass"); N counts across the whole process;
- *     MainThread is registered on first use;
+ *     one made without a target name (a "subclass", or Timer); N is Python's counter, one per
+ *     program: Thread-1 is the first thread the program made (lab_thread_program_start),
+ *     never reused inside it; MainThread is registered on first use;
  *   - current_thread(), enumerate(), active_count(), ident (pthread_self) and native_id (gettid);
  *   - the daemon flag, settable only before start (Python: RuntimeError afterwards: here EINVAL);
  *     starting twice fails (EINVAL: "threads can only be started once");
  *   - the exit rule: lab_thread_exit_main() joins every non-daemon thread, then ends the process,
  *     killing daemon threads in the middle of whatever they were doing.
+ *   - with --trace, a "start" mark on each thread's track, and a mark where a program starts;
  * Entries live until the process ends (like Python's Thread objects that the program keeps),
  * so is_alive() and the name stay valid after join.
  */
@@ -31,7 +33,9 @@ typedef void *(*lab_thread_fn)(void *arg);
 struct lab_thread *lab_thread_new(lab_thread_fn fn, void *arg, const char *target);
 #define LAB_THREAD(fn, arg) lab_thread_new((fn), (arg), #fn)
 
-/* Before start: set the name, the daemon flag, the stack size (0 = default).  0 or EINVAL after start. */
+/* Before start: set the name, the daemon flag, the stack size (0 = default).  0 or EINVAL after start.
+ * set_name is Python's `t.name = ...` after Thread(): the thread keeps the number it took (Python's
+ * Thread(name=...) takes none; no lab makes an unnamed thread after such a one, where it would show). */
 int lab_thread_set_name(struct lab_thread *t, const char *name);
 int lab_thread_set_daemon(struct lab_thread *t, bool daemon);
 int lab_thread_set_stack_size(struct lab_thread *t, size_t bytes);
@@ -54,7 +58,9 @@ pid_t lab_thread_native_id(const struct lab_thread *t);       /* 0 before the th
 pthread_t lab_thread_handle(const struct lab_thread *t);
 int lab_thread_number(const struct lab_thread *t);            /* 0 for MainThread, N for Thread-N */
 
-/* The calling thread's entry (threads not made here are registered as "Dummy-N", as in Python). */
+/* The calling thread's entry (threads not made here are registered as "Dummy-N", as in Python, but
+ * counted apart: Python's Dummy takes a number of Thread-N's counter whenever it first asks, which
+ * would make later names depend on timing). */
 struct lab_thread *lab_current_thread(void);
 struct lab_thread *lab_main_thread(void);
 /* Fill out[] with up to max live threads (started, not ended, MainThread first); returns how many
@@ -67,6 +73,24 @@ void lab_thread_join_nondaemon(void);
 /* Python's end of the main code: join the non-daemon threads, then exit(status), which ends the
  * daemon threads wherever they are. */
 void lab_thread_exit_main(int status) __attribute__((noreturn));
+
+/* A new program of the notes starts in this process: the next unnamed thread is Thread-1 again
+ * (and the next foreign one Dummy-1), as in a fresh Python interpreter.  Threads still alive keep
+ * their names.  The CLI calls it when a scenario starts (also each mode of --mode=a,b and of the
+ * guided demo); a lab that runs one program of the notes several times calls it between them.
+ * Never inside a program: two threads of one program never share a name.  A forked child keeps
+ * counting from its copy of the counter, as after Python's fork (a spawned Python child would
+ * start again at Thread-1).  With --trace, it marks the moment on the caller's track. */
+void lab_thread_program_start(void);
+
+/* A counter of the program, for names a Python library counts itself (ThreadPoolExecutor-N):
+ * 0, 1, 2... for successive calls with the same counter, from 0 again once the next program
+ * started.  A static struct lab_program_count starts zeroed. */
+struct lab_program_count {
+    unsigned program;   /* the program the count belongs to */
+    int next;
+};
+int lab_thread_program_count(struct lab_program_count *c);
 
 /* In a forked child: only the calling thread survives a fork.  Mark every other entry dead, make
  * the caller the MainThread of the child.  lab_proc_start calls it. */

@@ -2,7 +2,8 @@
 # tests/00-classroom.bats - checks of what every lab gives an instructor in front of a class
 # (common/cli.c, the Makefile's lab-N): make lab-N's last line on the exit status, the step mode on
 # a pseudo-terminal, --parts/--from, "did you mean", repeated options, the bad case and its fix as
-# a pair (--mode=a,b), colours on a terminal only, and 100 columns for every guided demo.
+# a pair (--mode=a,b), colours on a terminal only, 100 columns for every guided demo, and thread
+# names a class can follow (Python's counter, one per program: no name serves two threads of one).
 load test_helper
 LAB=00
 
@@ -160,4 +161,49 @@ wide_lines() {
         [ -z "$wide" ] || bad+="lab$nn:"$'\n'"$wide"$'\n'
     done
     [ -z "$bad" ] || { printf '%s' "$bad"; return 1; }
+}
+
+# The trace of a guided demo (--trace): each thread's track carries its name and a "start" mark,
+# each program (lab_thread_program_start: a scenario, a mode) a mark on the thread that starts it.
+# Prints every name the registry gave (Thread-N, Dummy-N) that belongs to two threads of one
+# program of one process, and the totals; fails if there is one.
+_names_given_twice() {
+    python3 - "$1" <<'PY'
+import json, re, sys
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+names, starts, programs = {}, {}, {}
+for e in ev:
+    k = (e["pid"], e["tid"])
+    if e["ph"] == "M" and e["name"] == "thread_name":
+        names[k] = e["args"]["name"]
+    elif e["ph"] == "i" and e.get("cat") == "thread":
+        if e["name"] == "start":
+            starts[k] = e["ts"]
+        elif e["name"].startswith("a new program"):
+            programs.setdefault(e["pid"], []).append(e["ts"])
+owner = {}
+for k, ts in starts.items():
+    name = names.get(k, "")
+    if re.fullmatch(r"(Thread|Dummy)-[0-9]+( \(.*\))?", name):
+        prog = sum(1 for p in programs.get(k[0], []) if p <= ts)
+        owner.setdefault((k[0], prog, name), []).append(k[1])
+bad = [(key, tids) for key, tids in sorted(owner.items()) if len(tids) > 1]
+for (pid, prog, name), tids in bad:
+    print("pid %d, program %d: '%s' names %d threads (tids %s)" % (pid, prog, name, len(tids), tids))
+print("%d threads, %d programs, %d names given twice" % (len(starts), sum(map(len, programs.values())), len(bad)))
+sys.exit(1 if bad else 0)
+PY
+}
+
+@test "classroom: thread names: within one program of a guided demo, no name belongs to two threads" {
+    command -v python3 >/dev/null || skip "python3 is not installed (it reads the trace)"
+    local d nn t="$BATS_TEST_TMPDIR/t.json" threads=0
+    for d in $(lab_dirs); do
+        nn=$(basename "$d" | cut -c1-2)
+        LAB_SECOND_MS=20 run lab "$nn" --trace "$t"
+        run _names_given_twice "$t"
+        [ "$status" -eq 0 ] || { echo "lab$nn: $output"; return 1; }
+        threads=$((threads + ${output%% threads,*}))
+    done
+    [ "$threads" -gt 1000 ]
 }

@@ -213,17 +213,17 @@ teardown() {
 
 # ---- threads -----------------------------------------------------------------------------
 
-@test "lab01 thread_create: five lines from one thread, Thread-N names" {
+@test "lab01 thread_create: five lines from one thread, Python's names (Thread-1 (task), then Thread-2)" {
     run lab 01 thread_create
     assert_success
     assert_result thread_create
     assert_field lines 5
     assert_field distinct_threads 1
     assert_field same_pid 1
-    assert_line --regexp '^Thread-[0-9]+ \(task\): zhao is running$'
+    assert_line 'Thread-1 (task): zhao is running'
     assert_line --regexp '^MainThread: 主$'
-    # one thread's own lines are in order
-    [ "$(printf '%s\n' "$output" | grep -E '^I am Thread-[0-9]+ [0-4]$' | sed 's/.* //' | tr -d '\n')" = "01234" ]
+    # one thread's own lines are in order; MyThread is the program's second thread, a subclass
+    [ "$(printf '%s\n' "$output" | grep -E '^I am Thread-2 [0-4]$' | sed 's/.* //' | tr -d '\n')" = "01234" ]
 }
 
 @test "lab01 thread_share: a thread's 666 is the main thread's 666" {
@@ -378,6 +378,13 @@ teardown() {
         assert_line --regexp "^RESULT l1\.$s "
     done
     assert_line --partial 'demo: 21 parts, every one behaved as the lesson says'
+    # Each scenario is one Python program: its first unnamed thread is Thread-1, in the demo too.
+    assert_line 'Thread-1 (task): zhao is running'
+    assert_line 'I am Thread-2 4'
+    assert_line --regexp '^Thread-1 \(share_task\): money=666 '
+    assert_line --regexp '^Thread-10 \(producer\): ident='
+    assert_line '  Thread-3 (name_task): hello,world!!'
+    refute_output --regexp 'Thread-(1[1-9]|[2-9][0-9])'
 }
 
 @test "lab01: every run is deterministic where the lesson forces it (5 runs of terminate and zombie)" {

@@ -11,7 +11,7 @@ proc_text() {
     printf '%s\n' "$output" | sed -n -E 's/^(child|main|main program) [0-9]+( \((non-)?daemon\))?: //p'
 }
 
-# The lines printed by threads ("Thread-3 (task): 132", "MainThread: 主", "T1: T1 start"), without the name.
+# The lines printed by threads ("Thread-1 (task): 132", "MainThread: 主", "T1: T1 start"), without the name.
 thread_text() {
     printf '%s\n' "$output" | sed -n -E 's/^(MainThread|T1|Thread-[0-9]+( \([a-z_]+\))?): //p'
 }
@@ -262,6 +262,15 @@ thread_text() {
         [ -n "$(result_line "$s")" ]
     done
     assert_line --index -1 --partial "every one behaved as the lesson says"
+    # Python's names, one counter per program: each daemon_thread example is its own program (a
+    # child process); timing's five programs are one scenario, so its threads count on.
+    assert_line 'Thread-1 (task): zhao is running'
+    assert_line 'Thread-1 (task): 132'
+    assert_line 'Thread-2 (func): 456'
+    assert_line 'Thread-1 (sorry): Sorry'
+    assert_line 'Thread-6 (long_time_task): 当前子线程: Thread-6 (long_time_task) 任务1'
+    assert_line 'Thread-8 (run): task t1'
+    refute_output --regexp 'Thread-(1[0-9]|[2-9][0-9])'
     awk -v c="$(field elapsed_units concurrent)" -v s="$(field elapsed_units serial)" 'BEGIN { exit !(c < 0.8 * s) }'
     [ "$(named_snapshot)" = "$before" ]
     settle_lab_processes

@@ -104,6 +104,11 @@ count_lines() {
     printf '%s\n' "$output" | grep '^RESULT l3.tickets mode=nolock' | grep -q 'oversold=8'
     printf '%s\n' "$output" | grep '^RESULT l3.money mode=nolock' | grep -q 'final=99'
     printf '%s\n' "$output" | grep '^RESULT l3.counter mode=racy ' | grep -q 'lost=10000 *$'
+    # Python's names, one counter per scenario (each is one program): the notes' Thread-1..Thread-5
+    [ "$(count_lines '^Thread-1 \(task\) \.\. Thread-100 \(task\) joined$')" -eq 2 ]
+    assert_line --regexp '^Thread-[1-5] set num to 1$'
+    assert_line --regexp '^RESULT l3\.lockflag .*order=Thread-[1-5](,Thread-[1-5]){4}$'
+    refute_output --regexp 'Thread-(10[1-9]|1[1-9][0-9]|[2-9][0-9][0-9])'
     [ -z "$(lab03_leaks)" ]
 }
 

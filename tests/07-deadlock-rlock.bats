@@ -334,6 +334,12 @@ helgrind() {
     for m in plain robust; do assert_line --regexp "^RESULT l7\.forgot_unlock mode=$m "; done
     for m in deadlock ordered waiter; do assert_line --regexp "^RESULT l7\.philosophers mode=$m "; done
     assert_line 'demo: 16 parts, every one behaved as the lesson says'
+    # Each part is one program: the notes' Thread-1 and Thread-2 in every A/B part, the deadlock's
+    # and both generations of watchdog_restart; no name counts on from an earlier part.
+    [ "$(printf '%s\n' "$output" | grep -c '^Thread-1 抢到A锁')" -ge 6 ]
+    assert_line --regexp '^Thread-1 抢到A锁   <locked RLock owner=Thread-1 count=1>$'
+    assert_line --regexp '^Thread-1 \(ld_thread\)'
+    refute_output --regexp 'Thread-(1[4-9]|[2-9][0-9])'
     no_lab_processes
 }
 

@@ -205,6 +205,7 @@ car_seq() {
     assert_field cancelled_fired 0
     assert_field_at_least elapsed_units 1.0
     [ "$(printf '%s\n' "$output" | grep -c ': hello, world$')" -eq 1 ]
+    assert_line 'Thread-1: hello, world'   # a Timer is a Thread subclass: Python names it Thread-N
     refute_output --partial 'must not happen'
 }
 
@@ -261,6 +262,7 @@ car_seq() {
     assert_line --regexp '^RESULT l9\.event_semantics mode=gen .*pulse_woke=1'
     assert_line --regexp '^RESULT l9\.wait_notify mode=while .*took_from_empty=0'
     assert_line --regexp '^RESULT l9\.states sequence_ok=1 '
+    assert_line 'Thread-1: hello, world'   # each part is one program: its first thread is Thread-1
     assert_line --index -1 --partial 'every one behaved as the lesson says'
     no_lab_processes
 }

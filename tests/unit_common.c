@@ -113,6 +113,39 @@ static void t_thread_names(void)
     CHECK(!lab_thread_is_alive(t1));
 }
 
+/* Python's counter is one per program: lab_thread_program_start makes the next unnamed thread
+ * Thread-1 again, and a library's own counter (ThreadPoolExecutor-N) 0 again; inside a program a
+ * number never serves twice, not even after a join; a forked child counts on from its copy. */
+static void t_thread_program(void)
+{
+    static struct lab_program_count pools;
+    lab_thread_program_start();
+    CHECK(lab_thread_program_count(&pools) == 0 && lab_thread_program_count(&pools) == 1);
+    struct lab_thread *a = LAB_THREAD(who, NULL);
+    lab_thread_start_or_die(a);
+    CHECK(strcmp(lab_thread_join(a), "Thread-1 (who)") == 0);
+    struct lab_thread *b = LAB_THREAD(who, NULL);
+    CHECK(strcmp(lab_thread_name(b), "Thread-2 (who)") == 0);
+    struct lab_thread *z = LAB_THREAD(who, NULL);      /* t = Thread(target=who); t.name = 'zhao' */
+    CHECK(lab_thread_set_name(z, "zhao") == 0 && lab_thread_number(z) == 3);
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        lab_thread_after_fork();
+        struct lab_thread *c = lab_thread_new(who, NULL, NULL);
+        _exit(strcmp(lab_thread_name(c), "Thread-4") == 0 ? 0 : 1);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(strcmp(lab_thread_name(LAB_THREAD(who, NULL)), "Thread-4 (who)") == 0);
+    lab_thread_program_start();
+    struct lab_thread *d = lab_thread_new(who, NULL, NULL);
+    CHECK(strcmp(lab_thread_name(d), "Thread-1") == 0 && lab_thread_number(d) == 1);
+    CHECK(strcmp(lab_thread_name(b), "Thread-2 (who)") == 0);   /* an earlier program's keep theirs */
+    CHECK(lab_thread_program_count(&pools) == 0);
+}
+
 static sem_t go;
 
 /* Stays alive until the test lets it go, so that enumerate() sees it however slow the start. */
@@ -918,6 +951,7 @@ static const struct test tests[] = {
     { "rng_streams", t_rng },
     { "clock_sleep", t_clock },
     { "thread_names", t_thread_names },
+    { "thread_program", t_thread_program },
     { "thread_enumerate", t_thread_enumerate },
     { "thread_exit_rule", t_thread_exit_rule },
     { "thread_join_ms", t_thread_join_ms },

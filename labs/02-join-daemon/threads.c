@@ -29,7 +29,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-/* A thread's line: "Thread-3 (task): 132" (one write, so a daemon thread cut off at exit loses
+/* A thread's line: "Thread-1 (task): 132" (one write, so a daemon thread cut off at exit loses
  * at most a whole line, never half of one). */
 #define SAY(fmt, ...) lab_say("%s: " fmt, lab_thread_name(lab_current_thread()), __VA_ARGS__)
 

@@ -65,7 +65,7 @@ struct l10_tpool {
     struct lab_thread **threads;
 };
 
-static atomic_int pool_counter;
+static struct lab_program_count pool_counter;   /* ThreadPoolExecutor-N: Python's, one per program */
 
 /* Take up to k items into out[]. Caller must hold p->m. */
 static int take(struct l10_tpool *p, struct item *out, int k)
@@ -125,7 +125,7 @@ struct l10_tpool *l10_tpool_new(int max_workers)
     p->n = max_workers;
     p->batch = 1;
     p->threads = xcalloc((size_t)max_workers, sizeof *p->threads);
-    int id = atomic_fetch_add(&pool_counter, 1);
+    int id = lab_thread_program_count(&pool_counter);
     for (int i = 0; i < max_workers; i++) {
         char name[48];
         snprintf(name, sizeof name, "ThreadPoolExecutor-%d_%d", id, i);   /* Python's names */
