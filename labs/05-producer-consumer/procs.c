@@ -38,6 +38,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The little work a consumer does per item outside the kitchen, in notes-seconds. */
+#define ITEM_WORK_UNITS 0.1
 #include <unistd.h>
 
 /* ==== Messages and roles ==== */
@@ -144,7 +147,7 @@ static int consumer_main(struct lab_proc *self)
         if (r->slow)
             lab_sleep((double)lab_randint(1, 3));      /* time.sleep(random.randint(1,3)) */
         else
-            lab_sleep(0.1);                            /* a little work, so every consumer gets a turn */
+            lab_sleep(ITEM_WORK_UNITS);                /* a little work, so every consumer gets a turn */
         if (r->cnames)
             lab_say("%s (pid %d): %s吃了%s", who, (int)getpid(), who, m.text);
         else
@@ -205,7 +208,9 @@ struct l05_outcome {
 static void l05_run(struct l05_run *r, struct l05_outcome *o)
 {
     *o = (struct l05_outcome){ 0 };
-    double unit_work = r->slow ? 3.0 * r->items * (r->np + 1) : 0.01 * r->items * r->np;
+    /* The notes-seconds a healthy run may need: every item's pause, as if one consumer ate them all
+     * (the budget of the watchdogs; at a slow pace a smaller one took a long healthy run for stuck). */
+    double unit_work = r->slow ? 3.0 * r->items * (r->np + 1) : ITEM_WORK_UNITS * r->items * r->np;
     double budget = lab_bound_ms(unit_work);
     r->q = lab_pq_create((size_t)r->cap, 0);
     if (r->q == NULL)
