@@ -22,7 +22,8 @@
 #include <unistd.h>
 
 static struct lab_proc *children;      /* started by this process, newest first */
-static int next_number = 1;
+/* Process-N counts per program of the notes, as Python's counter does in a fresh interpreter. */
+static struct lab_program_count proc_count;
 static bool hooked;
 static pid_t owner;                     /* the process the list belongs to */
 
@@ -135,7 +136,7 @@ int lab_proc_start(struct lab_proc *p)
     }
     if (owner != getpid())
         lab_proc_after_fork();
-    p->number = next_number++;
+    p->number = lab_thread_program_count(&proc_count) + 1;
     snprintf(p->name, sizeof p->name, "Process-%d", p->number);
     fflush(stdout);   /* or the child prints our buffered text a second time */
     fflush(stderr);
