@@ -30,7 +30,7 @@ static bool lockdep_on = true;                                    /* guarded by 
 static int lockdep_reports;                                       /* guarded by tl_meta */
 static char lockdep_seen[64] = "-", lockdep_inverted[64] = "-";   /* guarded by tl_meta */
 
-void tl_lockdep_reset_locked(void)
+static void lockdep_reset_locked(void)
 {
     memset(deps, 0, sizeof deps);
     lockdep_on = true;
@@ -101,7 +101,7 @@ static void warn(const struct tl_thread *t, const struct tlock *l, const struct 
     }
 }
 
-void tl_lockdep_check_locked(struct tl_thread *t, struct tlock *l, struct tl_lines *out)
+static void lockdep_check_locked(struct tl_thread *t, struct tlock *l, struct tl_lines *out)
 {
     for (int i = 0; i < t->nheld && lockdep_on; i++) {
         struct tlock *h = t->held[i];
@@ -120,6 +120,13 @@ void tl_lockdep_check_locked(struct tl_thread *t, struct tlock *l, struct tl_lin
             snprintf(deps[h->id][l->id].thread, sizeof deps[h->id][l->id].thread, "%s", t->name);
         }
     }
+}
+
+/* Plugged into the books at program start (tlock_internal.h): checked before every blocking lock. */
+__attribute__((constructor)) static void lockdep_install(void)
+{
+    tl_install_reset(lockdep_reset_locked);
+    tl_install_block_check(lockdep_check_locked);
 }
 
 int tl_lockdep_reports(void)

@@ -23,11 +23,14 @@
 static int gate = 1;           /* guarded by tl_meta */
 static bool rv_open;           /* guarded by tl_meta */
 
-void tl_schedule_reset_locked(void)
+/* tl_reset: close the gate and the rendezvous again (plugged in at program start). */
+static void schedule_reset_locked(void)
 {
     gate = 1;
     rv_open = false;
 }
+
+__attribute__((constructor)) static void schedule_install(void) { tl_install_reset(schedule_reset_locked); }
 
 void tl_gate_wait(void)
 {

@@ -34,6 +34,10 @@ struct tlock *tl_locks[TL_MAX_LOCKS];               /* guarded by tl_meta */
 int tl_nlocks;                                      /* guarded by tl_meta */
 static int generation = 1;                          /* guarded by tl_meta: bumped by tl_reset */
 
+static tl_reset_fn reset_hooks[4];   /* set before main (constructors), read-only afterwards */
+static int nreset_hooks;
+static tl_block_fn block_check;
+
 static __thread struct tl_thread *self;
 static __thread int self_gen;
 
@@ -96,14 +100,25 @@ struct tl_thread *tl_me_locked(int index)
     return t;
 }
 
+void tl_install_reset(tl_reset_fn on_reset)
+{
+    if (nreset_hooks == (int)(sizeof reset_hooks / sizeof reset_hooks[0])) {
+        fprintf(stderr, "bug: more than %d tracked-lock reset hooks\n", nreset_hooks);
+        abort();
+    }
+    reset_hooks[nreset_hooks++] = on_reset;
+}
+
+void tl_install_block_check(tl_block_fn on_block) { block_check = on_block; }
+
 void tl_reset(void)
 {
     tl_meta_lock();
     generation++;
     tl_nthreads = 0;
     tl_nlocks = 0;
-    tl_schedule_reset_locked();
-    tl_lockdep_reset_locked();
+    for (int i = 0; i < nreset_hooks; i++)
+        reset_hooks[i]();
     tl_meta_unlock();
 }
 
@@ -159,8 +174,8 @@ void tl_lock(struct tlock *l)
     struct tl_lines out = { .n = 0 };
     tl_meta_lock();
     struct tl_thread *t = tl_me_locked(0);
-    if (l->owner != t)
-        tl_lockdep_check_locked(t, l, &out);
+    if (l->owner != t && block_check)
+        block_check(t, l, &out);   /* lockdep.c */
     t->waiting = l;
     t->state = TL_BLOCKED;
     tl_changed_locked();

@@ -47,12 +47,16 @@ struct tl_lines {
 void tl_lines_add(struct tl_lines *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tl_lines_print(const struct tl_lines *o);
 
-/* lockdep.c: forget the order graph and switch the checker on (tl_reset); check that thread t,
- * holding what it holds, may block on l, record the new orders, and add the warning to out. */
-void tl_lockdep_reset_locked(void);
-void tl_lockdep_check_locked(struct tl_thread *t, struct tlock *l, struct tl_lines *out);
-
-/* schedule.c: close the gate and the rendezvous again (tl_reset). */
-void tl_schedule_reset_locked(void);
+/* The layers above the books plug in here (tlock.c never names them: lockdep.c and schedule.c
+ * use the books, not the other way round).  Each installs itself once, at program start (a
+ * constructor in its file):
+ *   - on_reset: called by tl_reset under tl_meta (schedule.c closes its gate again, lockdep.c
+ *     forgets its order graph and switches the checker on);
+ *   - on_block: lockdep.c's check, called by tl_lock under tl_meta before thread t blocks on l,
+ *     holding what it holds; it records the new orders and adds its warning to out. */
+typedef void (*tl_reset_fn)(void);
+typedef void (*tl_block_fn)(struct tl_thread *t, struct tlock *l, struct tl_lines *out);
+void tl_install_reset(tl_reset_fn on_reset);
+void tl_install_block_check(tl_block_fn on_block);
 
 #endif

@@ -29,6 +29,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* CPU time (user + system) between two getrusage() readings, in ms: the client's own, and the
+ * scenarios' (scenario.c) for the server's share. */
+double l12_cpu_ms_between(const struct rusage *a, const struct rusage *b)
+{
+    return (double)(b->ru_utime.tv_sec - a->ru_utime.tv_sec + b->ru_stime.tv_sec - a->ru_stime.tv_sec) * 1e3
+           + (double)(b->ru_utime.tv_usec - a->ru_utime.tv_usec + b->ru_stime.tv_usec - a->ru_stime.tv_usec) / 1e3;
+}
+
 /* ==== Latency buckets ==== */
 
 void hist_add(struct hist *h, uint64_t us)

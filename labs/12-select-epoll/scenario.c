@@ -31,12 +31,6 @@ const char *const l12_model_names[M_COUNT] = {
     [M_EPOLL] = "epoll", [M_EPOLL_ET] = "epoll-et", [M_URING] = "io_uring",
 };
 
-double l12_cpu_ms_between(const struct rusage *a, const struct rusage *b)
-{
-    return (double)(b->ru_utime.tv_sec - a->ru_utime.tv_sec + b->ru_stime.tv_sec - a->ru_stime.tv_sec) * 1e3
-           + (double)(b->ru_utime.tv_usec - a->ru_utime.tv_usec + b->ru_stime.tv_usec - a->ru_stime.tv_usec) / 1e3;
-}
-
 void client_cfg_from_options(struct client_cfg *c)
 {
     *c = (struct client_cfg){
