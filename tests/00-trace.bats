@@ -201,6 +201,7 @@ print(len(names), sum(1 for e in ev if e["ph"] == "X"))' "$T"
         check "$T" --names "$([ "$n" = 11 ] && echo switch || echo request)"
         [ "$(grep -c ' f ' <<<"$output")" -gt 100 ] || { echo "lab$n: too few arrows"; return 1; }
     done
+}
 
 # ---- labs 9 and 10: who woke whom, which worker ran what ----
 

@@ -75,7 +75,7 @@ int run_gil(int mode)
     unsigned long drops = atomic_load(&g->drops);
     char b1[48], b2[48];
     printf("checksum %s (expected %s): %s\n", l06_u128_str(sum, b1), l06_u128_str(want, b2), yes(sum == want));
-    long ncpu_online = sysconf(_SC_NPROCESSORS_ONLN);
+    long ncpu_online = lab_timing_cpus();   /* the CPUs this process may use (taskset counts) */
     if (m == GIL_NONE)
         printf("at most %d thread(s) inside the interpreter at once (max_inside): without a GIL nothing stops them;\n"
                "inside is not running: on %ld CPU(s) at most %ld of them ran at any instant%s\n",

@@ -145,7 +145,7 @@ int run_hybrid(int mode)
     for (int v = 1; v < 3; v++)
         if (ms[v] < ms[best])
             best = v;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    long ncpu = lab_timing_cpus();   /* the CPUs this process may use (taskset counts) */
     printf("fastest here: %s, on %ld CPU(s)\n", names[best], ncpu);
     printf("%s\n", best == 2 ? "processes for the cores, threads for the waits, as the notes advise"
                    : best == 0 ? "one GIL was enough (one CPU, or a machine too busy for a second core)"
