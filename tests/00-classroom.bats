@@ -2,8 +2,9 @@
 # tests/00-classroom.bats - checks of what every lab gives an instructor in front of a class
 # (common/cli.c, the Makefile's lab-N): make lab-N's last line on the exit status, the step mode on
 # a pseudo-terminal, --parts/--from, "did you mean", repeated options, the bad case and its fix as
-# a pair (--mode=a,b), colours on a terminal only, 100 columns for every guided demo, and thread
-# names a class can follow (Python's counter, one per program: no name serves two threads of one).
+# a pair (--mode=a,b), colours on a terminal only, 100 columns for every guided demo, its trace
+# (it opens in Perfetto), and thread names a class can follow (Python's counter, one per program:
+# no name serves two threads of one).
 load test_helper
 LAB=00
 
@@ -204,6 +205,31 @@ for (pid, prog, name), tids in bad:
 print("%d threads, %d programs, %d names given twice" % (len(starts), sum(map(len, programs.values())), len(bad)))
 sys.exit(1 if bad else 0)
 PY
+}
+
+# The trace of every guided demo (the file a student opens in Perfetto, tests/00-trace.bats checks
+# the scenarios' events): it parses, every slice that begins ends, every arrow has both ends, no
+# child's fragment is left beside it, and it stays small.  Labs 11 and 12 draw their switches and
+# their connections' requests as arrows.
+@test "classroom: every guided demo's trace parses, slices balanced, arrows paired, under 5 MB" {
+    command -v python3 >/dev/null || skip "python3 is not installed (it reads the trace)"
+    local n t size left
+    for n in $(LAB_ROOT="$ROOT" lab_numbers); do
+        t="$BATS_FILE_TMPDIR/demo$n.json"
+        run "$ROOT/scripts/trace-check" "$t"
+        [ "$status" -eq 0 ] || { echo "lab$n: $output"; return 1; }
+        assert_output --regexp 'processes, [0-9]+ tracks: ok$'
+        left=$(find "$BATS_FILE_TMPDIR" -name "demo$n.json.*" | head -n 3)
+        [ -z "$left" ] || { echo "lab$n: left beside the trace: $left"; return 1; }
+        size=$(stat -c %s "$t")
+        [ "$size" -lt 5000000 ] || { echo "lab$n: the demo's trace has $size bytes"; return 1; }
+    done
+    for n in 11 12; do
+        # lab 11: the switches' arrows; lab 12: the connections' reads and the client's arrows into them
+        run "$ROOT/scripts/trace-check" "$BATS_FILE_TMPDIR/demo$n.json" --names "$([ "$n" = 11 ] && echo switch || echo request)"
+        assert_success
+        [ "$(grep -c ' f ' <<<"$output")" -gt 100 ] || { echo "lab$n: too few arrows"; return 1; }
+    done
 }
 
 @test "classroom: thread names: within one program of a guided demo, no name belongs to two threads" {
