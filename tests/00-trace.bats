@@ -301,6 +301,30 @@ for key in names:
 print(f"{n} tasks, {good} on a worker between submit and get")' "$1"
 }
 
+# in_order FILE: the tracks of lab 10's workers (ThreadPoolExecutor threads, ForkPoolWorker
+# processes' own threads) and of the result thread hold their slices in the order recorded: no
+# slice (a queue's 1 us arrow slice, say) still open when the next one begins and ending inside it,
+# which would pair the ends wrong.  Prints "N tracks, K out of order".
+in_order() {
+    run python3 -c '
+import json, re, sys
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+names = {(e["pid"], e["tid"]): e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "thread_name"}
+procs = {e["pid"]: e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "process_name"}
+n = bad = 0
+for key, name in names.items():
+    if not (name.startswith("ThreadPoolExecutor-") or "_handle_results" in name
+            or ("ForkPoolWorker-" in procs.get(key[0], "") and not name.startswith("_"))):
+        continue
+    mine = [e for e in ev if (e["pid"], e["tid"]) == key and e["ph"] in "BE"]
+    by_time = sorted(mine, key=lambda e: (e["ts"], 0 if e["ph"] == "E" else 1))
+    n += 1
+    if [id(e) for e in mine] != [id(e) for e in by_time]:
+        bad += 1
+        print("out of order on", name, procs.get(key[0]))
+print(f"{n} tracks, {bad} out of order")' "$1"
+}
+
 @test "trace: lab 10: every task a slice on the worker that ran it, between its submit and its get" {
     run lab 10 threadpool --workers=3 --tasks=7 --trace "$T"
     assert_success
@@ -308,6 +332,8 @@ print(f"{n} tasks, {good} on a worker between submit and get")' "$1"
     assert_success
     tasks "$T"
     assert_output '7 tasks, 7 on a worker between submit and get'
+    in_order "$T"
+    assert_output '3 tracks, 0 out of order'
     run lab 10 procpool --workers=2 --tasks=6 --trace "$T"
     assert_success
     check "$T"
@@ -315,6 +341,12 @@ print(f"{n} tasks, {good} on a worker between submit and get")' "$1"
     no_fragments
     tasks "$T"
     assert_output '6 tasks, 6 on a worker between submit and get'
+    # The queue's own arrows (common/pqueue: a 1 us slice each) on the tracks _inqueue and
+    # _outqueue: the workers' and the result thread's slices are recorded in order.
+    in_order "$T"
+    assert_output --regexp '^[3-9] tracks, 0 out of order$'
+    check "$T" --names queue
+    [ "$(grep -c ' f queue$' <<<"$output")" -ge 12 ]
     # The callbacks run in the parent's result thread, each a slice there.
     check "$T" --names pool
     [ "$(grep -c ' B callback #' <<<"$output")" -eq 6 ]
@@ -322,6 +354,8 @@ print(f"{n} tasks, {good} on a worker between submit and get")' "$1"
     assert_success
     tasks "$T"
     assert_output '7 tasks, 7 on a worker between submit and get'
+    in_order "$T"
+    assert_output --regexp ' tracks, 0 out of order$'
 }
 
 @test "trace: lab 10 crash: the dead worker marked, its task's get() reached from the result thread, the new worker a track" {

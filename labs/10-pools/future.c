@@ -13,8 +13,10 @@
  * after the callbacks ran, so a caller that frees its future right after result() returned never
  * pulls it from under a callback that is still running.
  * --trace: a result() that has to wait is a slice "wait: result() #N"; the first result() that gets
- *   the value holds the head of the arrow from the task's end (the pools draw its tail); the
- *   callbacks are slices "callback #N" on the thread that runs them (the worker, or the caller).
+ *   the value holds the head of the arrow from the task's end (the pools draw its tail): in its
+ *   wait slice, or in a slice "result() #N" of its own when it did not wait; the callbacks are
+ *   slices "callback #N" on the thread that runs them (the worker, or the caller).  Every arrow
+ *   ends in a slice that lab 10 opens and closes itself, so recording adds no wait of its own.
  * Watch for: set() wakes the waiters before running the callbacks (as Python does), so result()
  * may return while a callback is still running in the worker.
  */
@@ -22,7 +24,9 @@
 #include "lab10.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,35 +55,44 @@ unsigned long long l10_future_trace(const struct l10_future *f) { return f->trac
 
 void l10_trace_task_end(unsigned long long n)
 {
-    if (!lab_trace_on())
-        return;
-    lab_trace_flow_out("result", L10_FLOW_RESULT(n), "done #%llu", n);
-    l10_trace_gap();
+    lab_trace_flow_tail("result", L10_FLOW_RESULT(n));   /* leaves the task's slice, still open */
     lab_trace_end();
 }
 
-void l10_trace_gap(void)
+void l10_trace_arrow(const char *cat, bool head, unsigned long long id, const char *fmt, ...)
 {
     if (!lab_trace_on())
         return;
-    double t0 = lab_now_ms();
-    while (lab_now_ms() - t0 < 0.0011)
-        ;
+    char name[48];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    lab_trace_begin(cat, "%s", name);
+    if (head)
+        lab_trace_flow_head(cat, id);
+    else
+        lab_trace_flow_tail(cat, id);
+    lab_trace_end();
 }
 
-/* Caller holds f->m. */
-static void trace_got(struct l10_future *f, const char *what)
+/* Caller holds f->m.  in_slice: the caller's wait or callback slice is open; else the head gets
+ * a slice of its own (a result() that did not have to wait). */
+static void trace_got(struct l10_future *f, const char *what, bool in_slice)
 {
     if (f->trace && !f->trace_got) {
-        lab_trace_flow_in("result", L10_FLOW_RESULT(f->trace), "%s #%llu", what, f->trace);
+        if (in_slice)
+            lab_trace_flow_head("result", L10_FLOW_RESULT(f->trace));
+        else
+            l10_trace_arrow("result", true, L10_FLOW_RESULT(f->trace), "%s #%llu", what, f->trace);
         f->trace_got = true;
     }
 }
 
-void l10_future_trace_got(struct l10_future *f, const char *what)
+void l10_future_trace_got(struct l10_future *f)
 {
     Pthread_mutex_lock(&f->m);
-    trace_got(f, what);
+    trace_got(f, "callback", true);
     Pthread_mutex_unlock(&f->m);
 }
 
@@ -210,7 +223,7 @@ int l10_future_result(struct l10_future *f, struct l10_value *out, double timeou
             lab_trace_end();
         return ETIMEDOUT;
     }
-    trace_got(f, "result()");        /* --trace: the head of the arrow from the task's end */
+    trace_got(f, "result()", waited);   /* --trace: the head of the arrow from the task's end */
     if (out)
         *out = f->v;
     int err = f->err;

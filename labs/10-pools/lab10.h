@@ -66,15 +66,16 @@ bool l10_future_add_done_callback(struct l10_future *f, l10_done_fn fn, void *ar
 unsigned long long l10_future_trace(const struct l10_future *f);
 #define L10_FLOW_SUBMIT(n) ((10ull << 48) | ((unsigned long long)(n) << 1))
 #define L10_FLOW_RESULT(n) ((10ull << 48) | ((unsigned long long)(n) << 1) | 1u)
-/* The end of the slice of task #n on its worker: the tail of the arrow to its result() inside it
- * (the arrow's own slice lasts 1 us: the task's slice ends after it, so that the slices nest). */
+/* The end of the slice of task #n on its worker: the tail of the arrow to its result(), bound to
+ * that slice (lab_trace_flow_tail), then the slice's end. */
 void l10_trace_task_end(unsigned long long n);
-/* Let the 1 us slice of an arrow just drawn on this thread end before the next slice begins
- * (overlapping slices would have their ends paired wrong): a busy wait of 1 us, with --trace only. */
-void l10_trace_gap(void);
+/* An arrow's tail (head: its head) where no slice of lab 10 is open: a slice "name" of its own
+ * around it, as long as drawing it takes (no fixed length that could overlap the next slice). */
+void l10_trace_arrow(const char *cat, bool head, unsigned long long id, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The head of the arrow from the task's end, drawn once, by the first that takes the value: a
- * result()/get(), or apply_async's callback. */
-void l10_future_trace_got(struct l10_future *f, const char *what);
+ * result()/get(), or apply_async's callback (in its slice "callback #N", open on this thread). */
+void l10_future_trace_got(struct l10_future *f);
 /* A number the pool gives the future (the task id), for the demos. */
 long l10_future_id(const struct l10_future *f);
 void l10_future_set_id(struct l10_future *f, long id);

@@ -23,9 +23,10 @@
  *     (L10_ETERMINATED), so a get() cannot hang.
  * --trace: each worker is a process track "ForkPoolWorker-N" (Python's name); each task a slice
  *   "task #N: name" on the worker that ran it, with an arrow from apply_async and one from its end
- *   to the first get() of its result (future.c).  The result thread marks a worker that died (its
- *   own events die with it: a killed process writes nothing) and the one that replaces it, and
- *   draws the failed task's arrow to its get() itself.
+ *   to the first get() of its result (future.c), both bound to the task's slice.  The queues'
+ *   own arrows (common/pqueue) run between tracks "_inqueue" and "_outqueue" (q_get, below).  The
+ *   result thread marks a worker that died (its own events die with it: a killed process writes
+ *   nothing) and the one that replaces it, and draws the failed task's arrow to its get() itself.
  * Watch for: the same pids in every task line; a new pid after maxtasksperchild tasks.
  */
 #include "lab.h"
@@ -100,6 +101,29 @@ struct worker_arg {
     int slot;
 };
 
+/* --trace: common/pqueue draws each put and get as an arrow in a slice of its own, 1 us long.
+ * On a worker's track that slice would still be open when the task's slice begins right after
+ * the get (the ends of overlapping slices are paired wrong), and so on the result thread's track
+ * before a callback.  So the pool's two queues are tracks of their own in each process, named as
+ * Python's Pool names them: "_inqueue" (the tasks) and "_outqueue" (the results).  The queue's
+ * arrows run between those tracks; the task and callback slices, with lab 10's own arrows bound
+ * to them, stay alone on the worker's and the result thread's tracks.  No wait is added. */
+static int q_get(const char *track, struct lab_pqueue *q, void *buf, size_t cap, size_t *len, double ms)
+{
+    lab_trace_use_track(lab_trace_track(track));
+    int rc = lab_pq_get(q, buf, cap, len, ms);
+    lab_trace_use_track(0);
+    return rc;
+}
+
+static int q_put(const char *track, struct lab_pqueue *q, const void *msg, size_t len)
+{
+    lab_trace_use_track(lab_trace_track(track));
+    int rc = lab_pq_put(q, msg, len, -1);
+    lab_trace_use_track(0);
+    return rc;
+}
+
 /* ==== The worker process ==== */
 
 /* --trace: a task is running in this worker (its slice is open).  terminate() (SIGTERM) ends the
@@ -132,7 +156,7 @@ static int worker_main(struct lab_proc *self)
     for (;;) {
         struct task_msg t;
         size_t len;
-        int rc = lab_pq_get(p->tasks, &t, sizeof t, &len, 100);
+        int rc = q_get("_inqueue", p->tasks, &t, sizeof t, &len, 100);
         if (rc == ETIMEDOUT || rc == EAGAIN) {
             if (getppid() != p->parent)          /* the parent is gone: do not linger */
                 return 1;
@@ -146,14 +170,13 @@ static int worker_main(struct lab_proc *self)
         }
         atomic_store(&s->current, t.id);
         struct result_msg r = { .id = t.id, .pid = getpid(), .v.pid = (int)getpid() };
-        l10_trace_gap();                         /* after the queue's get arrow (pqueue.c) */
         lab_trace_begin("pool", "task #%llu: %s", t.trace, l10_task_names[t.fn]);
-        lab_trace_flow_in("submit", L10_FLOW_SUBMIT(t.trace), "take #%llu", t.trace);
+        lab_trace_flow_head("submit", L10_FLOW_SUBMIT(t.trace));   /* apply_async's arrow */
         in_task = 1;
         r.err = l10_tasks[t.fn](&t.a, &r.v);
         in_task = 0;
         l10_trace_task_end(t.trace);             /* --trace: the arrow to get(), the slice's end */
-        lab_pq_put(p->results, &r, sizeof r, -1);
+        q_put("_outqueue", p->results, &r, sizeof r);
         atomic_store(&s->current, 0);
         if (p->maxtasks > 0 && ++done >= p->maxtasks) {   /* maxtasksperchild: make room */
             atomic_store(&s->state, SLOT_RETIRED);
@@ -202,9 +225,8 @@ static void complete(struct l10_ppool *p, long id, const struct l10_value *v, in
     p->outstanding--;
     Pthread_mutex_unlock(&p->m);
     if (pe.cb && err == 0) {
-        l10_trace_gap();                         /* after the queue's get arrow (pqueue.c) */
         lab_trace_begin("pool", "callback #%llu", l10_future_trace(pe.f));
-        l10_future_trace_got(pe.f, "callback");  /* the callback takes the value first */
+        l10_future_trace_got(pe.f);              /* the callback takes the value first */
         pe.cb(v, pe.cb_arg);                     /* in the parent, in this thread */
         lab_trace_end();
     }
@@ -245,7 +267,7 @@ static void check_workers(struct l10_ppool *p)
                 struct l10_value v = { 0 };
                 if (cur < p->next_id && p->table[cur].f) {   /* its arrow, drawn here: it died */
                     unsigned long long n = l10_future_trace(p->table[cur].f);
-                    lab_trace_flow_out("result", L10_FLOW_RESULT(n), "task #%llu failed: its worker died", n);
+                    l10_trace_arrow("result", false, L10_FLOW_RESULT(n), "task #%llu failed: its worker died", n);
                 }
                 if (code < 0)
                     snprintf(v.s, sizeof v.s, "worker %d died of %s (signal %d) running this task",
@@ -273,7 +295,7 @@ static void *handle_results(void *arg)
     double nap = 20;                 /* ms between checks of the workers; short while closing */
     for (;;) {
         size_t len;
-        int rc = lab_pq_get(p->results, &r, sizeof r, &len, nap);
+        int rc = q_get("_outqueue", p->results, &r, sizeof r, &len, nap);
         Pthread_mutex_lock(&p->m);
         if (rc == 0)
             complete(p, r.id, &r.v, r.err);
@@ -341,10 +363,10 @@ struct l10_future *l10_ppool_apply_async(struct l10_ppool *p, int task, const st
     p->outstanding++;
     Pthread_mutex_unlock(&p->m);
     struct task_msg t = { .id = id, .fn = task, .a = *a, .trace = l10_future_trace(f) };
-    lab_trace_flow_out("submit", L10_FLOW_SUBMIT(t.trace), "apply_async #%llu", t.trace);   /* before any get */
+    l10_trace_arrow("submit", false, L10_FLOW_SUBMIT(t.trace), "apply_async #%llu", t.trace);   /* before any get */
     /* The queue is bounded: this blocks while QUEUE_ITEMS tasks wait (the result thread keeps
      * draining the results, so the workers keep taking tasks). */
-    lab_pq_put(p->tasks, &t, sizeof t, -1);
+    q_put("_inqueue", p->tasks, &t, sizeof t);
     return f;
 }
 
@@ -400,7 +422,7 @@ void l10_ppool_close(struct l10_ppool *p)
         return;
     struct task_msg t = { .id = 0 };
     for (int i = 0; i < p->n; i++)               /* one sentinel per worker, after every task */
-        lab_pq_put(p->tasks, &t, sizeof t, -1);
+        q_put("_inqueue", p->tasks, &t, sizeof t);
 }
 
 void l10_ppool_terminate(struct l10_ppool *p)
@@ -438,7 +460,7 @@ int l10_ppool_join(struct l10_ppool *p)
     for (long id = 1; id < p->next_id; id++) {
         if (p->table[id].f) {                    /* --trace: the arrow to its get(), from here */
             unsigned long long n = l10_future_trace(p->table[id].f);
-            lab_trace_flow_out("result", L10_FLOW_RESULT(n), "task #%llu cancelled: never ran", n);
+            l10_trace_arrow("result", false, L10_FLOW_RESULT(n), "task #%llu cancelled: never ran", n);
         }
         complete(p, id, &v, L10_ETERMINATED);
     }

@@ -23,7 +23,8 @@
  *     once when no other worker is idle.  Off for the lessons, where tasks sleep 2 "seconds" and
  *     batching would hold tasks back from a free worker; the bench shows both.
  * --trace: each submitted task is a slice "task #N" on the worker thread that ran it, with an arrow
- *   from its submit() and one from its end to the result() that got its value (future.c).
+ *   from its submit() (a slice "submit #N") into it and one from its end to the result() that got
+ *   its value (future.c); both are bound to the task's slice, which adds no time to the task.
  * Watch for: the same thread ids in every task's line; submit after shutdown refused.
  */
 #include "lab.h"
@@ -183,7 +184,7 @@ static void run_sjob(void *arg)
     memset(&v, 0, sizeof v);
     unsigned long long n = l10_future_trace(j->f);
     lab_trace_begin("pool", "task #%llu", n);
-    lab_trace_flow_in("submit", L10_FLOW_SUBMIT(n), "take #%llu", n);
+    lab_trace_flow_head("submit", L10_FLOW_SUBMIT(n));   /* the arrow from submit() enters here */
     l10_future_set_running(j->f);
     v.pid = (int)getpid();
     int err = j->fn(&j->a, &v);              /* a task's error is carried to result() */
@@ -200,7 +201,7 @@ struct l10_future *l10_tpool_submit(struct l10_tpool *p, l10_fn fn, const struct
     j->a = *a;
     struct l10_future *f = j->f = l10_future_new();
     l10_future_ref(f);                       /* one for the caller, one for the pool */
-    lab_trace_flow_out("submit", L10_FLOW_SUBMIT(l10_future_trace(f)), "submit #%llu", l10_future_trace(f));
+    l10_trace_arrow("submit", false, L10_FLOW_SUBMIT(l10_future_trace(f)), "submit #%llu", l10_future_trace(f));
     if (l10_tpool_execute(p, run_sjob, j) != 0) {
         lab_trace_instant("pool", "submit refused: the pool is shut down");
         l10_future_free(f);
