@@ -827,7 +827,7 @@ int lab_main(const struct lab_program *p, int argc, char **argv)
             return explain_exit((int)explain, 0);
         if (trace_file && lab_trace_open(trace_file) != 0)
             lab_usage_error("cannot write the trace file '%s': %s", trace_file, strerror(errno));
-        lab_out_install();   /* on a terminal, human lines wrapped at LAB_COLUMNS */
+        lab_out_install();   /* human lines wrapped at LAB_COLUMNS, on a terminal or piped */
         int st = guided_demo(step, from ? (int)from : 1);
         lab_thread_join_nondaemon();
         return st;
@@ -898,7 +898,7 @@ int lab_main(const struct lab_program *p, int argc, char **argv)
     if (explain < 0 && trace_file && lab_trace_open(trace_file) != 0)
         lab_usage_error("cannot write the trace file '%s': %s", trace_file, strerror(errno));
     if (explain < 0)
-        lab_out_install();   /* on a terminal, human lines wrapped at LAB_COLUMNS */
+        lab_out_install();   /* human lines wrapped at LAB_COLUMNS, on a terminal or piped */
     if (nmodes >= 2) {
         /* The bad case and its fix one after the other, then the keys that differ. */
         struct part parts[MAXCOL];
