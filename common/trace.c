@@ -472,7 +472,39 @@ static void out_cat_name(const struct ev *e)
     out_json(e->name);
 }
 
-static void out_event(const struct tbuf *b, const struct ev *e)
+/* The time of the next event after c->ev[i] on the same track of the buffer (within this chunk
+ * and the next one), or 0 when there is none: only an arrow's slice needs it. */
+static uint64_t next_on_track(const struct chunk *c, size_t i, size_t n)
+{
+    const struct ev *e = &c->ev[i];
+    if (e->ph != 'a' && e->ph != 'b')
+        return 0;
+    for (size_t j = i + 1; j < n; j++)
+        if (c->ev[j].tid == e->tid)
+            return c->ev[j].ts;
+    const struct chunk *d = atomic_load_explicit(&c->next, memory_order_acquire);
+    if (d) {
+        size_t m = atomic_load_explicit(&d->n, memory_order_acquire);
+        for (size_t j = 0; j < m; j++)
+            if (d->ev[j].tid == e->tid)
+                return d->ev[j].ts;
+    }
+    return 0;
+}
+
+/* The end of the slice around an arrow's tail or head ('b'/'a'): 1 us, but never past the next
+ * event of its track (end_before: that event's time, or 0 when none follows), so that a slice the
+ * thread opens right after a put or a get does not overlap it (Perfetto would pair the ends
+ * wrongly). */
+static uint64_t arrow_end(uint64_t ts, uint64_t end_before)
+{
+    uint64_t end = ts + 1000;
+    if (end_before > ts && end_before <= end)
+        end = end_before - 1 > ts ? end_before - 1 : ts + 1;
+    return end;
+}
+
+static void out_event(const struct tbuf *b, const struct ev *e, uint64_t end_before)
 {
     long tid = e->tid ? e->tid : b->tid;
     switch (e->ph) {
@@ -506,7 +538,7 @@ static void out_event(const struct tbuf *b, const struct ev *e)
         out_cat_name(e);
         out_ch('}');
         if (e->id == 0) {
-            out_head('E', b->pid, tid, e->ts + 1000);
+            out_head('E', b->pid, tid, arrow_end(e->ts, end_before));
             out_ch('}');
             break;
         }
@@ -520,7 +552,7 @@ static void out_event(const struct tbuf *b, const struct ev *e)
         if (e->ph == 'a')
             out_str(",\"bp\":\"e\"");
         out_ch('}');
-        out_head('E', b->pid, tid, e->ts + 1000);
+        out_head('E', b->pid, tid, arrow_end(e->ts, end_before));
         out_ch('}');
         break;
     case 'S': /* a bare tail or head: bound to the slice open on the track */
@@ -572,7 +604,7 @@ static void out_process(pid_t me)
         for (struct chunk *c = b->first; c; c = atomic_load_explicit(&c->next, memory_order_acquire)) {
             size_t n = atomic_load_explicit(&c->n, memory_order_acquire);
             for (size_t i = 0; i < n; i++)
-                out_event(b, &c->ev[i]);
+                out_event(b, &c->ev[i], next_on_track(c, i, n));
         }
     }
 }
