@@ -893,9 +893,11 @@ static void t_trace(void)
     lab_proc_start_or_die(&p);
     CHECK(lab_proc_join(&p) == 0);
     lab_trace_end();
-    lab_trace_flow_out("unit", 9, "put2");         /* a slice opened right after an arrow's... */
-    lab_trace_begin("unit", "right after");        /* ...starts after the arrow's slice ended */
-    lab_trace_end();
+    for (int k = 0; k < 20; k++) {                 /* a slice opened right after an arrow's... */
+        lab_trace_flow_out("unit", 9 + (unsigned)k, "put2");
+        lab_trace_begin("unit", "right after");    /* ...starts after the arrow's slice ended */
+        lab_trace_end();
+    }
     int co = lab_trace_track("coroutine co");      /* a named track: the same name, the same track */
     CHECK(co > 0 && lab_trace_track("coroutine co") == co && lab_trace_track("other") != co);
     lab_trace_use_track(co);
@@ -929,17 +931,22 @@ static void t_trace(void)
         b += s[6] == 'B';
         e += s[6] == 'E';
     }
-    CHECK(b == 9 && e == 9);   /* main, put, thread, get, child, put2, right after, on co, back */
-    /* put2's slice ends (the first "E" after its name) no later than "right after" begins. */
-    const char *p2 = strstr(text, "\"name\":\"put2\""), *ra = strstr(text, "\"name\":\"right after\"");
-    const char *p2e = p2 ? strstr(p2, "{\"ph\":\"E\"") : NULL, *rab = ra;
-    while (rab && rab > text && strncmp(rab, "{\"ph\":\"B\"", 8) != 0)
-        rab--;
-    double t_end = -1, t_begin = -2;
-    CHECK(p2e && rab && p2e < ra);
-    CHECK(sscanf(strstr(p2e, "\"ts\":") + 5, "%lf", &t_end) == 1);
-    CHECK(sscanf(strstr(rab, "\"ts\":") + 5, "%lf", &t_begin) == 1);
-    CHECK(t_end <= t_begin);
+    CHECK(b == 47 && e == 47);   /* main, put, thread, get, child, 20 x (put2, right after), on co, back */
+    /* Each put2's slice ends (the first "E" after its name) no later than the "right after" that
+     * follows it begins, also when that began within the 1 us an arrow's slice may last. */
+    int pairs = 0;
+    for (const char *p2 = text; (p2 = strstr(p2, "\"name\":\"put2\"")) != NULL; p2++) {
+        const char *p2e = strstr(p2, "{\"ph\":\"E\""), *ra = strstr(p2, "\"name\":\"right after\""), *rab = ra;
+        while (rab && rab > p2 && strncmp(rab, "{\"ph\":\"B\"", 8) != 0)
+            rab--;
+        double t_end = -1, t_begin = -2;
+        CHECK(p2e && rab && p2e < rab);
+        CHECK(sscanf(strstr(p2e, "\"ts\":") + 5, "%lf", &t_end) == 1);
+        CHECK(sscanf(strstr(rab, "\"ts\":") + 5, "%lf", &t_begin) == 1);
+        CHECK(t_end <= t_begin);
+        pairs++;
+    }
+    CHECK(pairs == 20);
     CHECK(strstr(text, "\"id\":8,\"cat\":\"unit\",\"name\":\"unit\"}") != NULL);
     CHECK(strstr(text, "\"id\":8,\"cat\":\"unit\",\"name\":\"unit\",\"bp\":\"e\"}") != NULL);
     char meta[120];                           /* "on co" is on the track named "coroutine co" */
