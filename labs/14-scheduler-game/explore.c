@@ -303,7 +303,7 @@ static void explain_one(const struct l14_level *lv, const struct l14_explore *x,
     count_text(x->schedules, x, sched, sizeof sched);
     count_text(x->bad, x, bad, sizeof bad);
     moves_text(x->shortest, x->nshortest, shortest, sizeof shortest);
-    lab_say("Level %s: %s", lv->name, lv->about);
+    lab_say("Level %s%s%s", lv->name, *lv->about ? ": " : "", lv->about);
     lab_say("Goal: %s", lv->goal);
     lab_say("  distinct states        %zu", x->states);
     lab_say("  complete schedules     %s%s", sched, x->cyclic ? " (some can go round a loop forever)" : "");

@@ -191,7 +191,7 @@ static int finish(struct game *g)
 
 static void intro(const struct l14_level *lv)
 {
-    lab_say("Level %s: %s", lv->name, lv->about);
+    lab_say("Level %s%s%s", lv->name, *lv->about ? ": " : "", lv->about);
     lab_say("Goal: %s.  You are the scheduler: each move steps one thread by one atomic step.", lv->goal);
 }
 
