@@ -336,7 +336,7 @@ count_lines() {
     command -v valgrind >/dev/null || skip "valgrind is not installed"
     local m
     for m in racy racy_atomic; do
-        run --separate-stderr timeout -k 5 60 valgrind --tool=helgrind -q --error-exitcode=9 "$BUILD/lab03" counter --mode=$m --iters 200
+        run --separate-stderr timeout -k 5 60 valgrind --tool=helgrind -q --suppressions="$ROOT/tests/helgrind.supp" --error-exitcode=9 "$BUILD/lab03" counter --mode=$m --iters 200
         [ "$status" -eq 9 ] || { echo "$m: status $status: $stderr"; false; }
         [[ "$stderr" == *"Possible data race during write"* ]]
         [[ "$stderr" == *"counter_worker"* ]]
@@ -348,7 +348,7 @@ count_lines() {
     command -v valgrind >/dev/null || skip "valgrind is not installed"
     local m
     for m in mutex spin atomic; do
-        run --separate-stderr timeout -k 5 60 valgrind --tool=helgrind -q --error-exitcode=9 "$BUILD/lab03" counter --mode=$m --iters 500
+        run --separate-stderr timeout -k 5 60 valgrind --tool=helgrind -q --suppressions="$ROOT/tests/helgrind.supp" --error-exitcode=9 "$BUILD/lab03" counter --mode=$m --iters 500
         [ "$status" -eq 0 ] || { echo "$m: status $status: $stderr"; false; }
         [[ "$stderr" != *"data race"* ]]
         assert_field final 1000

@@ -280,7 +280,7 @@ elapsed_ms() {
 # healthy run must not look stuck (the tests assert what Helgrind says, not the watchdog).
 helgrind() {
     command -v valgrind >/dev/null || skip "valgrind not installed"
-    run timeout -k 5 30 valgrind -q --tool=helgrind --error-exitcode=99 "$BUILD/lab07" "$@"
+    run timeout -k 5 30 valgrind -q --tool=helgrind --suppressions="$ROOT/tests/helgrind.supp" --error-exitcode=99 "$BUILD/lab07" "$@"
 }
 
 @test "helgrind: reports the lock-order violation of the lucky run" {

@@ -308,7 +308,7 @@ PY
 # client on two loops.  Bounded: Helgrind slows every step; the tests assert what it says.
 helgrind() {
     command -v valgrind >/dev/null || skip "valgrind not installed"
-    run timeout -k 5 60 valgrind -q --tool=helgrind --error-exitcode=99 "$BUILD/lab12" "$@"
+    run timeout -k 5 60 valgrind -q --tool=helgrind --suppressions="$ROOT/tests/helgrind.supp" --error-exitcode=99 "$BUILD/lab12" "$@"
 }
 
 @test "lab12: Helgrind is silent on the threads model and on the client's loops" {
