@@ -254,10 +254,6 @@ thread_text() {
 }
 
 @test "guided demo: exit 0, every scenario's RESULT, concurrent < 0.8 x serial, nothing left" {
-    # A TMPDIR of this test's own: the lab 2 demo that tests/00-classroom.bats (or another checkout's
-    # suite) runs at the same time makes its own lab02* directory, which is not this test's leftover.
-    export TMPDIR="$BATS_TEST_TMPDIR/tmp"
-    mkdir -p "$TMPDIR"
     before="$(named_snapshot)"
     # 30 ms a unit: the speed-up check below keeps a margin of tens of ms on a loaded machine.
     LAB_SECOND_MS=30 run lab 02

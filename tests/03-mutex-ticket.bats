@@ -8,13 +8,8 @@ LAB=03
 
 SCENARIOS=(tickets money counter lockflag lockapi jobs shared_value robust shared_list thread_safe)
 
-# Every test gets a private TMPDIR, so the tickets' temp directories can be checked exactly even
-# when other copies of the suite run at the same time.
-setup() {
-    export TMPDIR="$BATS_TEST_TMPDIR/tmp"
-    mkdir -p "$TMPDIR"
-}
-
+# Every test has a private TMPDIR (test_helper), so the tickets' temp directories can be checked
+# exactly even when other copies of the suite run at the same time.
 teardown() {
     no_lab_processes
 }

@@ -8,6 +8,7 @@
 #   is stopped and the run fails with "output cap of N bytes exceeded" (status 250);
 # - every test exports its own LAB_TEST_TOKEN, which every process it starts inherits: the leftover
 #   checks (no_lab_processes, settle_lab_processes) look only at processes that carry it;
+# - every test has a TMPDIR of its own, so ipc_snapshot sees only the temp entries of its own runs;
 # - a fast time scale (LAB_SECOND_MS), a fixed seed, no colours.
 bats_require_minimum_version 1.5.0
 # Bats loads this file again in every test's own process, so it costs once per test: the libraries'
@@ -43,6 +44,16 @@ LAB_TIMEOUT="${LAB_TIMEOUT:-30}"
 LAB_OUTPUT_CAP="${LAB_OUTPUT_CAP:-4194304}"
 # The status of a run stopped by the cap (no lab exits with it).
 LAB_CAP_STATUS=250
+# A TMPDIR of this test's own (of this file's own in setup_file): the leftover checks compare the
+# lab's temp entries before and after a run, and a lab program that another Bats file (or another
+# checkout's suite) runs at the same moment makes entries of the same lab in a shared TMPDIR.
+# Bats removes the directory after the test.
+_lab_tmp="${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:-}}"
+if [ -n "$_lab_tmp" ]; then
+    export TMPDIR="$_lab_tmp/tmp"
+    [ -d "$TMPDIR" ] || mkdir -p "$TMPDIR"
+fi
+unset _lab_tmp
 # This test's mark on the processes it starts (a new one in every test: Bats loads this file in
 # each test's own process).
 if [ -n "${BATS_TEST_NUMBER:-}" ]; then
