@@ -116,7 +116,7 @@ lab_dirs() { local n; for n in $(LAB_ROOT="$ROOT" lab_numbers); do echo "$ROOT/$
     [ -z "$output" ] || { echo "a bare ! before the end of a test is ignored by Bats:"; echo "$output"; return 1; }
 }
 
-@test "project: every planted bug (tests/mutations/*.patch) has its header and still applies" {
+@test "project: every planted bug (tests/mutations/*.patch) has its header and still applies; every lab and common/ module has one" {
     local p count=0 l1 l2 c
     for p in "$ROOT"/tests/mutations/*.patch; do
         [ -e "$p" ] || continue
@@ -133,6 +133,15 @@ lab_dirs() { local n; for n in $(LAB_ROOT="$ROOT" lab_numbers); do echo "$ROOT/$
         run git -C "$ROOT" apply --check "$p"
         [ "$status" -eq 0 ] || { echo "$p does not apply: $output"; return 1; }
         count=$((count + 1))
+    done
+    # At least one planted bug per lab and per common/ module (common-MODULE-*.patch).
+    local n m
+    for n in $(LAB_ROOT="$ROOT" lab_numbers); do
+        compgen -G "$ROOT/tests/mutations/$n-*.patch" >/dev/null || { echo "lab $n has no planted bug"; return 1; }
+    done
+    for m in "$ROOT"/common/*.c; do
+        m=${m##*/}; m=${m%.c}
+        compgen -G "$ROOT/tests/mutations/common-$m-*.patch" >/dev/null || { echo "common/$m.c has no planted bug"; return 1; }
     done
     echo "# $count planted bugs apply" >&3
 }
