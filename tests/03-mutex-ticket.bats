@@ -14,23 +14,16 @@ teardown() {
     no_lab_processes
 }
 
-# lab03_leaks - what this lab left behind: anything in our TMPDIR, and named objects /lab03_<pid>_*
-# whose process is gone and that are still there once it is gone.  A live pid is a run in progress
-# (another Bats file's, or another copy of the suite's); an object listed while its process lived
-# may be removed as that process ends, before we look at the pid (a pinned soak run caught that).
+# lab03_leaks - what the runs whose output is $output left behind: anything in our TMPDIR, and
+# each named semaphore they printed (sem_open("/lab03_<pid>_tickets", ...)) that is still there.
+# Scoped to the names the runs printed: a semaphore that another program left (another copy of
+# the suite, or a planted bug run beside it) is not this test's leftover.
 lab03_leaks() {
     ls -A "$TMPDIR"
-    local obj path
-    while read -r obj; do
-        [[ "$obj" =~ lab03_([0-9]+)_ ]] || continue
-        kill -0 "${BASH_REMATCH[1]}" 2>/dev/null && continue
-        case "$obj" in
-            shm:*) path="/dev/shm/${obj#shm:}" ;;
-            mq:*) path="/dev/mqueue/${obj#mq:}" ;;
-            *) path="${obj#*:}" ;;
-        esac
-        [ ! -e "$path" ] || echo "$obj"
-    done < <(named_snapshot)
+    local name
+    while read -r name; do
+        [ -z "$name" ] || [ ! -e "/dev/shm/sem.$name" ] || echo "/dev/shm/sem.$name"
+    done < <(printf '%s\n' "$output" | sed -nE 's|^lock = sem_open\("/(lab03_[0-9]+_tickets)".*|\1|p')
 }
 
 # no_lab03_leaks - fails, saying what, when lab03_leaks finds anything.
@@ -229,6 +222,8 @@ count_lines() {
     [ ! -e "/dev/shm/sem.lab03_${pid}_tickets" ]
     [ -z "$(ls -A "$d")" ]
     no_lab_processes
+    output="$(cat "$out")"
+    grep -q "^lock = sem_open(\"/lab03_${pid}_tickets\"" <<<"$output"
     no_lab03_leaks
 }
 

@@ -303,6 +303,8 @@ int run_tickets(int mode)
     tk.sh = tickets_shared_new((unsigned)users);
 
     printf("data file %s: {\"ticket_num\": %lld}; %d buyer processes; lock: %s\n", tk.path, initial, users, what[tk.kind]);
+    if (sem)   /* its name, so that a check can look for exactly this run's semaphore afterwards */
+        printf("lock = sem_open(\"%s\", O_CREAT | O_EXCL, 0600, 1): in /dev/shm until the end\n", tk.sem_name);
     /* The picture of who held the lock (up to 24 buyers, so it fits a screen). */
     tk.tl = users <= 24 ? lab_timeline_new((size_t)users, (size_t)users * 3) : NULL;
     struct lab_proc *buyers = xcalloc((size_t)users, sizeof *buyers);
