@@ -407,7 +407,7 @@ sigint_midway() {
     before=$(named_snapshot)
     for s in kitchen joinable; do
         run sigint_midway "$s"
-        [ "$status" -eq 130 ]
+        [ "$status" -eq 130 ] || { printf '%s: exit %s, expected 130 (SIGINT); its output:\n%s\n' "$s" "$status" "$output" >&2; return 1; }
         assert_output --partial '生产了'
         refute_output --partial 'RESULT'
         no_lab_processes
