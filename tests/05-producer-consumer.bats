@@ -386,11 +386,12 @@ check_kitchen_order() {
     no_lab_processes
 }
 
-# sigint_midway SCENARIO - start it at the default pace, wait for its first dish, then Ctrl-C
-# (SIGINT to the main process); prints the output, returns the program's status (bounded).
+# sigint_midway SCENARIO - start it at a slow pace (300 ms a unit: the run would last seconds, so the
+# signal always comes while it is running), wait for its first dish, then Ctrl-C (SIGINT to the
+# main process); prints the output, returns the program's status (bounded).
 sigint_midway() {
     local out="$BATS_TEST_TMPDIR/sigint.out" pid i
-    LAB_SECOND_MS=100 "$BUILD/lab05" "$1" > "$out" 2>&1 &
+    LAB_SECOND_MS=300 "$BUILD/lab05" "$1" > "$out" 2>&1 &
     pid=$!
     for i in $(seq 1 200); do grep -q '生产了' "$out" && break; sleep 0.05; done
     kill -INT "$pid"
