@@ -146,16 +146,31 @@ _on_tty() {
 }
 
 # wide_lines FILE - the human lines of FILE wider than 100 columns (wide CJK characters count 2),
-# as "line N: W columns: text"; RESULT and GANTT lines (machine lines) are left out.
+# as "line N: W columns: text"; RESULT and GANTT lines (machine lines) are left out.  The columns
+# are counted as `wc -L` counts them (East Asian wide and full-width characters 2, combining marks
+# and control characters 0, a tab to the next multiple of 8), in one pass over the file.
 wide_lines() {
-    local line n=0 w
-    while IFS= read -r line; do
-        n=$((n + 1))
-        [[ "$line" == RESULT\ * || "$line" == GANTT* ]] && continue
-        [ "${#line}" -le 50 ] && continue
-        w=$(printf '%s' "$line" | LC_ALL=C.UTF-8 wc -L)
-        [ "$w" -le 100 ] || printf 'line %d: %d columns: %.120s\n' "$n" "$w" "$line"
-    done <"$1"
+    python3 - "$1" <<'PY'
+import sys, unicodedata
+def columns(s):
+    w = 0
+    for c in s:
+        if c == "\t":
+            w = (w // 8 + 1) * 8
+        elif unicodedata.combining(c) or unicodedata.category(c) in ("Cc", "Cf", "Mn", "Me"):
+            continue
+        else:
+            w += 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+    return w
+with open(sys.argv[1], encoding="utf-8", errors="replace") as f:
+    for n, line in enumerate(f, 1):
+        line = line.rstrip("\n")
+        if line.startswith("RESULT ") or line.startswith("GANTT"):
+            continue
+        w = columns(line)
+        if w > 100:
+            print("line %d: %d columns: %.120s" % (n, w, line))
+PY
 }
 
 # Every human line is within 100 columns, on a terminal and piped alike (the wrapping is the same
