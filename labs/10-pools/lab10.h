@@ -169,10 +169,17 @@ enum l10_task {
     T_RAISE,          /* the notes' task without `import os`: NameError */
     T_ABORT,          /* abort(): the worker dies of SIGABRT */
     T_NOP,            /* return 0 at once: the bench */
+    T_HELD,           /* the sleeper, then held until l10_hold_release: still running when a
+                       * result(timeout) gives up, however late its caller gets the CPU */
     T_COUNT
 };
 extern const l10_fn l10_tasks[T_COUNT];
 extern const char *const l10_task_names[T_COUNT];
+/* The hold of T_HELD: init before the pool that runs it starts (a process pool's workers inherit
+ * it), release once the caller has given up waiting, free after the pool is joined. */
+void l10_hold_init(void);
+void l10_hold_release(void);
+void l10_hold_free(void);
 
 /* Decimal text of a 128-bit number into buf (>= 40 bytes); returns buf. */
 char *l10_u128_str(l10_u128 v, char *buf);

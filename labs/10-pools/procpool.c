@@ -6,7 +6,9 @@
  * pool: multiprocessing.Pool(3), the whole API the notes list: map, apply_async(...).get(), a list
  *   of apply_async, apply, map_async (not ready at once), imap, imap_unordered, starmap,
  *   get(timeout), callback in the parent, join before close refused, apply_async after close
- *   refused, close/join, and terminate with tasks still pending (never ready).
+ *   refused, close/join, and terminate with tasks still pending (never ready).  The three parts
+ *   that a fast task could spoil (ready() at once, get(timeout), terminate) are forced: their
+ *   tasks are held (T_HELD) until the caller has asked, however late it gets the CPU.
  * maxtasks: Pool(2, maxtasksperchild=2): each worker leaves after 2 tasks, a new pid takes its place.
  * crash: a task calls abort(), or the parent kills the worker running a task: the task's future
  *   reports it, a new worker takes the place, the pool goes on.  Forced: the kill waits until the
@@ -136,6 +138,7 @@ int run_pool(int mode)
     char map_s[80], list_s[80], imap_s[80], star_s[40], async_s[80];
     for (int i = 0; i < 10; i++)
         a[i] = (struct l10_args){ .a = i };
+    l10_hold_init();   /* before the workers are forked: they inherit it (get(timeout) below) */
     struct l10_ppool *p = l10_ppool_new(3, 0);
     lab_say("pool = mp.Pool(processes=3)");
 
@@ -160,10 +163,13 @@ int run_pool(int mode)
     int apply = (int)one.n;
     lab_say("pool.apply(job, (5,)) = %d  (blocking: apply_async + get)", apply);
 
+    /* Forced: the sleepers are held until ready() has been asked, so it is False on every run. */
     struct l10_args sl[4] = { { .a = 30 }, { .a = 10 }, { .a = 20 }, { .a = 0 } };
-    fs = l10_ppool_map_async(p, T_SLEEP, sl, 4);
+    fs = l10_ppool_map_async(p, T_HELD, sl, 4);
     int ready_now = l10_future_done(fs[0]) && l10_future_done(fs[1]) && l10_future_done(fs[2]) &&
                     l10_future_done(fs[3]);
+    for (int i = 0; i < 4; i++)
+        l10_hold_release();
     for (int i = 0; i < 4; i++) {                    /* imap: one by one, in input order */
         l10_future_result(fs[i], &v[i], -1);
         l10_future_free(fs[i]);
@@ -190,10 +196,13 @@ int run_pool(int mode)
     l10_ppool_map(p, T_MUL, st, 3, v);
     lab_say("pool.starmap(mul, [(1, 2), (3, 4), (5, 6)]) = %s", list_str(star_s, sizeof star_s, v, 3));
 
-    f = l10_ppool_apply_async(p, T_SLEEP, &(struct l10_args){ .a = 100 }, NULL, NULL);
+    /* Forced: the sleeper is held after its unit until get(timeout) has given up (the hold was
+     * made before the pool's workers were forked), so the TimeoutError comes on every run. */
+    f = l10_ppool_apply_async(p, T_HELD, &(struct l10_args){ .a = 100 }, NULL, NULL);
     int tmo = l10_future_result(f, &one, lab_units_ms(0.1));
     lab_say("pool.apply_async(sleeper, (100,)).get(timeout=0.1): %s",
             tmo == ETIMEDOUT ? "multiprocessing.TimeoutError" : "a result");
+    l10_hold_release();
     l10_future_result(f, &one, -1);
     l10_future_free(f);
 
@@ -209,16 +218,19 @@ int run_pool(int mode)
     l10_future_free(f);
     l10_ppool_join(p);
     l10_ppool_free(p);
+    l10_hold_free();
     Pthread_mutex_lock(&cb_m);
     int cb_parent = cb_pid == getpid();
     Pthread_mutex_unlock(&cb_m);
 
-    /* terminate with work pending: 6 tasks of 2 units on 2 workers, terminated at once. */
+    /* terminate with work pending: 6 tasks of 2 units on 2 workers, terminated at once.  Forced:
+     * the tasks are held (never released), so none is ready however late terminate() comes. */
+    l10_hold_init();
     p = l10_ppool_new(2, 0);
     struct l10_args six[6];
     for (int i = 0; i < 6; i++)
         six[i] = (struct l10_args){ .a = 200 };
-    fs = l10_ppool_map_async(p, T_SLEEP, six, 6);
+    fs = l10_ppool_map_async(p, T_HELD, six, 6);
     l10_ppool_terminate(p);
     l10_ppool_join(p);
     int ready = 0;
@@ -228,6 +240,7 @@ int run_pool(int mode)
     }
     free(fs);
     l10_ppool_free(p);
+    l10_hold_free();
     lab_say("pool.terminate() with 6 tasks pending: %d of 6 ready (the rest cancelled)", ready);
 
     snprintf(async_s, sizeof async_s, "%s", list_s);

@@ -18,7 +18,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <semaphore.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -163,6 +165,45 @@ static int t_sleep(const struct l10_args *in, struct l10_value *out)
     return 0;
 }
 
+/* The hold of T_HELD: a process-shared semaphore in a shared mapping, made before the pool's
+ * workers are forked (they inherit it), so that a worker process and the caller both see it. */
+static sem_t *hold;
+
+void l10_hold_init(void)
+{
+    void *m = mmap(NULL, sizeof *hold, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        die("mmap:");
+    hold = m;
+    if (sem_init(hold, 1, 0) == -1)
+        die("sem_init:");
+}
+
+void l10_hold_release(void)
+{
+    if (sem_post(hold) == -1)
+        die("sem_post:");
+}
+
+void l10_hold_free(void)
+{
+    sem_destroy(hold);
+    munmap(hold, sizeof *hold);
+    hold = NULL;
+}
+
+/* Sleep a/100 units like the sleeper, then wait (bounded) until the caller releases the hold:
+ * a task that is still running when its caller's result(timeout) gives up, on every run. */
+static int t_held(const struct l10_args *in, struct l10_value *out)
+{
+    t_sleep(in, out);
+    struct timespec dl = lab_deadline_realtime_ms(lab_bound_ms(1));
+    while (sem_timedwait(hold, &dl) == -1)
+        if (errno != EINTR)
+            return EDEADLK;   /* nobody released it: a caller that waited for this task to end */
+    return 0;
+}
+
 /* The notes' task without `import os`: Python raises NameError in the worker, and result()
  * raises it again in the caller. */
 static int t_raise(const struct l10_args *in, struct l10_value *out)
@@ -191,10 +232,11 @@ const l10_fn l10_tasks[T_COUNT] = {
     [T_POWER] = t_power, [T_SQUARE] = t_square, [T_NAMED] = t_named,
     [T_NAMED_PRINT] = t_named_print, [T_LONG] = t_long, [T_FOO] = t_foo, [T_MUL] = t_mul,
     [T_SLEEP] = t_sleep, [T_RAISE] = t_raise, [T_ABORT] = t_abort, [T_NOP] = t_nop,
+    [T_HELD] = t_held,
 };
 
 const char *const l10_task_names[T_COUNT] = {
     [T_POWER] = "task", [T_SQUARE] = "job", [T_NAMED] = "task", [T_NAMED_PRINT] = "task",
     [T_LONG] = "long_time_task", [T_FOO] = "Foo", [T_MUL] = "mul", [T_SLEEP] = "sleeper",
-    [T_RAISE] = "task", [T_ABORT] = "crash", [T_NOP] = "nop",
+    [T_RAISE] = "task", [T_ABORT] = "crash", [T_NOP] = "nop", [T_HELD] = "sleeper",
 };

@@ -183,12 +183,21 @@ int run_futures(int mode)
     lab_cond_init(&cb_c, 0);
     int bad = 0;
 
-    /* 1. result(timeout) on a task that runs 1 unit. */
-    struct l10_future *f = l10_tpool_submit(p, l10_tasks[T_SLEEP], &(struct l10_args){ .a = 100 });
+    /* 1. result(timeout) on a task that runs 1 unit.  A timeout shorter than the task is forced:
+     * the task is held after its sleep until result(timeout) has given up, so the TimeoutError
+     * comes on every run, even when this thread gets the CPU only after the task's unit. */
+    bool forced = timeout < 1.0;
+    if (forced)
+        l10_hold_init();
+    struct l10_future *f = l10_tpool_submit(p, l10_tasks[forced ? T_HELD : T_SLEEP], &(struct l10_args){ .a = 100 });
     int r1 = l10_future_result(f, &v, lab_units_ms(timeout));
     lab_say("f.result(timeout=%.1f) on a 1-second task: %s", timeout,
             r1 == ETIMEDOUT ? "TimeoutError (the task goes on)" : "done in time");
+    if (forced)
+        l10_hold_release();
     int r2 = l10_future_result(f, &v, lab_bound_ms(1));
+    if (forced)
+        l10_hold_free();
     lab_say("f.result(): %s", l10_u128_str(v.n, num));
     int result_after = r2 == 0 ? (int)v.n : -1;
     bad |= result_after != 100;
