@@ -86,11 +86,13 @@ thread_text() {
     assert_line --regexp '^how many at once +\|[ 0-3]{64}\| peak 3$'
 }
 
+# A ratio of wall times is an upper bound: at 100 ms a unit, concurrent (about 3 units) has 180 ms
+# of slack under 0.8 x serial (at least 6 units), more than a busy machine delays a fork or a wake-up.
 @test "serial vs concurrent in the same run: concurrent < 0.8 x serial" {
-    LAB_SECOND_MS=50 run lab 02 serial
+    LAB_SECOND_MS=100 run lab 02 serial
     assert_success
     serial="$(field elapsed_units serial)"
-    LAB_SECOND_MS=50 run lab 02 concurrent
+    LAB_SECOND_MS=100 run lab 02 concurrent
     assert_success
     concurrent="$(field elapsed_units concurrent)"
     at_least "$serial" 5.7
@@ -253,7 +255,7 @@ thread_text() {
     assert_field run_n_text_ok 1
 }
 
-@test "guided demo: exit 0, every scenario's RESULT, concurrent < 0.8 x serial, nothing left" {
+@test "guided demo: exit 0, every scenario's RESULT, concurrent's three overlap (forced), nothing left" {
     before="$(named_snapshot)"
     # 30 ms a unit: the speed-up check below keeps a margin of tens of ms on a loaded machine.
     LAB_SECOND_MS=30 run lab 02
@@ -271,7 +273,9 @@ thread_text() {
     assert_line 'Thread-6 (long_time_task): 当前子线程: Thread-6 (long_time_task) 任务1'
     assert_line 'Thread-8 (run): task t1'
     refute_output --regexp 'Thread-(1[0-9]|[2-9][0-9])'
-    awk -v c="$(field elapsed_units concurrent)" -v s="$(field elapsed_units serial)" 'BEGIN { exit !(c < 0.8 * s) }'
+    # concurrent's overlap: forced, so certain; its wall time against serial's is the test above,
+    # at a pace with room for a busy machine.
+    assert_line --regexp '^RESULT l2\.concurrent .* max_running=3 '
     [ "$(named_snapshot)" = "$before" ]
     settle_lab_processes
     no_lab_processes

@@ -42,6 +42,7 @@ struct join_shared {
     atomic_int running;    /* children between "running" and "over" right now */
     atomic_int max_running;
     atomic_int started;    /* children that reached task(); concurrent: none sleeps before all have */
+    atomic_int marked;     /* children that said "running"; concurrent: none sleeps before all have */
     int gate;              /* concurrent: n (wait for all to start); serial and join: 0 (no wait) */
 };
 
@@ -69,6 +70,12 @@ static int task(struct lab_proc *self)
         ;
     l02_ev_add(&sh->log, EV_RUNNING(a->index));
     lab_say("child %d: %s is running", (int)getpid(), a->name);
+    /* ... and none starts its sleep before all are running: else child 1's short sleep could end
+     * before a child kept off the CPU has said "running", and the peak would be 2, not 3. */
+    atomic_fetch_add(&sh->marked, 1);
+    deadline = lab_now_ms() + lab_bound_ms(0);
+    while (atomic_load(&sh->marked) < sh->gate && lab_now_ms() < deadline)
+        lab_sleep_ms(0.2);
     lab_sleep(a->sleep_units);
     atomic_fetch_sub(&sh->running, 1);
     if (timeline)

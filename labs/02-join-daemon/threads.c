@@ -102,8 +102,10 @@ static void *zhao_task(void *p)
     /* The process ends right after 主, well within this 1 unit in Python; at a fast pace on a slow
      * machine (Valgrind) exit() can take longer than that.  A gate nobody opens keeps the thread
      * here: only a broken exit rule (one that waits for daemon threads) lets it through, after
-     * 20 units, and then "is over" shows the bug on every run. */
-    l02_wait_flag(&dt->never, lab_units_ms(20));
+     * 20 units and 10 s of slack (lab_bound_ms: a bare 20 units is 20 ms at the fastest pace,
+     * shorter than a busy machine may keep the main thread from its exit), and then "is over"
+     * shows the bug on every run. */
+    l02_wait_flag(&dt->never, lab_bound_ms(20));
     l02_ev_add(&dt->zhao, DT_ZHAO_OVER);      /* never reached: the process ends first */
     SAY("%s is over", name);
     return NULL;
