@@ -217,9 +217,10 @@ assert_nothing_left() {
     mkfifo "$fifo"
     # Read the run's output as it comes (the read builtin: no process per line, so no lag) and
     # interrupt it right after the line that follows the creation of each kind's object (each
-    # kind then pauses 0.3 units: 90 ms at this scale).
+    # kind then pauses 0.3 units: 300 ms at this scale, so a busy machine that delays this loop
+    # still interrupts the kind it means to; after the last one the run would end).
     for marker in 'pipe: pipe2' 'fifo: open' 'posix_mq: sent' 'sysv_msg: msgsnd' 'sem: sem_open' 'shm: shm_open'; do
-        LAB_SECOND_MS=300 "$BUILD/lab04" kinds >"$fifo" 2>&1 3>&- &
+        LAB_SECOND_MS=1000 "$BUILD/lab04" kinds >"$fifo" 2>&1 3>&- &
         local pid=$!
         exec 4<"$fifo"
         : >"$out"

@@ -219,8 +219,13 @@ int run_pipe_deadlock(int mode)
             continue;
         if (r == 0) {                                /* one unit without progress either way */
             state = lab_proc_state(p.pid);
-            /* Stuck only if cat is asleep too: a slow cat (under Valgrind) is still running. */
-            if (state == 'S' || lab_elapsed_ms(t0) > lab_bound_ms(0)) {
+            /* Stuck only if cat is asleep too: a slow cat (under Valgrind) is still running.  And
+             * only if, cat asleep, still neither pipe is ready: a cat that got the CPU late may
+             * have moved on between our poll and our look at it, and fallen asleep on a pipe that
+             * we can serve now (deadlocked, it cannot: both pipes stay full). */
+            if (state == 'S' && poll(pf, 2, 0) > 0)
+                state = '?';
+            else if (state == 'S' || lab_elapsed_ms(t0) > lab_bound_ms(0)) {
                 stuck = true;
                 break;
             }
