@@ -108,7 +108,11 @@ stop_bg() {
     run lab 12 nonblocking --mode=notes --conns=3 --rounds=10
     assert_success
     assert_field ok 0
-    run lab 12 nonblocking --mode=fixed --conns=3 --rounds=10
+    # The spins are counted, not forced: most come in the client's quiet notes-second at the end
+    # (the server spins until it sees the client done).  At 100 ms a unit that second gives the
+    # loop thousands of turns even when a busy machine lends it a tenth of a CPU (at 10 ms, a
+    # server kept off the CPU for most of it could fall under 10 x events).
+    LAB_SECOND_MS=100 run lab 12 nonblocking --mode=fixed --conns=3 --rounds=10
     assert_success
     assert_field ok 30
     local spins events
