@@ -388,9 +388,13 @@ check_kitchen_order() {
 
 # sigint_midway SCENARIO - start it at a slow pace (300 ms a unit: the run would last seconds, so the
 # signal always comes while it is running), wait for its first dish, then Ctrl-C (SIGINT to the
-# main process); prints the output, returns the program's status (bounded).
+# main process); prints the output, returns the program's status (bounded).  Each scenario writes
+# a file of its own, emptied before the start: in a file shared with the run before, the old dish
+# could pass for this run's, and the SIGINT would come before the lab set its handler (a background
+# job of a script starts with SIGINT ignored), so it was lost and the run ended with 0.
 sigint_midway() {
-    local out="$BATS_TEST_TMPDIR/sigint.out" pid i
+    local out="$BATS_TEST_TMPDIR/sigint.$1.out" pid i
+    : >"$out"
     LAB_SECOND_MS=300 "$BUILD/lab05" "$1" > "$out" 2>&1 &
     pid=$!
     for i in $(seq 1 200); do grep -q '生产了' "$out" && break; sleep 0.05; done
