@@ -284,6 +284,10 @@ _over_cap() {
 signal_on_line() {
     local sig="$1" regex="$2" out="$3" pid _
     shift 3
+    # Emptied here, not by the redirection below (which runs in the child, after the fork): a line
+    # of an earlier run into the same OUT must never pass for this run's.  The signal would then
+    # come before the lab set its handlers, while the background job still ignores SIGINT.
+    : >"$out"
     (
         ulimit -f "$((LAB_OUTPUT_CAP / 1024))"
         exec "$BUILD/lab$LAB" "$@"
