@@ -176,10 +176,10 @@ enum l10_task {
 extern const l10_fn l10_tasks[T_COUNT];
 extern const char *const l10_task_names[T_COUNT];
 /* The hold of T_HELD: init before the pool that runs it starts (a process pool's workers inherit
- * it), release once the caller has given up waiting, free after the pool is joined. */
+ * it; a second init does nothing), release once per held task when the caller has asked.  It lives
+ * as long as the process. */
 void l10_hold_init(void);
 void l10_hold_release(void);
-void l10_hold_free(void);
 
 /* Decimal text of a 128-bit number into buf (>= 40 bytes); returns buf. */
 char *l10_u128_str(l10_u128 v, char *buf);

@@ -218,7 +218,6 @@ int run_pool(int mode)
     l10_future_free(f);
     l10_ppool_join(p);
     l10_ppool_free(p);
-    l10_hold_free();
     Pthread_mutex_lock(&cb_m);
     int cb_parent = cb_pid == getpid();
     Pthread_mutex_unlock(&cb_m);
@@ -240,7 +239,6 @@ int run_pool(int mode)
     }
     free(fs);
     l10_ppool_free(p);
-    l10_hold_free();
     lab_say("pool.terminate() with 6 tasks pending: %d of 6 ready (the rest cancelled)", ready);
 
     snprintf(async_s, sizeof async_s, "%s", list_s);

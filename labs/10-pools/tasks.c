@@ -165,31 +165,29 @@ static int t_sleep(const struct l10_args *in, struct l10_value *out)
     return 0;
 }
 
-/* The hold of T_HELD: a process-shared semaphore in a shared mapping, made before the pool's
- * workers are forked (they inherit it), so that a worker process and the caller both see it. */
+/* The hold of T_HELD: a process-shared semaphore in a shared mapping, made before the first pool
+ * that runs a held task forks its workers (they inherit it), so that a worker process and the
+ * caller both see it.  It lives as long as the process: a caller that stops waiting too early (the
+ * handout's cut result(), before the student writes it) may leave a held task behind it, and
+ * that task must still find its semaphore.  Each release lets one held task go. */
 static sem_t *hold;
 
 void l10_hold_init(void)
 {
+    if (hold)
+        return;
     void *m = mmap(NULL, sizeof *hold, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         die("mmap:");
-    hold = m;
-    if (sem_init(hold, 1, 0) == -1)
+    if (sem_init(m, 1, 0) == -1)
         die("sem_init:");
+    hold = m;
 }
 
 void l10_hold_release(void)
 {
     if (sem_post(hold) == -1)
         die("sem_post:");
-}
-
-void l10_hold_free(void)
-{
-    sem_destroy(hold);
-    munmap(hold, sizeof *hold);
-    hold = NULL;
 }
 
 /* Sleep a/100 units like the sleeper, then wait (bounded) until the caller releases the hold:

@@ -196,8 +196,6 @@ int run_futures(int mode)
     if (forced)
         l10_hold_release();
     int r2 = l10_future_result(f, &v, lab_bound_ms(1));
-    if (forced)
-        l10_hold_free();
     lab_say("f.result(): %s", l10_u128_str(v.n, num));
     int result_after = r2 == 0 ? (int)v.n : -1;
     bad |= result_after != 100;
