@@ -71,8 +71,10 @@ static void *lighter(void *arg)
     (void)arg;
     const char *me = lab_thread_name(lab_current_thread());
     long count = 0, done = 0;
-    l09_event_set(&ev);                                  /* 初始值为绿灯 */
+    /* The colour is marked before the event changes, here and below: the car, which acts on the
+     * event, can never draw its mark first (the light's row starts at column 0). */
     tl_mark(0, TL_GREEN);
+    l09_event_set(&ev);                                  /* 初始值为绿灯 */
     for (;;) {
         if (5 < count && count <= 10) {
             /* Six green ticks are ample time for the car to start and drive on green; we make
@@ -80,9 +82,9 @@ static void *lighter(void *arg)
              * on a machine that starved the new car thread that long. */
             if (count == 6 && done == 0 && !l09_until(car_ran, NULL, L09_BOUND_MS))
                 atomic_store(&light_gave_up, true);
-            l09_event_clear(&ev);                        /* 红灯，清除标志位 */
             if (count == 6)
                 tl_mark(0, TL_RED);
+            l09_event_clear(&ev);                        /* 红灯，清除标志位 */
             light_line(me, true);
             atomic_fetch_add(&red_lines, 1);
         } else if (count > 10) {
@@ -91,8 +93,8 @@ static void *lighter(void *arg)
             long this_cycle = done + 1;
             if (!l09_until(car_at_red, &this_cycle, L09_BOUND_MS))
                 atomic_store(&light_gave_up, true);
-            l09_event_set(&ev);                          /* 绿灯，设置标志位 */
             tl_mark(0, TL_GREEN);
+            l09_event_set(&ev);                          /* 绿灯，设置标志位 */
             count = 0;
             if (++done == cycles)                        /* cycles == 0: never */
                 return NULL;
