@@ -118,6 +118,8 @@ car_seq() {
     assert_field red_lines 15
     assert_field car_waits 3
     [ "$(light_seq)" = "GGGGGGRRRRRGGGGGRRRRRGGGGGRRRRR" ]
+    # forced: each green phase goes on only once the car has driven on it (a running line after
+    # every start going, however late the car wakes up)
     [[ "$(car_seq)" =~ ^r+wg(r+wg){2}r*$ ]]
 }
 
