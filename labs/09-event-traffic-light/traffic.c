@@ -84,12 +84,13 @@ static void *lighter(void *arg)
             l09_event_clear(&ev);                        /* 红灯，清除标志位 */
             light_line(me, true);
             atomic_fetch_add(&red_lines, 1);
-        } else if (count > 10) {
-            /* The car checks once a tick, so in 5 red ticks it has surely reached the light; we
-             * make sure (bounded) so that car_waits == cycles even on a starved machine. */
+            /* The car looks once a tick, so it sees this red within a tick; we make sure of it
+             * (bounded) before the light's next tick: the car waits for 5 ticks of every red,
+             * however late it looked, and car_waits == cycles even on a starved machine. */
             long this_cycle = done + 1;
-            if (!l09_until(car_at_red, &this_cycle, L09_BOUND_MS))
+            if (count == 6 && !l09_until(car_at_red, &this_cycle, L09_BOUND_MS))
                 atomic_store(&light_gave_up, true);
+        } else if (count > 10) {
             tl_mark(0, TL_GREEN);
             l09_event_set(&ev);                          /* 绿灯，设置标志位 */
             count = 0;
