@@ -118,6 +118,8 @@ car_seq() {
     assert_field red_lines 15
     assert_field car_waits 3
     [ "$(light_seq)" = "GGGGGGRRRRRGGGGGRRRRRGGGGGRRRRR" ]
+    # forced: each green phase goes on only once the car has driven on it (a running line after
+    # every start going, however late the car wakes up)
     [[ "$(car_seq)" =~ ^r+wg(r+wg){2}r*$ ]]
 }
 
@@ -327,6 +329,8 @@ car_seq() {
 @test "lab09 traffic: the timeline shows the light's colours and the car waiting while it is red" {
     run lab 09 traffic
     assert_success
+    # forced: the light marks its colour before it changes the event, and waits for the car to
+    # drive on every green and to wait at every red, so each stretch lasts 5 ticks or more
     assert_line --regexp '^the light +\|G+R+G+R+G*\|$'
     assert_line --regexp '^the car \(MINI\) +\| *>+\.+>+\.+>* *\|$'
     assert_line --regexp '^G green light +R red light +> the car drives +\. the car waits$'

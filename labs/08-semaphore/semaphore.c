@@ -79,6 +79,12 @@ static void room_enter(const char *me, int i)
     int n = ++room.inside;
     if (n > room.peak)
         room.peak = n;
+    /* Marked under the lock, with the count: every '#' of the first wave is drawn before the wave
+     * is complete, so before anyone can leave (room_leave marks the end under the same lock).  The
+     * timeline's peak row is then forced like the count: a thread slow to run after the rendezvous
+     * cannot start its '#' after another one's ended. */
+    if (room.tl)
+        lab_timeline_mark(room.tl, (size_t)i, TL_INSIDE);
     /* Printed under the room's lock, before the wave waits: the lines come in the order the
      * count changed, so inside=1..5 are shown before the first inside=5 repeats. */
     printf("%s: 伞兵%d号 正在忙 (inside=%d)\n", me, i, n);
@@ -98,9 +104,13 @@ static void room_enter(const char *me, int i)
     Pthread_mutex_unlock(&room.mu);
 }
 
-static void room_leave(void)
+static void room_leave(int i)
 {
     Pthread_mutex_lock(&room.mu);
+    /* The end of the '#', marked with the count (and, with the semaphore, before the release, so
+     * the thread it lets in is drawn after it: the picture never shows more than the permits). */
+    if (room.tl)
+        lab_timeline_mark(room.tl, (size_t)i, LAB_TL_OFF);
     room.inside--;
     room.completed++;
     Pthread_mutex_unlock(&room.mu);
@@ -122,14 +132,10 @@ static void *task(void *arg)
     /* SOLUTION END */
     lab_trace_end();
     room_enter(me, i);                          /* prints "伞兵i号 正在忙 (inside=n)" */
-    if (room.tl)
-        lab_timeline_mark(room.tl, (size_t)i, TL_INSIDE);
     lab_trace_begin("sem", "inside: holds a permit");
     lab_sleep((double)lab_randint(1, 5));       /* time.sleep(random.randint(1,5)) */
     lab_trace_end();
-    if (room.tl)
-        lab_timeline_mark(room.tl, (size_t)i, LAB_TL_OFF);
-    room_leave();
+    room_leave(i);                              /* ends the '#' */
     /* SOLUTION BEGIN(sem): sm.release(): when room.use_sem, give the permit back */
     if (room.use_sem)
         Sem_post(&room.sm);                      /* sm.release() */

@@ -27,7 +27,8 @@
 static struct l09_event ev;          /* event = threading.Event() */
 static struct l09_event stop;        /* ends the car's loop at the end of the run */
 static long cycles;                  /* 0: forever */
-static atomic_int green_lines, red_lines, car_waits, car_resumes, car_running;
+static atomic_int green_lines, red_lines, car_waits, car_resumes;
+static atomic_long car_drives;       /* green phases the car has driven on (printed running... in) */
 static atomic_bool light_gave_up;
 static atomic_bool car_left;         /* the car returned: after stop, or because the Event is broken */
 static atomic_bool event_broken;     /* the car saw a wait() that did not block */
@@ -39,8 +40,9 @@ static bool car_at_red(void *arg)
     return (atomic_load(&car_waits) >= *(const long *)arg && l09_event_waiting(&ev) >= 1) || atomic_load(&car_left);
 }
 
-/* The car has driven on green at least once (printed its first running...), or left. */
-static bool car_ran(void *arg) { (void)arg; return atomic_load(&car_running) >= 1 || atomic_load(&car_left); }
+/* The car has driven on this green phase (printed its first running... of it: its drive count
+ * reached `*arg`), or left. */
+static bool car_ran(void *arg) { return atomic_load(&car_drives) >= *(const long *)arg || atomic_load(&car_left); }
 
 /* The picture after the run: the light's colour and what the car did, over time. */
 static struct lab_timeline *tl;
@@ -71,34 +73,41 @@ static void *lighter(void *arg)
     (void)arg;
     const char *me = lab_thread_name(lab_current_thread());
     long count = 0, done = 0;
-    l09_event_set(&ev);                                  /* 初始值为绿灯 */
+    /* The colour is marked before the event changes, here and below: the car, which acts on the
+     * event, can never draw its mark first (the light's row starts at column 0). */
     tl_mark(0, TL_GREEN);
+    l09_event_set(&ev);                                  /* 初始值为绿灯 */
     for (;;) {
         if (5 < count && count <= 10) {
-            /* Six green ticks are ample time for the car to start and drive on green; we make
-             * sure of it (bounded) before the first red, so its first line is running... even
-             * on a machine that starved the new car thread that long. */
-            if (count == 6 && done == 0 && !l09_until(car_ran, NULL, L09_BOUND_MS))
-                atomic_store(&light_gave_up, true);
-            l09_event_clear(&ev);                        /* 红灯，清除标志位 */
             if (count == 6)
                 tl_mark(0, TL_RED);
+            l09_event_clear(&ev);                        /* 红灯，清除标志位 */
             light_line(me, true);
             atomic_fetch_add(&red_lines, 1);
-        } else if (count > 10) {
-            /* The car checks once a tick, so in 5 red ticks it has surely reached the light; we
-             * make sure (bounded) so that car_waits == cycles even on a starved machine. */
+            /* The car looks once a tick, so it sees this red within a tick; we make sure of it
+             * (bounded) before the light's next tick: the car waits for 5 ticks of every red,
+             * however late it looked, and car_waits == cycles even on a starved machine. */
             long this_cycle = done + 1;
-            if (!l09_until(car_at_red, &this_cycle, L09_BOUND_MS))
+            if (count == 6 && !l09_until(car_at_red, &this_cycle, L09_BOUND_MS))
                 atomic_store(&light_gave_up, true);
-            l09_event_set(&ev);                          /* 绿灯，设置标志位 */
+        } else if (count > 10) {
             tl_mark(0, TL_GREEN);
+            l09_event_set(&ev);                          /* 绿灯，设置标志位 */
             count = 0;
             if (++done == cycles)                        /* cycles == 0: never */
                 return NULL;
         } else {
             light_line(me, false);
             atomic_fetch_add(&green_lines, 1);
+        }
+        if (count == 0) {
+            /* A green phase begins.  Six green ticks are ample time for the car to start (or to
+             * wake from its wait) and drive; we make sure of it (bounded) before the light's next
+             * tick, so the car drives for 6 ticks of every green, and its first line after each
+             * start going... is running..., even on a machine that starved the car that long. */
+            long this_cycle = done + 1;
+            if (!l09_until(car_ran, &this_cycle, L09_BOUND_MS))
+                atomic_store(&light_gave_up, true);
         }
         lab_sleep(1);
         count++;
@@ -121,10 +130,12 @@ static void *car_loop(const char *name)
     for (;;) {
         unsigned long sets = l09_event_sets(&ev);        /* set() calls so far, read before the look */
         if (l09_event_is_set(&ev)) {                     /* 判断是否设置了标志位 */
-            if (shown != TL_DRIVES)
+            bool first = shown != TL_DRIVES;             /* the first look at this green phase */
+            if (first)
                 tl_mark(1, shown = TL_DRIVES);
             printf("%s: [%s] running...\n", me, name);
-            atomic_fetch_add(&car_running, 1);
+            if (first)
+                atomic_fetch_add(&car_drives, 1);
             double t0 = lab_now_ms();
             if (l09_event_wait(&stop, 1)) {              /* time.sleep(1), cut short at the end */
                 if (!l09_event_is_set(&stop))            /* stop is never cleared: True means set */
@@ -171,7 +182,7 @@ int run_traffic(int mode)
     atomic_store(&red_lines, 0);
     atomic_store(&car_waits, 0);
     atomic_store(&car_resumes, 0);
-    atomic_store(&car_running, 0);
+    atomic_store(&car_drives, 0);
     atomic_store(&light_gave_up, false);
     atomic_store(&car_left, false);
     atomic_store(&event_broken, false);
