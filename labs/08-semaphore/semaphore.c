@@ -131,11 +131,14 @@ static void *task(void *arg)
         Sem_wait(&room.sm);                      /* sm.acquire() */
     /* SOLUTION END */
     lab_trace_end();
-    room_enter(me, i);                          /* prints "伞兵i号 正在忙 (inside=n)" */
+    /* --trace: the "inside" slice opens before room_enter and closes after room_leave (before the
+     * permit goes back), so the first wave's slices are all open at the rendezvous, on every run,
+     * and no slice is open while its permit is someone else's. */
     lab_trace_begin("sem", "inside: holds a permit");
+    room_enter(me, i);                          /* prints "伞兵i号 正在忙 (inside=n)" */
     lab_sleep((double)lab_randint(1, 5));       /* time.sleep(random.randint(1,5)) */
-    lab_trace_end();
     room_leave(i);                              /* ends the '#' */
+    lab_trace_end();
     /* SOLUTION BEGIN(sem): sm.release(): when room.use_sem, give the permit back */
     if (room.use_sem)
         Sem_post(&room.sm);                      /* sm.release() */
