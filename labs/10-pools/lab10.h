@@ -171,15 +171,23 @@ enum l10_task {
     T_NOP,            /* return 0 at once: the bench */
     T_HELD,           /* the sleeper, then held until l10_hold_release: still running when a
                        * result(timeout) gives up, however late its caller gets the CPU */
+    T_LOCKSTEP,       /* [the meeting point], the sleeper (maxtasks) */
     T_COUNT
 };
 extern const l10_fn l10_tasks[T_COUNT];
 extern const char *const l10_task_names[T_COUNT];
-/* The hold of T_HELD: init before the pool that runs it starts (a process pool's workers inherit
- * it), release once the caller has given up waiting, free after the pool is joined. */
+/* What the forced tasks wait on (every wait bounded): init before the pool that runs them starts
+ * (a process pool's workers inherit it), free after the pool is joined.  Without init, the
+ * meeting point lets every task by.
+ *   the hold (T_HELD): each release lets one held task end (once its caller has given up);
+ *   the meeting point (T_LOCKSTEP, l10_meet): a task waits there until `parties` tasks have
+ *   come, for `rounds` meetings (-1: every one), then lets every task by.  0, or ETIMEDOUT
+ *   when the others never came. */
 void l10_hold_init(void);
 void l10_hold_release(void);
 void l10_hold_free(void);
+void l10_meet_init(int parties, int rounds);
+int l10_meet(void);
 
 /* Decimal text of a 128-bit number into buf (>= 40 bytes); returns buf. */
 char *l10_u128_str(l10_u128 v, char *buf);

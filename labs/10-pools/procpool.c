@@ -10,6 +10,8 @@
  *   that a fast task could spoil (ready() at once, get(timeout), terminate) are forced: their
  *   tasks are held (T_HELD) until the caller has asked, however late it gets the CPU.
  * maxtasks: Pool(2, maxtasksperchild=2): each worker leaves after 2 tasks, a new pid takes its place.
+ *   Forced (T_LOCKSTEP): each task meets one of the other worker, so the two workers alive take
+ *   the tasks in turns, however late one of them gets the CPU.
  * crash: a task calls abort(), or the parent kills the worker running a task: the task's future
  *   reports it, a new worker takes the place, the pool goes on.  Forced: the kill waits until the
  *   pool says which worker runs the task.
@@ -263,11 +265,16 @@ int run_maxtasks(int mode)
     int k = (int)lab_opt("maxtasks"), n = 8;
     lab_say("pool = Pool(2, maxtasksperchild=%d): a worker leaves after %d tasks, a new one replaces it",
             k, k);
+    /* Forced, before the workers fork: each task meets one task of the other worker (every
+     * meeting, not only the first), so the two take the tasks in turns: each serves its k tasks
+     * and leaves, and the next two pids serve the next ones, whenever each gets the CPU. */
+    l10_hold_init();
+    l10_meet_init(2, -1);
     struct l10_ppool *p = l10_ppool_new(2, k);
     struct l10_args a[8];
     for (int i = 0; i < n; i++)
         a[i] = (struct l10_args){ .a = 5 };
-    struct l10_future **fs = l10_ppool_map_async(p, T_SLEEP, a, (size_t)n);
+    struct l10_future **fs = l10_ppool_map_async(p, T_LOCKSTEP, a, (size_t)n);
     int pids[8], per_max = 0;
     for (int i = 0; i < n; i++) {
         struct l10_value v;
@@ -288,6 +295,7 @@ int run_maxtasks(int mode)
     }
     int replaced = l10_ppool_replaced(p), crashes = l10_ppool_crashes(p);
     l10_ppool_free(p);
+    l10_hold_free();
     lab_say("%d pids served %d tasks, at most %d each; %d workers replaced", served, n, per_max, replaced);
     lab_result("workers=2 tasks=%d maxtasks=%d serving_pids=%d max_tasks_per_pid=%d replaced=%d crashes=%d",
                n, k, served, per_max, replaced, crashes);

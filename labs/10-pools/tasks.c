@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <semaphore.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -73,6 +72,100 @@ l10_u128 l10_pow_nn(unsigned n)
     for (unsigned i = 0; i < n; i++)
         r *= n;
     return r;       /* 0**0 == 1, as in Python */
+}
+
+/* ==== What the forced tasks wait on ====
+ * One block in a shared mapping, made before a pool's workers fork (a worker process inherits it,
+ * a worker thread shares it anyway), so that a worker and the caller both see it:
+ *   - the hold (T_HELD): a semaphore; each l10_hold_release lets one held task end;
+ *   - the meeting point (l10_meet; T_LOCKSTEP): each task waits there until `parties` tasks
+ *     have come, for `rounds` rounds (then it lets every task by at once).
+ * Every wait is bounded (lab_bound_ms): a caller that never lets go cannot hang a worker. */
+struct l10_forced {
+    sem_t hold;
+    pthread_mutex_t m;               /* process-shared, as is c */
+    pthread_cond_t c;                /* a meeting is complete */
+    int parties, rounds;             /* guarded by m: the meeting point; rounds < 0: no end */
+    int arrived, generation;         /* guarded by m: tasks waiting now, meetings complete */
+};
+static struct l10_forced *forced;
+
+void l10_hold_init(void)
+{
+    forced = lab_shared_alloc(sizeof *forced);      /* zero-filled: no meeting */
+    if (sem_init(&forced->hold, 1, 0) == -1)
+        die("sem_init:");
+    lab_mutex_init(&forced->m, LAB_MUTEX_PSHARED);
+    lab_cond_init(&forced->c, LAB_COND_PSHARED);
+}
+
+void l10_hold_release(void)
+{
+    if (sem_post(&forced->hold) == -1)
+        die("sem_post:");
+}
+
+void l10_hold_free(void)
+{
+    sem_destroy(&forced->hold);
+    pthread_mutex_destroy(&forced->m);
+    pthread_cond_destroy(&forced->c);
+    lab_shared_free(forced, sizeof *forced);
+    forced = NULL;
+}
+
+void l10_meet_init(int parties, int rounds)
+{
+    Pthread_mutex_lock(&forced->m);
+    forced->parties = parties;
+    forced->rounds = rounds;
+    forced->arrived = 0;
+    Pthread_mutex_unlock(&forced->m);
+}
+
+/* Wait on forced->c (the caller holds forced->m) until the deadline: false when it has passed. */
+static bool forced_wait(const struct timespec *dl)
+{
+    int rc = pthread_cond_timedwait(&forced->c, &forced->m, dl);
+    if (rc != 0 && rc != ETIMEDOUT)
+        die_en(rc, "pthread_cond_timedwait(forced)");
+    return rc == 0;
+}
+
+int l10_meet(void)
+{
+    if (!forced)
+        return 0;                                    /* nothing made: nothing to wait for */
+    struct timespec dl = lab_deadline_ms(lab_bound_ms(1));
+    int rc = 0;
+    Pthread_mutex_lock(&forced->m);
+    if (forced->rounds != 0 && forced->parties > 1) {
+        int gen = forced->generation;
+        if (++forced->arrived == forced->parties) {  /* the last one: the meeting is complete */
+            forced->arrived = 0;
+            forced->generation++;
+            if (forced->rounds > 0)
+                forced->rounds--;
+            Pthread_cond_broadcast(&forced->c);
+        } else {
+            while (forced->generation == gen && forced_wait(&dl))
+                ;
+            if (forced->generation == gen) {         /* gave up: it no longer waits */
+                forced->arrived--;
+                rc = ETIMEDOUT;
+            }
+        }
+    }
+    Pthread_mutex_unlock(&forced->m);
+    return rc;
+}
+
+/* A forced wait that timed out (a caller that never let go: a bug), said in the task's error. */
+static int forced_failed(int rc, const char *what, struct l10_value *out)
+{
+    if (rc)
+        snprintf(out->s, sizeof out->s, "forced wait timed out: %s (%s)", what, lab_errno_name(rc));
+    return rc;
 }
 
 /* Who runs this task: "Thread ThreadPoolExecutor-0_3" in a thread pool, "" in a process. */
@@ -165,43 +258,26 @@ static int t_sleep(const struct l10_args *in, struct l10_value *out)
     return 0;
 }
 
-/* The hold of T_HELD: a process-shared semaphore in a shared mapping, made before the pool's
- * workers are forked (they inherit it), so that a worker process and the caller both see it. */
-static sem_t *hold;
-
-void l10_hold_init(void)
-{
-    void *m = mmap(NULL, sizeof *hold, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
-        die("mmap:");
-    hold = m;
-    if (sem_init(hold, 1, 0) == -1)
-        die("sem_init:");
-}
-
-void l10_hold_release(void)
-{
-    if (sem_post(hold) == -1)
-        die("sem_post:");
-}
-
-void l10_hold_free(void)
-{
-    sem_destroy(hold);
-    munmap(hold, sizeof *hold);
-    hold = NULL;
-}
-
 /* Sleep a/100 units like the sleeper, then wait (bounded) until the caller releases the hold:
  * a task that is still running when its caller's result(timeout) gives up, on every run. */
 static int t_held(const struct l10_args *in, struct l10_value *out)
 {
     t_sleep(in, out);
     struct timespec dl = lab_deadline_realtime_ms(lab_bound_ms(1));
-    while (sem_timedwait(hold, &dl) == -1)
+    while (sem_timedwait(&forced->hold, &dl) == -1)
         if (errno != EINTR)
             return EDEADLK;   /* nobody released it: a caller that waited for this task to end */
     return 0;
+}
+
+/* maxtasks' sleeper, in lockstep: each task meets one task of the other worker (l10_meet_init(2,
+ * -1)) before its sleep, so the two workers alive take the tasks in turns, and each serves its
+ * maxtasksperchild tasks however late one of them gets the CPU. */
+static int t_lockstep(const struct l10_args *in, struct l10_value *out)
+{
+    int rc = l10_meet();
+    t_sleep(in, out);
+    return forced_failed(rc, "the other worker never came", out);
 }
 
 /* The notes' task without `import os`: Python raises NameError in the worker, and result()
@@ -232,11 +308,12 @@ const l10_fn l10_tasks[T_COUNT] = {
     [T_POWER] = t_power, [T_SQUARE] = t_square, [T_NAMED] = t_named,
     [T_NAMED_PRINT] = t_named_print, [T_LONG] = t_long, [T_FOO] = t_foo, [T_MUL] = t_mul,
     [T_SLEEP] = t_sleep, [T_RAISE] = t_raise, [T_ABORT] = t_abort, [T_NOP] = t_nop,
-    [T_HELD] = t_held,
+    [T_HELD] = t_held, [T_LOCKSTEP] = t_lockstep,
 };
 
 const char *const l10_task_names[T_COUNT] = {
     [T_POWER] = "task", [T_SQUARE] = "job", [T_NAMED] = "task", [T_NAMED_PRINT] = "task",
     [T_LONG] = "long_time_task", [T_FOO] = "Foo", [T_MUL] = "mul", [T_SLEEP] = "sleeper",
     [T_RAISE] = "task", [T_ABORT] = "crash", [T_NOP] = "nop", [T_HELD] = "sleeper",
+    [T_LOCKSTEP] = "sleeper",
 };
