@@ -171,21 +171,24 @@ enum l10_task {
     T_NOP,            /* return 0 at once: the bench */
     T_HELD,           /* the sleeper, then held until l10_hold_release: still running when a
                        * result(timeout) gives up, however late its caller gets the CPU */
+    T_POWER_HELD,     /* [the meeting point], the notes' task, [the gate] (procpool) */
     T_LOCKSTEP,       /* [the meeting point], the sleeper (maxtasks) */
     T_COUNT
 };
 extern const l10_fn l10_tasks[T_COUNT];
 extern const char *const l10_task_names[T_COUNT];
 /* What the forced tasks wait on (every wait bounded): init before the pool that runs them starts
- * (a process pool's workers inherit it), free after the pool is joined.  Without init, the
- * meeting point lets every task by.
+ * (a process pool's workers inherit it), free after the pool is joined.  Without init, the gate
+ * and the meeting point let every task by.
  *   the hold (T_HELD): each release lets one held task end (once its caller has given up);
- *   the meeting point (T_LOCKSTEP, l10_meet): a task waits there until `parties` tasks have
- *   come, for `rounds` meetings (-1: every one), then lets every task by.  0, or ETIMEDOUT
- *   when the others never came. */
+ *   the gate (T_POWER_HELD): closed until l10_gate_open, then open for good;
+ *   the meeting point (T_POWER_HELD, T_LOCKSTEP, l10_meet): a task waits there until `parties`
+ *   tasks have come, for `rounds` meetings (-1: every one), then lets every task by.  0, or
+ *   ETIMEDOUT when the others never came. */
 void l10_hold_init(void);
 void l10_hold_release(void);
 void l10_hold_free(void);
+void l10_gate_open(void);
 void l10_meet_init(int parties, int rounds);
 int l10_meet(void);
 

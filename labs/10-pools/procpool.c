@@ -2,7 +2,9 @@
  *
  * procpool: the notes' ProcessPoolExecutor(5) with pool.submit(task, i).add_done_callback(callback):
  *   5 worker pids serve the 20 tasks; the 20 callbacks run in the parent (its result thread), and
- *   add_done_callback returns nothing (the notes keep its None in t_list).
+ *   add_done_callback returns nothing (the notes keep its None in t_list).  Both are forced
+ *   (T_POWER_HELD): the first 5 tasks meet, so each worker takes one; every task is held after
+ *   its sleep until all the callbacks are attached, so none finds its future already done.
  * pool: multiprocessing.Pool(3), the whole API the notes list: map, apply_async(...).get(), a list
  *   of apply_async, apply, map_async (not ready at once), imap, imap_unordered, starmap,
  *   get(timeout), callback in the parent, join before close refused, apply_async after close
@@ -77,12 +79,18 @@ int run_procpool(int mode)
     callbacks = callbacks_in_parent = values_ok = 0;
     lab_say("parent %d: pool = ProcessPoolExecutor(%d) forks %d workers now", (int)getpid(), workers,
             workers);
+    /* Forced, before the workers fork (they inherit it): the first wave meets, so every worker
+     * takes one of the first tasks; and the tasks are held after their sleep until every
+     * callback is attached, so no callback runs at once in MainThread (a future already done). */
+    l10_hold_init();
+    l10_meet_init(workers < tasks ? workers : tasks, 1);
     struct l10_ppool *p = l10_ppool_new(workers, 0);
     struct l10_future **fs = xcalloc((size_t)tasks, sizeof *fs);
     for (int i = 0; i < tasks; i++) {
-        fs[i] = l10_ppool_apply_async(p, T_POWER, &(struct l10_args){ .a = i }, NULL, NULL);
+        fs[i] = l10_ppool_apply_async(p, T_POWER_HELD, &(struct l10_args){ .a = i }, NULL, NULL);
         l10_future_add_done_callback(fs[i], callback, (void *)(long)i);   /* returns void: None */
     }
+    l10_gate_open();
     l10_ppool_close(p);              /* shutdown(wait=True) = close + join */
     l10_ppool_join(p);
     int *pids = xcalloc((size_t)tasks, sizeof *pids);
@@ -96,6 +104,7 @@ int run_procpool(int mode)
     }
     int nworkers = distinct(pids, tasks);
     l10_ppool_free(p);
+    l10_hold_free();
     free(fs);
     free(pids);
     Pthread_mutex_lock(&cb_m);

@@ -78,13 +78,15 @@ l10_u128 l10_pow_nn(unsigned n)
  * One block in a shared mapping, made before a pool's workers fork (a worker process inherits it,
  * a worker thread shares it anyway), so that a worker and the caller both see it:
  *   - the hold (T_HELD): a semaphore; each l10_hold_release lets one held task end;
- *   - the meeting point (l10_meet; T_LOCKSTEP): each task waits there until `parties` tasks
- *     have come, for `rounds` rounds (then it lets every task by at once).
+ *   - the gate (T_POWER_HELD): closed until l10_gate_open, then open for good;
+ *   - the meeting point (l10_meet; T_POWER_HELD, T_LOCKSTEP): each task waits there until
+ *     `parties` tasks have come, for `rounds` rounds (then it lets every task by at once).
  * Every wait is bounded (lab_bound_ms): a caller that never lets go cannot hang a worker. */
 struct l10_forced {
     sem_t hold;
     pthread_mutex_t m;               /* process-shared, as is c */
-    pthread_cond_t c;                /* a meeting is complete */
+    pthread_cond_t c;                /* the gate opened, or a meeting is complete */
+    bool open;                       /* guarded by m: the gate */
     int parties, rounds;             /* guarded by m: the meeting point; rounds < 0: no end */
     int arrived, generation;         /* guarded by m: tasks waiting now, meetings complete */
 };
@@ -92,7 +94,7 @@ static struct l10_forced *forced;
 
 void l10_hold_init(void)
 {
-    forced = lab_shared_alloc(sizeof *forced);      /* zero-filled: no meeting */
+    forced = lab_shared_alloc(sizeof *forced);      /* zero-filled: gate closed, no meeting */
     if (sem_init(&forced->hold, 1, 0) == -1)
         die("sem_init:");
     lab_mutex_init(&forced->m, LAB_MUTEX_PSHARED);
@@ -112,6 +114,14 @@ void l10_hold_free(void)
     pthread_cond_destroy(&forced->c);
     lab_shared_free(forced, sizeof *forced);
     forced = NULL;
+}
+
+void l10_gate_open(void)
+{
+    Pthread_mutex_lock(&forced->m);
+    forced->open = true;
+    Pthread_cond_broadcast(&forced->c);
+    Pthread_mutex_unlock(&forced->m);
 }
 
 void l10_meet_init(int parties, int rounds)
@@ -156,6 +166,20 @@ int l10_meet(void)
             }
         }
     }
+    Pthread_mutex_unlock(&forced->m);
+    return rc;
+}
+
+/* Wait (bounded) until the gate is open: 0, or ETIMEDOUT. */
+static int gate_wait(void)
+{
+    if (!forced)
+        return 0;                                    /* nothing made: nothing to wait for */
+    struct timespec dl = lab_deadline_ms(lab_bound_ms(1));
+    Pthread_mutex_lock(&forced->m);
+    while (!forced->open && forced_wait(&dl))
+        ;
+    int rc = forced->open ? 0 : ETIMEDOUT;
     Pthread_mutex_unlock(&forced->m);
     return rc;
 }
@@ -270,6 +294,20 @@ static int t_held(const struct l10_args *in, struct l10_value *out)
     return 0;
 }
 
+/* The notes' task (procpool), forced twice: the first wave meets (l10_meet_init(workers, 1)), so
+ * every worker of the pool takes one of the first tasks however late it gets the CPU; and it is
+ * held at the gate after its sleep until the caller has attached every done-callback, so each
+ * callback runs in the result thread on every run (on a future already done it would run at
+ * once in the caller). */
+static int t_power_held(const struct l10_args *in, struct l10_value *out)
+{
+    int rc = l10_meet();
+    t_power(in, out);
+    int rc2 = gate_wait();
+    return rc ? forced_failed(rc, "the first wave never met", out) :
+              forced_failed(rc2, "the gate never opened", out);
+}
+
 /* maxtasks' sleeper, in lockstep: each task meets one task of the other worker (l10_meet_init(2,
  * -1)) before its sleep, so the two workers alive take the tasks in turns, and each serves its
  * maxtasksperchild tasks however late one of them gets the CPU. */
@@ -308,12 +346,12 @@ const l10_fn l10_tasks[T_COUNT] = {
     [T_POWER] = t_power, [T_SQUARE] = t_square, [T_NAMED] = t_named,
     [T_NAMED_PRINT] = t_named_print, [T_LONG] = t_long, [T_FOO] = t_foo, [T_MUL] = t_mul,
     [T_SLEEP] = t_sleep, [T_RAISE] = t_raise, [T_ABORT] = t_abort, [T_NOP] = t_nop,
-    [T_HELD] = t_held, [T_LOCKSTEP] = t_lockstep,
+    [T_HELD] = t_held, [T_POWER_HELD] = t_power_held, [T_LOCKSTEP] = t_lockstep,
 };
 
 const char *const l10_task_names[T_COUNT] = {
     [T_POWER] = "task", [T_SQUARE] = "job", [T_NAMED] = "task", [T_NAMED_PRINT] = "task",
     [T_LONG] = "long_time_task", [T_FOO] = "Foo", [T_MUL] = "mul", [T_SLEEP] = "sleeper",
     [T_RAISE] = "task", [T_ABORT] = "crash", [T_NOP] = "nop", [T_HELD] = "sleeper",
-    [T_LOCKSTEP] = "sleeper",
+    [T_POWER_HELD] = "task", [T_LOCKSTEP] = "sleeper",
 };
