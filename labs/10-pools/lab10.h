@@ -162,8 +162,8 @@ enum l10_task {
     T_SQUARE,         /* job(x): x*x, no sleep */
     T_NAMED,          /* task(name): 开始任务, sleep random*2, the 完成任务 line (as text) */
     T_NAMED_PRINT,    /* the blocking version: prints 完成任务 itself */
-    T_LONG,           /* long_time_task(i): 子进程 line, sleep 2, 结果: 8**20 */
-    T_FOO,            /* Foo(i): sleep 2, return i+100 */
+    T_LONG,           /* long_time_task(i): 子进程 line, sleep 2, [the gate], 结果: 8**20 */
+    T_FOO,            /* Foo(i): sleep 2, [the gate], return i+100 */
     T_MUL,            /* starmap: a*b */
     T_SLEEP,          /* sleep a/100 units, return a */
     T_RAISE,          /* the notes' task without `import os`: NameError */
@@ -181,7 +181,7 @@ extern const char *const l10_task_names[T_COUNT];
  * (a process pool's workers inherit it), free after the pool is joined.  Without init, the gate
  * and the meeting point let every task by.
  *   the hold (T_HELD): each release lets one held task end (once its caller has given up);
- *   the gate (T_POWER_HELD): closed until l10_gate_open, then open for good;
+ *   the gate (T_POWER_HELD, T_LONG, T_FOO): closed until l10_gate_open, then open for good;
  *   the meeting point (T_POWER_HELD, T_LOCKSTEP, l10_meet): a task waits there until `parties`
  *   tasks have come, for `rounds` meetings (-1: every one), then lets every task by.  0, or
  *   ETIMEDOUT when the others never came. */

@@ -78,7 +78,7 @@ l10_u128 l10_pow_nn(unsigned n)
  * One block in a shared mapping, made before a pool's workers fork (a worker process inherits it,
  * a worker thread shares it anyway), so that a worker and the caller both see it:
  *   - the hold (T_HELD): a semaphore; each l10_hold_release lets one held task end;
- *   - the gate (T_POWER_HELD): closed until l10_gate_open, then open for good;
+ *   - the gate (T_POWER_HELD, T_LONG, T_FOO): closed until l10_gate_open, then open for good;
  *   - the meeting point (l10_meet; T_POWER_HELD, T_LOCKSTEP): each task waits there until
  *     `parties` tasks have come, for `rounds` rounds (then it lets every task by at once).
  * Every wait is bounded (lab_bound_ms): a caller that never lets go cannot hang a worker. */
@@ -245,26 +245,31 @@ static int t_named_print(const struct l10_args *in, struct l10_value *out)
     return 0;
 }
 
-/* def long_time_task(i): print('子进程: {} - 任务{}'); time.sleep(2); print("结果: {}".format(8 ** 20)) */
+/* def long_time_task(i): print('子进程: {} - 任务{}'); time.sleep(2); print("结果: {}".format(8 ** 20))
+ * Forced: held at the gate between its sleep and its 结果 line until the caller has said
+ * 等待所有子进程完成。 (l10_gate_open), so that line comes first on every run. */
 static int t_long(const struct l10_args *in, struct l10_value *out)
 {
     l10_say("子进程: %d - 任务%ld", (int)getpid(), in->a);
     lab_sleep(2);
+    int rc = gate_wait();
     char num[48];
     l10_u128 v = 1;
     for (int i = 0; i < 20; i++)
         v *= 8;
     l10_say("结果: %s", l10_u128_str(v, num));
     out->n = v;
-    return 0;
+    return forced_failed(rc, "the gate never opened", out);
 }
 
-/* def Foo(i): time.sleep(2); return i+100 */
+/* def Foo(i): time.sleep(2); return i+100
+ * Forced: held at the gate after its sleep until the caller has said "end" (l10_gate_open), so
+ * no callback Bar can come before "end" on any run. */
 static int t_foo(const struct l10_args *in, struct l10_value *out)
 {
     lab_sleep(2);
     out->n = (l10_u128)(in->a + 100);
-    return 0;
+    return forced_failed(gate_wait(), "the gate never opened", out);
 }
 
 /* starmap's task(a, b): a*b */
