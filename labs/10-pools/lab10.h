@@ -162,8 +162,8 @@ enum l10_task {
     T_SQUARE,         /* job(x): x*x, no sleep */
     T_NAMED,          /* task(name): 开始任务, sleep random*2, the 完成任务 line (as text) */
     T_NAMED_PRINT,    /* the blocking version: prints 完成任务 itself */
-    T_LONG,           /* long_time_task(i): 子进程 line, sleep 2, 结果: 8**20 */
-    T_FOO,            /* Foo(i): sleep 2, return i+100 */
+    T_LONG,           /* long_time_task(i): 子进程 line, sleep 2, [the gate], 结果: 8**20 */
+    T_FOO,            /* Foo(i): sleep 2, [the gate], return i+100 */
     T_MUL,            /* starmap: a*b */
     T_SLEEP,          /* sleep a/100 units, return a */
     T_RAISE,          /* the notes' task without `import os`: NameError */
@@ -171,15 +171,26 @@ enum l10_task {
     T_NOP,            /* return 0 at once: the bench */
     T_HELD,           /* the sleeper, then held until l10_hold_release: still running when a
                        * result(timeout) gives up, however late its caller gets the CPU */
+    T_POWER_HELD,     /* [the meeting point], the notes' task, [the gate] (procpool) */
+    T_LOCKSTEP,       /* [the meeting point], the sleeper (maxtasks) */
     T_COUNT
 };
 extern const l10_fn l10_tasks[T_COUNT];
 extern const char *const l10_task_names[T_COUNT];
-/* The hold of T_HELD: init before the pool that runs it starts (a process pool's workers inherit
- * it; a second init does nothing), release once per held task when the caller has asked.  It lives
- * as long as the process. */
+/* What the forced tasks wait on (every wait bounded): init before the pool that runs them starts
+ * (a process pool's workers inherit it); end once the part is over.  The block lives as long as
+ * the process.  Never made, or after end, the gate and the meeting point let every task by.
+ *   the hold (T_HELD): each release lets one held task end (once its caller has given up);
+ *   the gate (T_POWER_HELD, T_LONG, T_FOO): closed until l10_gate_open, then open for good;
+ *   the meeting point (T_POWER_HELD, T_LOCKSTEP, l10_meet): a task waits there until `parties`
+ *   tasks have come, for `rounds` meetings (-1: every one), then lets every task by.  0, or
+ *   ETIMEDOUT when the others never came. */
 void l10_hold_init(void);
 void l10_hold_release(void);
+void l10_forced_end(void);
+void l10_gate_open(void);
+void l10_meet_init(int parties, int rounds);
+int l10_meet(void);
 
 /* Decimal text of a 128-bit number into buf (>= 40 bytes); returns buf. */
 char *l10_u128_str(l10_u128 v, char *buf);

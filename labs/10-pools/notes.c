@@ -9,8 +9,11 @@
  *   order; "over" last.
  * long_task: Pool(4), 5 x long_time_task (sleep 2): two waves, about 4 seconds; 等待所有子进程完成。
  *   is printed at once (apply_async does not wait); 结果: 1152921504606846976 (8**20) five times.
+ *   Forced: each task is held at a gate between its sleep and its 结果 line until the wait line
+ *   is out, so that line comes first however late the main thread gets the CPU.
  * foobar: Pool(5), 10 x apply_async(Foo, callback=Bar): "end" first, then 10 "-->exec done:" lines in
- *   completion order, printed by the parent; about 4 seconds (2 waves of 5).
+ *   completion order, printed by the parent; about 4 seconds (2 waves of 5).  Forced: the Foo
+ *   tasks are held at a gate after their sleep until "end" is said.
  * Python <-> C: Pool(5) <-> l10_ppool_new(5, 0); pool.apply(task, args=(x,)) <-> l10_ppool_apply;
  *   pool.close(); pool.join() <-> l10_ppool_close(p); l10_ppool_join(p).
  * Usage: lab10 pool_blocking | pool_async | long_task | foobar
@@ -109,6 +112,7 @@ int run_long_task(int mode)
     lab_say("CPU内核数:%ld", sysconf(_SC_NPROCESSORS_ONLN));
     lab_say("当前母进程: %d", (int)getpid());
     double t0 = lab_now_ms();
+    l10_hold_init();          /* the 结果 lines' gate: made before the workers fork */
     struct l10_ppool *p = l10_ppool_new(4, 0);
     struct l10_future *fs[5];
     for (int i = 0; i < 5; i++)
@@ -117,6 +121,7 @@ int run_long_task(int mode)
     int done_before = 0;
     for (int i = 0; i < 5; i++)
         done_before += l10_future_done(fs[i]);
+    l10_gate_open();          /* forced: no 结果 line and no result before this point */
     l10_ppool_close(p);
     l10_ppool_join(p);
     double units = lab_elapsed_units(t0);
@@ -127,6 +132,7 @@ int run_long_task(int mode)
         l10_future_free(fs[i]);
     }
     l10_ppool_free(p);
+    l10_forced_end();
     lab_say("总共用时%.2f秒", units);
     lab_result("workers=4 tasks=5 results_ok=%d done_when_waiting_line=%d waves=2 elapsed_units=%.1f", ok,
                done_before, units);
@@ -156,6 +162,7 @@ int run_foobar(int mode)
     end_said = false;
     Pthread_mutex_unlock(&box_m);
     double t0 = lab_now_ms();
+    l10_hold_init();          /* the Foo tasks' gate: before the workers fork, they inherit it */
     struct l10_ppool *p = l10_ppool_new(5, 0);
     for (int i = 0; i < 10; i++)
         l10_future_free(l10_ppool_apply_async(p, T_FOO, &(struct l10_args){ .a = i }, bar, NULL));
@@ -163,9 +170,11 @@ int run_foobar(int mode)
     lab_say("end");
     end_said = true;
     Pthread_mutex_unlock(&box_m);
+    l10_gate_open();          /* forced: no Foo returns, so no Bar runs, before "end" */
     l10_ppool_close(p);
     l10_ppool_join(p);
     l10_ppool_free(p);
+    l10_forced_end();
     double units = lab_elapsed_units(t0);
     int seen = 0;
     Pthread_mutex_lock(&box_m);

@@ -2,7 +2,9 @@
  *
  * procpool: the notes' ProcessPoolExecutor(5) with pool.submit(task, i).add_done_callback(callback):
  *   5 worker pids serve the 20 tasks; the 20 callbacks run in the parent (its result thread), and
- *   add_done_callback returns nothing (the notes keep its None in t_list).
+ *   add_done_callback returns nothing (the notes keep its None in t_list).  Both are forced
+ *   (T_POWER_HELD): the first 5 tasks meet, so each worker takes one; every task is held after
+ *   its sleep until all the callbacks are attached, so none finds its future already done.
  * pool: multiprocessing.Pool(3), the whole API the notes list: map, apply_async(...).get(), a list
  *   of apply_async, apply, map_async (not ready at once), imap, imap_unordered, starmap,
  *   get(timeout), callback in the parent, join before close refused, apply_async after close
@@ -10,6 +12,8 @@
  *   that a fast task could spoil (ready() at once, get(timeout), terminate) are forced: their
  *   tasks are held (T_HELD) until the caller has asked, however late it gets the CPU.
  * maxtasks: Pool(2, maxtasksperchild=2): each worker leaves after 2 tasks, a new pid takes its place.
+ *   Forced (T_LOCKSTEP): each task meets one of the other worker, so the two workers alive take
+ *   the tasks in turns, however late one of them gets the CPU.
  * crash: a task calls abort(), or the parent kills the worker running a task: the task's future
  *   reports it, a new worker takes the place, the pool goes on.  Forced: the kill waits until the
  *   pool says which worker runs the task.
@@ -75,12 +79,18 @@ int run_procpool(int mode)
     callbacks = callbacks_in_parent = values_ok = 0;
     lab_say("parent %d: pool = ProcessPoolExecutor(%d) forks %d workers now", (int)getpid(), workers,
             workers);
+    /* Forced, before the workers fork (they inherit it): the first wave meets, so every worker
+     * takes one of the first tasks; and the tasks are held after their sleep until every
+     * callback is attached, so no callback runs at once in MainThread (a future already done). */
+    l10_hold_init();
+    l10_meet_init(workers < tasks ? workers : tasks, 1);
     struct l10_ppool *p = l10_ppool_new(workers, 0);
     struct l10_future **fs = xcalloc((size_t)tasks, sizeof *fs);
     for (int i = 0; i < tasks; i++) {
-        fs[i] = l10_ppool_apply_async(p, T_POWER, &(struct l10_args){ .a = i }, NULL, NULL);
+        fs[i] = l10_ppool_apply_async(p, T_POWER_HELD, &(struct l10_args){ .a = i }, NULL, NULL);
         l10_future_add_done_callback(fs[i], callback, (void *)(long)i);   /* returns void: None */
     }
+    l10_gate_open();
     l10_ppool_close(p);              /* shutdown(wait=True) = close + join */
     l10_ppool_join(p);
     int *pids = xcalloc((size_t)tasks, sizeof *pids);
@@ -94,6 +104,7 @@ int run_procpool(int mode)
     }
     int nworkers = distinct(pids, tasks);
     l10_ppool_free(p);
+    l10_forced_end();
     free(fs);
     free(pids);
     Pthread_mutex_lock(&cb_m);
@@ -239,6 +250,7 @@ int run_pool(int mode)
     }
     free(fs);
     l10_ppool_free(p);
+    l10_forced_end();
     lab_say("pool.terminate() with 6 tasks pending: %d of 6 ready (the rest cancelled)", ready);
 
     snprintf(async_s, sizeof async_s, "%s", list_s);
@@ -261,11 +273,16 @@ int run_maxtasks(int mode)
     int k = (int)lab_opt("maxtasks"), n = 8;
     lab_say("pool = Pool(2, maxtasksperchild=%d): a worker leaves after %d tasks, a new one replaces it",
             k, k);
+    /* Forced, before the workers fork: each task meets one task of the other worker (every
+     * meeting, not only the first), so the two take the tasks in turns: each serves its k tasks
+     * and leaves, and the next two pids serve the next ones, whenever each gets the CPU. */
+    l10_hold_init();
+    l10_meet_init(2, -1);
     struct l10_ppool *p = l10_ppool_new(2, k);
     struct l10_args a[8];
     for (int i = 0; i < n; i++)
         a[i] = (struct l10_args){ .a = 5 };
-    struct l10_future **fs = l10_ppool_map_async(p, T_SLEEP, a, (size_t)n);
+    struct l10_future **fs = l10_ppool_map_async(p, T_LOCKSTEP, a, (size_t)n);
     int pids[8], per_max = 0;
     for (int i = 0; i < n; i++) {
         struct l10_value v;
@@ -286,6 +303,7 @@ int run_maxtasks(int mode)
     }
     int replaced = l10_ppool_replaced(p), crashes = l10_ppool_crashes(p);
     l10_ppool_free(p);
+    l10_forced_end();
     lab_say("%d pids served %d tasks, at most %d each; %d workers replaced", served, n, per_max, replaced);
     lab_result("workers=2 tasks=%d maxtasks=%d serving_pids=%d max_tasks_per_pid=%d replaced=%d crashes=%d",
                n, k, served, per_max, replaced, crashes);

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <semaphore.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -73,6 +72,142 @@ l10_u128 l10_pow_nn(unsigned n)
     for (unsigned i = 0; i < n; i++)
         r *= n;
     return r;       /* 0**0 == 1, as in Python */
+}
+
+/* ==== What the forced tasks wait on ====
+ * One block in a shared mapping, made before a pool's workers fork (a worker process inherits it,
+ * a worker thread shares it anyway), so that a worker and the caller both see it:
+ *   - the hold (T_HELD): a semaphore; each l10_hold_release lets one held task end;
+ *   - the gate (T_POWER_HELD, T_LONG, T_FOO): closed until l10_gate_open, then open for good;
+ *   - the meeting point (l10_meet; T_POWER_HELD, T_LOCKSTEP): each task waits there until
+ *     `parties` tasks have come, for `rounds` rounds (then it lets every task by at once).
+ * Every wait is bounded (lab_bound_ms): a caller that never lets go cannot hang a worker.
+ * The block is made once, by the first l10_hold_init, and lives as long as the process: a task
+ * whose caller stopped waiting for it too early (the handout's result() before the student writes
+ * it returns at once) may still come to it, and must find it there.  l10_hold_init starts a part
+ * (the gate closed, no meeting); l10_forced_end ends it (the gate open for good, the meetings
+ * over, a task still waiting let go), so a later part that does not use the block passes. */
+struct l10_forced {
+    sem_t hold;
+    pthread_mutex_t m;               /* process-shared, as is c */
+    pthread_cond_t c;                /* the gate opened, or a meeting is complete */
+    bool open;                       /* guarded by m: the gate */
+    int parties, rounds;             /* guarded by m: the meeting point; rounds < 0: no end */
+    int arrived, generation;         /* guarded by m: tasks waiting now, meetings complete */
+};
+static struct l10_forced *forced;
+
+void l10_hold_init(void)
+{
+    if (forced == NULL) {
+        struct l10_forced *f = lab_shared_alloc(sizeof *f);
+        if (sem_init(&f->hold, 1, 0) == -1)
+            die("sem_init:");
+        lab_mutex_init(&f->m, LAB_MUTEX_PSHARED);
+        lab_cond_init(&f->c, LAB_COND_PSHARED);
+        forced = f;
+    }
+    /* A new part: the gate closed, no meeting.  The hold's count is left alone: each part
+     * releases as many held tasks as it started. */
+    Pthread_mutex_lock(&forced->m);
+    forced->open = false;
+    forced->parties = forced->rounds = forced->arrived = 0;
+    Pthread_mutex_unlock(&forced->m);
+}
+
+void l10_hold_release(void)
+{
+    if (sem_post(&forced->hold) == -1)
+        die("sem_post:");
+}
+
+void l10_forced_end(void)
+{
+    if (forced == NULL)
+        return;
+    Pthread_mutex_lock(&forced->m);
+    forced->open = true;
+    forced->rounds = 0;
+    forced->arrived = 0;
+    forced->generation++;           /* a task still at the meeting point goes on */
+    Pthread_cond_broadcast(&forced->c);
+    Pthread_mutex_unlock(&forced->m);
+}
+
+void l10_gate_open(void)
+{
+    Pthread_mutex_lock(&forced->m);
+    forced->open = true;
+    Pthread_cond_broadcast(&forced->c);
+    Pthread_mutex_unlock(&forced->m);
+}
+
+void l10_meet_init(int parties, int rounds)
+{
+    Pthread_mutex_lock(&forced->m);
+    forced->parties = parties;
+    forced->rounds = rounds;
+    forced->arrived = 0;
+    Pthread_mutex_unlock(&forced->m);
+}
+
+/* Wait on forced->c (the caller holds forced->m) until the deadline: false when it has passed. */
+static bool forced_wait(const struct timespec *dl)
+{
+    int rc = pthread_cond_timedwait(&forced->c, &forced->m, dl);
+    if (rc != 0 && rc != ETIMEDOUT)
+        die_en(rc, "pthread_cond_timedwait(forced)");
+    return rc == 0;
+}
+
+int l10_meet(void)
+{
+    if (!forced)
+        return 0;                                    /* nothing made: nothing to wait for */
+    struct timespec dl = lab_deadline_ms(lab_bound_ms(1));
+    int rc = 0;
+    Pthread_mutex_lock(&forced->m);
+    if (forced->rounds != 0 && forced->parties > 1) {
+        int gen = forced->generation;
+        if (++forced->arrived == forced->parties) {  /* the last one: the meeting is complete */
+            forced->arrived = 0;
+            forced->generation++;
+            if (forced->rounds > 0)
+                forced->rounds--;
+            Pthread_cond_broadcast(&forced->c);
+        } else {
+            while (forced->generation == gen && forced_wait(&dl))
+                ;
+            if (forced->generation == gen) {         /* gave up: it no longer waits */
+                forced->arrived--;
+                rc = ETIMEDOUT;
+            }
+        }
+    }
+    Pthread_mutex_unlock(&forced->m);
+    return rc;
+}
+
+/* Wait (bounded) until the gate is open: 0, or ETIMEDOUT. */
+static int gate_wait(void)
+{
+    if (!forced)
+        return 0;                                    /* nothing made: nothing to wait for */
+    struct timespec dl = lab_deadline_ms(lab_bound_ms(1));
+    Pthread_mutex_lock(&forced->m);
+    while (!forced->open && forced_wait(&dl))
+        ;
+    int rc = forced->open ? 0 : ETIMEDOUT;
+    Pthread_mutex_unlock(&forced->m);
+    return rc;
+}
+
+/* A forced wait that timed out (a caller that never let go: a bug), said in the task's error. */
+static int forced_failed(int rc, const char *what, struct l10_value *out)
+{
+    if (rc)
+        snprintf(out->s, sizeof out->s, "forced wait timed out: %s (%s)", what, lab_errno_name(rc));
+    return rc;
 }
 
 /* Who runs this task: "Thread ThreadPoolExecutor-0_3" in a thread pool, "" in a process. */
@@ -128,26 +263,31 @@ static int t_named_print(const struct l10_args *in, struct l10_value *out)
     return 0;
 }
 
-/* def long_time_task(i): print('子进程: {} - 任务{}'); time.sleep(2); print("结果: {}".format(8 ** 20)) */
+/* def long_time_task(i): print('子进程: {} - 任务{}'); time.sleep(2); print("结果: {}".format(8 ** 20))
+ * Forced: held at the gate between its sleep and its 结果 line until the caller has said
+ * 等待所有子进程完成。 (l10_gate_open), so that line comes first on every run. */
 static int t_long(const struct l10_args *in, struct l10_value *out)
 {
     l10_say("子进程: %d - 任务%ld", (int)getpid(), in->a);
     lab_sleep(2);
+    int rc = gate_wait();
     char num[48];
     l10_u128 v = 1;
     for (int i = 0; i < 20; i++)
         v *= 8;
     l10_say("结果: %s", l10_u128_str(v, num));
     out->n = v;
-    return 0;
+    return forced_failed(rc, "the gate never opened", out);
 }
 
-/* def Foo(i): time.sleep(2); return i+100 */
+/* def Foo(i): time.sleep(2); return i+100
+ * Forced: held at the gate after its sleep until the caller has said "end" (l10_gate_open), so
+ * no callback Bar can come before "end" on any run. */
 static int t_foo(const struct l10_args *in, struct l10_value *out)
 {
     lab_sleep(2);
     out->n = (l10_u128)(in->a + 100);
-    return 0;
+    return forced_failed(gate_wait(), "the gate never opened", out);
 }
 
 /* starmap's task(a, b): a*b */
@@ -165,41 +305,40 @@ static int t_sleep(const struct l10_args *in, struct l10_value *out)
     return 0;
 }
 
-/* The hold of T_HELD: a process-shared semaphore in a shared mapping, made before the first pool
- * that runs a held task forks its workers (they inherit it), so that a worker process and the
- * caller both see it.  It lives as long as the process: a caller that stops waiting too early (the
- * handout's cut result(), before the student writes it) may leave a held task behind it, and
- * that task must still find its semaphore.  Each release lets one held task go. */
-static sem_t *hold;
-
-void l10_hold_init(void)
-{
-    if (hold)
-        return;
-    void *m = mmap(NULL, sizeof *hold, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
-        die("mmap:");
-    if (sem_init(m, 1, 0) == -1)
-        die("sem_init:");
-    hold = m;
-}
-
-void l10_hold_release(void)
-{
-    if (sem_post(hold) == -1)
-        die("sem_post:");
-}
-
 /* Sleep a/100 units like the sleeper, then wait (bounded) until the caller releases the hold:
  * a task that is still running when its caller's result(timeout) gives up, on every run. */
 static int t_held(const struct l10_args *in, struct l10_value *out)
 {
     t_sleep(in, out);
     struct timespec dl = lab_deadline_realtime_ms(lab_bound_ms(1));
-    while (sem_timedwait(hold, &dl) == -1)
+    while (sem_timedwait(&forced->hold, &dl) == -1)
         if (errno != EINTR)
             return EDEADLK;   /* nobody released it: a caller that waited for this task to end */
     return 0;
+}
+
+/* The notes' task (procpool), forced twice: the first wave meets (l10_meet_init(workers, 1)), so
+ * every worker of the pool takes one of the first tasks however late it gets the CPU; and it is
+ * held at the gate after its sleep until the caller has attached every done-callback, so each
+ * callback runs in the result thread on every run (on a future already done it would run at
+ * once in the caller). */
+static int t_power_held(const struct l10_args *in, struct l10_value *out)
+{
+    int rc = l10_meet();
+    t_power(in, out);
+    int rc2 = gate_wait();
+    return rc ? forced_failed(rc, "the first wave never met", out) :
+              forced_failed(rc2, "the gate never opened", out);
+}
+
+/* maxtasks' sleeper, in lockstep: each task meets one task of the other worker (l10_meet_init(2,
+ * -1)) before its sleep, so the two workers alive take the tasks in turns, and each serves its
+ * maxtasksperchild tasks however late one of them gets the CPU. */
+static int t_lockstep(const struct l10_args *in, struct l10_value *out)
+{
+    int rc = l10_meet();
+    t_sleep(in, out);
+    return forced_failed(rc, "the other worker never came", out);
 }
 
 /* The notes' task without `import os`: Python raises NameError in the worker, and result()
@@ -230,11 +369,12 @@ const l10_fn l10_tasks[T_COUNT] = {
     [T_POWER] = t_power, [T_SQUARE] = t_square, [T_NAMED] = t_named,
     [T_NAMED_PRINT] = t_named_print, [T_LONG] = t_long, [T_FOO] = t_foo, [T_MUL] = t_mul,
     [T_SLEEP] = t_sleep, [T_RAISE] = t_raise, [T_ABORT] = t_abort, [T_NOP] = t_nop,
-    [T_HELD] = t_held,
+    [T_HELD] = t_held, [T_POWER_HELD] = t_power_held, [T_LOCKSTEP] = t_lockstep,
 };
 
 const char *const l10_task_names[T_COUNT] = {
     [T_POWER] = "task", [T_SQUARE] = "job", [T_NAMED] = "task", [T_NAMED_PRINT] = "task",
     [T_LONG] = "long_time_task", [T_FOO] = "Foo", [T_MUL] = "mul", [T_SLEEP] = "sleeper",
     [T_RAISE] = "task", [T_ABORT] = "crash", [T_NOP] = "nop", [T_HELD] = "sleeper",
+    [T_POWER_HELD] = "task", [T_LOCKSTEP] = "sleeper",
 };

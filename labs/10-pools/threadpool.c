@@ -41,9 +41,16 @@ static void seen_add(pid_t *set, int *n, pid_t v)
         set[(*n)++] = v;
 }
 
-/* The notes' task, and a note of which thread and process ran it. */
+/* The notes' task, and a note of which thread and process ran it.  Forced: the first wave meets
+ * (l10_meet_init(workers, 1)), so every worker takes one of the first tasks, however late one of
+ * them gets the CPU (the others, busy at the meeting, cannot take its task). */
 static int counted_power(const struct l10_args *in, struct l10_value *out)
 {
+    int rc = l10_meet();
+    if (rc) {
+        snprintf(out->s, sizeof out->s, "the first wave never met (%s)", lab_errno_name(rc));
+        return rc;
+    }
     Pthread_mutex_lock(&seen_m);
     seen_add(seen_tid, &nseen_tid, gettid());
     seen_add(seen_pid, &nseen_pid, getpid());
@@ -58,6 +65,8 @@ int run_threadpool(int mode)
     nseen_tid = nseen_pid = 0;
     lab_say("pool = ThreadPoolExecutor(%d): %d threads made now, reused for every task", workers,
             workers);
+    l10_hold_init();
+    l10_meet_init(workers < tasks ? workers : tasks, 1);
     struct l10_tpool *p = l10_tpool_new(workers);
     struct l10_future **fs = xcalloc((size_t)tasks, sizeof *fs);
     double t0 = lab_now_ms();
@@ -84,6 +93,7 @@ int run_threadpool(int mode)
         lab_say("pool.submit after shutdown: RuntimeError: cannot schedule new futures after shutdown");
     l10_future_free(late);
     l10_tpool_free(p);
+    l10_forced_end();
     free(fs);
     lab_say("%d threads served %d tasks in one process; %.1f units (%d waves of 2)", nseen_tid, tasks,
             units, (tasks + workers - 1) / workers);
@@ -196,6 +206,8 @@ int run_futures(int mode)
     if (forced)
         l10_hold_release();
     int r2 = l10_future_result(f, &v, lab_bound_ms(1));
+    if (forced)
+        l10_forced_end();
     lab_say("f.result(): %s", l10_u128_str(v.n, num));
     int result_after = r2 == 0 ? (int)v.n : -1;
     bad |= result_after != 100;
