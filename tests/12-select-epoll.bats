@@ -19,6 +19,9 @@ teardown() {
 serve_bg() {
     local out="$1" _
     shift
+    # Emptied here: the redirection below runs in the child after the fork, and a loop over the
+    # models reuses OUT, so the last server's LISTENING line (its port) could be read instead.
+    : >"$out"
     "$BUILD/lab$LAB" "$@" --serve >"$out" 2>&1 3>&- &
     srv_pid=$!
     for _ in $(seq 1 200); do grep -q '^LISTENING port=' "$out" && break; sleep 0.05; done
