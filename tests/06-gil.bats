@@ -469,7 +469,8 @@ affinity_invariants() {
         judged "$(result_line affinity)" cpu_per_wall shown 'r >= 1.3 && cpus >= 2'
     fi
     verdicts_follow
-    # The explanation is chosen by the measured number, not by the mode.
+    # The explanation is chosen by the measured number as printed (cpu_per_wall, 2 decimals: 1.10 is
+    # "about 1"), not by the mode.
     if awk -v r="$ratio" 'BEGIN { exit !(r > 1.1) }'; then assert_output --partial "above 1: "
     elif awk -v r="$ratio" 'BEGIN { exit !(r >= 0.8) }'; then assert_output --partial "about 1: "
     else assert_output --partial "below 1: "; fi

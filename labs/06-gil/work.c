@@ -23,6 +23,7 @@
 #include "lab06.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,9 +358,9 @@ static void *aff_main(void *arg)
     return NULL;
 }
 
-/* What CPU/wall means, chosen by the measured number (never by the mode): above 1 the two threads
- * ran at the same time on two cores; at 1 or below they took turns, and well below 1 other
- * processes had the core(s) part of the time. */
+/* What CPU/wall means, chosen by the measured number as printed (rounded to 2 decimals; never by
+ * the mode): above 1 the two threads ran at the same time on two cores; at 1 or below they took
+ * turns, and well below 1 other processes had the core(s) part of the time. */
 static const char *aff_explain(double ratio, int cpus)
 {
     if (ratio > 1.1)
@@ -410,7 +411,9 @@ int run_affinity(int mode)
     double wall = end - start, cpu = a[0].cpu_ms + a[1].cpu_ms;
     const struct aff *first = a[0].finished_first ? &a[0] : &a[1];
     bool both = first->other_at_finish > 0 && first->other_at_finish < iters;
-    double ratio = wall > 0 ? cpu / wall : 0;
+    /* Rounded as printed (%.2f) before anything is chosen by it: the sentence and the verdict
+     * follow the number the reader sees (1.10 is "about 1", never "above"). */
+    double ratio = wall > 0 ? round(cpu / wall * 100.0) / 100.0 : 0;
     printf("wall %.1f ms, CPU time of the two threads %.1f ms: CPU/wall = %.2f\n", wall, cpu, ratio);
     printf("%s\n", aff_explain(ratio, used));
     printf("when the first finished, the other had done %lu of %lu rounds: both progressed: %s\n",
