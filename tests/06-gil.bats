@@ -147,6 +147,7 @@ convoy_invariants() {
         ms="$(part_field "$line" elapsed_ms)"
         # Each task sleeps 2 x 0.25 units (25 ms at 50 ms a unit) at least, whatever else happens.
         at_least "$ms" 25
+        # The fastest by the printed times; a tie goes to the earlier variant (strictly less).
         if [ -z "$best" ] || awk -v a="$ms" -v b="$best_ms" 'BEGIN { exit !(a < b) }'; then best="$v" best_ms="$ms"; fi
     done
     assert_line "fastest here: ${best//\\/}, on $(nproc) CPU(s)"

@@ -23,7 +23,6 @@
 #include "lab06.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +149,13 @@ unsigned long l06_cpu_n_per(double per_second)
         return (unsigned long)lab_opt("n");
     unsigned long n = lab_timing_work(per_second);
     return n > L06_N_MAX ? L06_N_MAX : n;
+}
+
+double l06_as_printed(double v, int decimals)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return strtod(buf, NULL);
 }
 
 /* The speed-up of a variant over normal() (seq_ms / ms), judged: the line after the number says
@@ -413,7 +419,7 @@ int run_affinity(int mode)
     bool both = first->other_at_finish > 0 && first->other_at_finish < iters;
     /* Rounded as printed (%.2f) before anything is chosen by it: the sentence and the verdict
      * follow the number the reader sees (1.10 is "about 1", never "above"). */
-    double ratio = wall > 0 ? round(cpu / wall * 100.0) / 100.0 : 0;
+    double ratio = wall > 0 ? l06_as_printed(cpu / wall, 2) : 0;
     printf("wall %.1f ms, CPU time of the two threads %.1f ms: CPU/wall = %.2f\n", wall, cpu, ratio);
     printf("%s\n", aff_explain(ratio, used));
     printf("when the first finished, the other had done %lu of %lu rounds: both progressed: %s\n",
