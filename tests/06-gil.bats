@@ -441,9 +441,14 @@ convoy_invariants() {
     assert_success
     assert_field threads 10
     assert_field final 90
+    # Forced (LOCK_CONTEND): the first holder waits until another thread is blocked on the lock.
     assert_field_at_least blocked_acquires 1
     assert_field_at_least elapsed_units 1.0
     assert_line --regexp '^task-1 +\|'
+    run lab 06 gil_money --mode=lock --money-threads 2
+    assert_success
+    assert_field final 98
+    assert_field blocked_acquires 1
 }
 
 @test "LAB_SECOND_MS paces the sleeps: 20 x sleep(0.1) in a row take at least 2 x 200 ms" {

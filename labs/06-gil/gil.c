@@ -172,7 +172,7 @@ int run_gil_money(int mode)
     for (size_t i = 0; i < nt; i++) {
         char name[16];
         snprintf(name, sizeof name, "task-%u", (unsigned)(i + 1));
-        code_money(&c.w[i].code, lock, !lock, MONEY_UNITS);
+        code_money(&c.w[i].code, lock, true, MONEY_UNITS);
         crew_worker(&c, i, name, -1, tl ? 64 : 0);
     }
     if (lock)
