@@ -210,7 +210,8 @@ convoy_invariants() {
 }
 
 @test "gil py3: a waiting thread asks for the GIL (drop requests > 0)" {
-    # A short interval so that a waiter asks even on one busy core.
+    # Forced: the first holder waits at its first check until a waiter asks (the short interval
+    # only makes that wait short).
     run lab 06 gil --mode=py3 --interval-us 1000
     assert_success
     assert_field max_inside 1
@@ -230,6 +231,9 @@ convoy_invariants() {
     assert_field checksum 63989337332000
     assert_field instructions $((4 * (6 + 15 * 1000 + 3)))
     assert_field max_inside 1
+    # Far less work than one 5 ms interval, yet a drop request and a drop: forced at the first check.
+    assert_field_at_least drop_requests 1
+    assert_field_at_least drops 1
 }
 
 @test "gil --timeline: one row per thread, within 80 columns, after the run" {
