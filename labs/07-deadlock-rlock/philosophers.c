@@ -119,8 +119,9 @@ static void ph_report(struct lab_watchdog *wd, void *arg, double silent_ms)
     if (n > 0)
         lab_say("DEADLOCK detected: %d philosophers in the cycle, each holding one fork and waiting for the next", n);
     else
-        lab_say("no cycle in the wait-for graph: %d philosopher%s blocked, the others still run (the watchdog's %.0f ms "
-                "is shorter than their work)", blocked, blocked == 1 ? "" : "s", lab_watchdog_timeout_ms(wd));
+        lab_say("no cycle in the wait-for graph: %d philosopher%s blocked, the others still run "
+                "(the watchdog's %.0f ms is shorter than their work)",
+                blocked, blocked == 1 ? "" : "s", lab_watchdog_timeout_ms(wd));
     lab_result("philosophers=%d deadlocked=%d fed=%d blocked=%d cycle=%s lockdep=%d watchdog_ms=%.0f",
                NPHIL, n > 0,
                fed_count(), blocked, cycle, tl_lockdep_reports(), lab_watchdog_timeout_ms(wd));
