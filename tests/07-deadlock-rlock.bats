@@ -58,6 +58,24 @@ elapsed_ms() {
     [ "$elapsed" -ge 60 ]
 }
 
+@test "deadlock: a watchdog that fires before the deadlock has formed still reports it (the report waits)" {
+    # 1 ms is shorter than the setup and than Thread-1's hold (--hold=20: the notes' time.sleep(2),
+    # 20 ms here): the watchdog fires while the schedule is still forming (that it does is timing,
+    # and not asserted); the verdict is forced: the report waits until every thread is blocked.
+    run -3 lab 07 deadlock --watchdog-ms=1 --hold=20
+    assert_field deadlocked 1
+    assert_field blocked 10
+    assert_field cycle 'mutexA->mutexB->mutexA'
+    assert_field lockdep 1
+    refute_line --partial 'did not settle'
+    refute_line --partial 'slow, not deadlocked'
+    run -3 lab 07 philosophers --mode=deadlock --watchdog-ms=1
+    assert_field deadlocked 1
+    assert_field blocked 5
+    assert_field cycle 'fork0->fork1->fork2->fork3->fork4->fork0'
+    refute_line --partial 'did not settle'
+}
+
 # ==== cures ====
 
 @test "rlock: mutexA = mutexB = RLock(): 40 lines, ABBA per thread, pairs adjacent, EPERM for a non-owner" {

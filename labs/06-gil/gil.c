@@ -45,6 +45,8 @@ int run_gil(int mode)
     struct crew c;
     crew_init(&c, nt, m, (long)lab_opt("interval-us"), (long)lab_opt("check-interval"), tl, 1);
     struct gil *g = &c.g;
+    if (nt >= 2)
+        gil_force_first_request(g);   /* py3: at least one drop request and drop, every run */
     for (size_t i = 0; i < nt; i++) {
         char name[16];
         if (i < ncpu) {
@@ -121,6 +123,8 @@ int run_convoy(int mode)
     struct crew c;
     crew_init(&c, nt, m, (long)lab_opt("interval-us"), (long)lab_opt("check-interval"), tl, 1);
     struct gil *g = &c.g;
+    if (nt >= 2)
+        gil_force_first_request(g);   /* py3: at least one drop request and drop, every run */
     for (size_t i = 0; i < nt; i++) {
         char name[16];
         snprintf(name, sizeof name, "cpu-%u", (unsigned)(i + 1));
@@ -172,7 +176,7 @@ int run_gil_money(int mode)
     for (size_t i = 0; i < nt; i++) {
         char name[16];
         snprintf(name, sizeof name, "task-%u", (unsigned)(i + 1));
-        code_money(&c.w[i].code, lock, !lock, MONEY_UNITS);
+        code_money(&c.w[i].code, lock, true, MONEY_UNITS);
         crew_worker(&c, i, name, -1, tl ? 64 : 0);
     }
     if (lock)

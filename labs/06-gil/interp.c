@@ -3,8 +3,10 @@
  * Threads of CPython execute bytecode; the GIL makes sure that only one of them does so at any
  * moment.  This loop is a miniature of ceval.c: one `switch` per instruction, a tick per
  * instruction for Python 2's check interval, an eval-breaker check on backward jumps for
- * Python 3's drop request, and blocking instructions (SLEEP, LOCK_ACQUIRE, BARRIER) that release
- * the GIL around the call, as Py_BEGIN_ALLOW_THREADS does.
+ * Python 3's drop request, and blocking instructions (SLEEP, LOCK_ACQUIRE, BARRIER, LOCK_CONTEND)
+ * that release the GIL around the call, as Py_BEGIN_ALLOW_THREADS does.  BARRIER and LOCK_CONTEND
+ * are the lab's own: they force the interleaving a lesson asserts (everyone has read; someone is
+ * blocked on the lock) instead of leaving it to timing.
  *
  * Python original ↔ C:  `res += i + i**2 + i**3` compiles (dis, 3.11) to FOR_ITER, STORE_FAST i,
  * LOAD_FAST res, LOAD_FAST i, LOAD_FAST i, LOAD_CONST 2, BINARY_OP **, BINARY_OP +, LOAD_FAST i,
@@ -109,7 +111,7 @@ void code_io_job(struct code *c, unsigned long rounds, double units, unsigned lo
     emit(c, OP_RETURN_VALUE, 0, 0);
 }
 
-void code_money(struct code *c, bool user_lock, bool force_race, double units)
+void code_money(struct code *c, bool user_lock, bool forced, double units)
 {
     memset(c, 0, sizeof *c);
     c->name = "task";
@@ -117,8 +119,10 @@ void code_money(struct code *c, bool user_lock, bool force_race, double units)
         emit(c, OP_LOCK_ACQUIRE, 0, 0);      /* mutex.acquire() */
     emit(c, OP_LOAD_GLOBAL, 0, 0);           /* tmp = money */
     emit(c, OP_STORE_FAST, L_TMP, 0);
-    if (force_race)
+    if (forced && !user_lock)
         emit(c, OP_BARRIER, 0, 0);           /* (the lab's forcing: everyone has read money) */
+    if (forced && user_lock)
+        emit(c, OP_LOCK_CONTEND, 0, 0);      /* (the lab's forcing: someone waits for the lock) */
     emit(c, OP_SLEEP, konst(c, (u128)(units * 1000.0 + 0.5)), 0);   /* time.sleep(0.1) */
     emit(c, OP_LOAD_FAST, L_TMP, 0);         /* money = tmp - 1 */
     emit(c, OP_LOAD_CONST, konst(c, 1), 0);
@@ -166,6 +170,20 @@ static void barrier_wait(struct interp_shared *sh)
     Pthread_mutex_unlock(&sh->bar_mu);
 }
 
+/* LOCK_CONTEND, called by the holder of user_lock with the GIL released: the first time in a
+ * run, wait until another thread has found the lock taken and blocks on it, so that a blocked
+ * acquire (the lesson: it releases the GIL) happens on every run, not only when the others
+ * happen to get the GIL during the holder's sleep.  At most 10 s: a missing thread must not hang
+ * the lab. */
+static void await_lock_waiter(struct interp_shared *sh)
+{
+    double give_up = lab_now_ms() + lab_bound_ms(0);   /* no notes-time to wait for: the slack */
+    Pthread_mutex_lock(&sh->bar_mu);
+    while (sh->lock_waiters == 0 && lab_now_ms() < give_up)
+        gil_wait_slice(&sh->bar_cond, &sh->bar_mu);
+    Pthread_mutex_unlock(&sh->bar_mu);
+}
+
 /* mutex.acquire(): try first; if it is taken, block with the GIL released (CPython's
  * Lock.acquire does the same).  Blocking while holding the GIL would deadlock the model: the
  * lock's holder sleeps without the GIL and needs it back to release the lock. */
@@ -177,6 +195,10 @@ static void user_lock_acquire(struct interp_shared *sh, struct gil_thread *t)
     if (rc != EBUSY)
         die_en(rc, "pthread_mutex_trylock");
     gil_io_begin(t);
+    Pthread_mutex_lock(&sh->bar_mu);   /* found it taken: a holder at LOCK_CONTEND may go on */
+    sh->lock_waiters++;
+    Pthread_cond_broadcast(&sh->bar_cond);
+    Pthread_mutex_unlock(&sh->bar_mu);
     /* Every other party may hold the lock once before us: bounded by their turns, at least 30 s. */
     double bound = lab_bound_ms(sh->lock_hold_units * sh->bar_parties);
     if (bound < USER_LOCK_BOUND_MS)
@@ -242,6 +264,14 @@ u128 interp_run(const struct code *c, struct gil_thread *t, struct interp_shared
             break;
         case OP_LOCK_ACQUIRE: user_lock_acquire(sh, t); break;
         case OP_LOCK_RELEASE: Pthread_mutex_unlock(&sh->user_lock); break;
+        case OP_LOCK_CONTEND:                            /* the caller holds user_lock */
+            if (!sh->contended && sh->bar_parties > 1) {
+                sh->contended = true;
+                gil_io_begin(t);
+                await_lock_waiter(sh);
+                gil_io_end(t);
+            }
+            break;
         case OP_RETURN_VALUE: result = stack[--sp]; goto out;
         default:              die("bug: bad opcode %d at %d", in->op, pc - 1);
         }

@@ -23,6 +23,8 @@ enum op {
     OP_BARRIER,         /* wait for every thread here (GIL released): forces a race */
     OP_LOCK_ACQUIRE,    /* mutex.acquire(): releases the GIL while it blocks */
     OP_LOCK_RELEASE,
+    OP_LOCK_CONTEND,    /* the first holder of the user lock waits (GIL released) until another
+                         * thread is blocked on it: forces a blocked acquire */
     OP_RETURN_VALUE,
     OP_COUNT
 };
@@ -44,11 +46,14 @@ struct interp_shared {
     pthread_mutex_t user_lock;
     unsigned long blocked_acquires;     /* acquires that had to wait (GIL released meanwhile) */
     double lock_hold_units;             /* notes-seconds a party holds user_lock (bounds the wait) */
-    /* A barrier with a bounded wait (pthread_barrier_wait cannot time out). */
+    bool contended;                     /* guarded by user_lock: a holder has waited at LOCK_CONTEND */
+    /* A barrier with a bounded wait (pthread_barrier_wait cannot time out).  Its mutex and
+     * condition also carry lock_waiters, for LOCK_CONTEND. */
     pthread_mutex_t bar_mu;
     pthread_cond_t bar_cond;
     int bar_count, bar_parties;
     bool bar_broken;
+    int lock_waiters;                   /* guarded by bar_mu: acquires that found user_lock taken */
 };
 
 void interp_shared_init(struct interp_shared *sh, int parties);
@@ -58,8 +63,10 @@ void interp_shared_destroy(struct interp_shared *sh);
 void code_cpu_job(struct code *c, unsigned long lo, unsigned long hi);
 /* for k in range(rounds): time.sleep(units); res += (the cpu loop over range(chunk)) */
 void code_io_job(struct code *c, unsigned long rounds, double units, unsigned long chunk);
-/* the money task: [mutex.acquire()] tmp = money; [barrier] time.sleep(units); money = tmp - 1 [release] */
-void code_money(struct code *c, bool user_lock, bool force_race, double units);
+/* the money task: [mutex.acquire()] tmp = money; [forcing] time.sleep(units); money = tmp - 1 [release].
+ * forced: without the user lock a barrier (everyone has read money: the race), with it
+ * LOCK_CONTEND (someone is blocked on the lock: a blocked acquire). */
+void code_money(struct code *c, bool user_lock, bool forced, double units);
 
 /* Run code in the calling thread under t's GIL; counts executed bytecodes into *ninstr. */
 u128 interp_run(const struct code *c, struct gil_thread *t, struct interp_shared *sh, unsigned long *ninstr);

@@ -100,6 +100,9 @@ int run_gil_money(int mode);
 /* The loop length of a timed job: --n when given, else per_second x the pace in seconds
  * (L06_N_PER_SECOND for cpu and bound), at most L06_N_MAX. */
 unsigned long l06_cpu_n_per(double per_second);
+/* v as "%.*f" prints it with `decimals` places, read back: a sentence chosen by a measured number
+ * is chosen by the number the reader sees (affinity's 1.10 is "about 1"; hybrid's fastest). */
+double l06_as_printed(double v, int decimals);
 /* Scenarios in work.c, and the benchmark table of `lab06 --bench`. */
 int run_cpu(int mode);
 int run_bound(int mode);

@@ -13,7 +13,8 @@
  * Usage (from a scenario): gil_init(&g, GIL_PY3, 5000, 100, record); one gil_thread per thread;
  * interp_run() calls gil_enter/gil_leave, gil_tick, gil_eval_breaker and gil_io_begin/end.
  * What to watch for: `inside` never above 1 unless the mode is none; py2's `drops` equal to the
- * bytecodes executed / check_interval; py3's `retakes` always 0 (the forced switch).
+ * bytecodes executed / check_interval; py3's `retakes` always 0 (the forced switch); with
+ * gil_force_first_request (gil, convoy) at least one py3 drop request, whatever the timing.
  * See also: interp.c (the bytecode loop that calls gil_tick/gil_eval_breaker), gil.c.
  */
 #include "minigil.h"
@@ -48,6 +49,7 @@ void gil_init(struct gil *g, enum gil_mode mode, long interval_us, long check_in
     lab_cond_init(&g->cond, 0);
     lab_cond_init(&g->switch_cond, 0);
     atomic_init(&g->drop_request, 0);
+    atomic_init(&g->first_check_waits, false);
     atomic_init(&g->inside, 0);
     atomic_init(&g->max_inside, 0);
     atomic_init(&g->drop_requests, 0);
@@ -134,6 +136,8 @@ static void take(struct gil *g, struct gil_thread *t)
                 if (rc == ETIMEDOUT && g->locked && g->switch_number == saved_switchnum) {
                     atomic_store(&g->drop_request, 1);
                     atomic_fetch_add(&g->drop_requests, 1);
+                    if (g->awaiting_request)        /* gil_force_first_request's holder */
+                        Pthread_cond_broadcast(&g->cond);
                     if (detail)
                         lab_trace_instant("gil", "drop request");
                     requested = true;
@@ -269,11 +273,35 @@ void gil_io_end(struct gil_thread *t)
     gil_enter(t);
 }
 
+void gil_force_first_request(struct gil *g)
+{
+    if (g->mode == GIL_PY3)
+        atomic_store(&g->first_check_waits, true);
+}
+
+/* The holder, at its first check after gil_force_first_request: wait (GIL held) until a waiter
+ * has asked for the GIL.  Nothing else can happen meanwhile: no other thread can take the GIL,
+ * so the only wake-ups are the requester's broadcast and the bound's slices. */
+static bool await_request(struct gil *g)
+{
+    double give_up = lab_now_ms() + lab_bound_ms(0);   /* no notes-time to wait for: the slack */
+    Pthread_mutex_lock(&g->mu);
+    g->awaiting_request = true;
+    while (!atomic_load(&g->drop_request) && lab_now_ms() < give_up)
+        gil_wait_slice(&g->cond, &g->mu);
+    g->awaiting_request = false;
+    Pthread_mutex_unlock(&g->mu);
+    return atomic_load(&g->drop_request) != 0;
+}
+
 void gil_check_slow(struct gil_thread *t)
 {
     struct gil *g = t->gil;
     if (g->mode == GIL_PY2)
         g->ticker = 0;                  /* _Py_Ticker = _Py_CheckInterval */
+    if (g->mode == GIL_PY3 && atomic_load(&g->first_check_waits) && atomic_exchange(&g->first_check_waits, false) &&
+        !await_request(g))
+        return;                         /* nobody asked within the bound: no drop to make */
     atomic_fetch_add(&g->drops, 1);
     atomic_fetch_sub(&g->inside, 1);
     drop(g, t, true);

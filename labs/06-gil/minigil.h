@@ -91,6 +91,8 @@ struct gil {
     pthread_cond_t switch_cond; /* a switch happened */
 
     atomic_int drop_request;    /* py3: eval_breaker's gil_drop_request bit */
+    atomic_bool first_check_waits; /* py3, gil_force_first_request: the first check still waits */
+    bool awaiting_request;      /* guarded by mu: a holder waits at its check for a drop request */
     long ticker;                /* py2: _Py_Ticker, guarded by the GIL itself */
 
     /* counters (atomics: read after the run) */
@@ -111,6 +113,13 @@ void gil_destroy(struct gil *g);
 void gil_thread_init(struct gil_thread *t, struct gil *g, const char *name, size_t cap);
 void gil_thread_destroy(struct gil_thread *t);
 
+/* py3, for a scenario whose lesson is the drop request (gil, convoy), before its threads start:
+ * the first thread to reach an eval-breaker check waits there, holding the GIL (at most 10 s),
+ * until a waiting thread asks for it, then drops it as asked.  So at least one drop request and
+ * one drop happen on every run, however late the other threads get a CPU.  Only when another
+ * thread will want the GIL (two threads or more); scenarios that time their runs never call it. */
+void gil_force_first_request(struct gil *g);
+
 /* Enter the interpreter (take the GIL) and leave it (drop it). */
 void gil_enter(struct gil_thread *t);
 void gil_leave(struct gil_thread *t);
@@ -130,7 +139,8 @@ static inline void gil_tick(struct gil_thread *t)
 static inline void gil_eval_breaker(struct gil_thread *t)
 {
     struct gil *g = t->gil;
-    if (g->mode == GIL_PY3 && atomic_load_explicit(&g->drop_request, memory_order_relaxed))
+    if (g->mode == GIL_PY3 && (atomic_load_explicit(&g->drop_request, memory_order_relaxed) ||
+                               atomic_load_explicit(&g->first_check_waits, memory_order_relaxed)))
         gil_check_slow(t);
 }
 

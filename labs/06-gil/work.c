@@ -151,6 +151,13 @@ unsigned long l06_cpu_n_per(double per_second)
     return n > L06_N_MAX ? L06_N_MAX : n;
 }
 
+double l06_as_printed(double v, int decimals)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return strtod(buf, NULL);
+}
+
 /* The speed-up of a variant over normal() (seq_ms / ms), judged: the line after the number says
  * what it showed, chosen by the number. */
 static bool cpu_judge(int v, double seq_ms, double ms, size_t workers, double *ratio)
@@ -357,9 +364,9 @@ static void *aff_main(void *arg)
     return NULL;
 }
 
-/* What CPU/wall means, chosen by the measured number (never by the mode): above 1 the two threads
- * ran at the same time on two cores; at 1 or below they took turns, and well below 1 other
- * processes had the core(s) part of the time. */
+/* What CPU/wall means, chosen by the measured number as printed (rounded to 2 decimals; never by
+ * the mode): above 1 the two threads ran at the same time on two cores; at 1 or below they took
+ * turns, and well below 1 other processes had the core(s) part of the time. */
 static const char *aff_explain(double ratio, int cpus)
 {
     if (ratio > 1.1)
@@ -410,7 +417,9 @@ int run_affinity(int mode)
     double wall = end - start, cpu = a[0].cpu_ms + a[1].cpu_ms;
     const struct aff *first = a[0].finished_first ? &a[0] : &a[1];
     bool both = first->other_at_finish > 0 && first->other_at_finish < iters;
-    double ratio = wall > 0 ? cpu / wall : 0;
+    /* Rounded as printed (%.2f) before anything is chosen by it: the sentence and the verdict
+     * follow the number the reader sees (1.10 is "about 1", never "above"). */
+    double ratio = wall > 0 ? l06_as_printed(cpu / wall, 2) : 0;
     printf("wall %.1f ms, CPU time of the two threads %.1f ms: CPU/wall = %.2f\n", wall, cpu, ratio);
     printf("%s\n", aff_explain(ratio, used));
     printf("when the first finished, the other had done %lu of %lu rounds: both progressed: %s\n",

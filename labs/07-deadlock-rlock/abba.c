@@ -17,7 +17,8 @@
  * Python ↔ C: mutexA.acquire() ↔ tl_lock(&mutexA) (a pthread mutex with its owner on the books);
  * RLock ↔ PTHREAD_MUTEX_RECURSIVE; time.sleep(2) ↔ lab_sleep(--hold / 10).
  * Watch: Thread-1 抢到A锁 / Thread-1 抢到B锁 / Thread-1 抢到B锁 / Thread-2 抢到A锁, then silence,
- *        then the watchdog's wait-for report and its cycle mutexA->mutexB->mutexA.
+ *        then the watchdog's wait-for report and its cycle mutexA->mutexB->mutexA (a watchdog that
+ *        fires before the schedule is complete makes the report wait until every thread is blocked).
  * See also: tlock.c, schedule.c (the forced schedule), lockdep.c, main.c, README.md.
  */
 #include "lab07.h"
@@ -248,8 +249,18 @@ static int lock_lines(void) { return read_count(&G.nlog); }
 static void abba_report(struct lab_watchdog *wd, void *arg, double silent_ms)
 {
     (void)arg;
+    /* The forced deadlock is certain, but a watchdog shorter than the schedule's setup can fire
+     * while a thread is still on its way into it (kept off the CPU between two kicks: Thread-2
+     * before it blocks on B, a late one of the others, Thread-1 sleeping the hold).  The verdict
+     * must not depend on that: first wait (bounded) until every thread is blocked on a held lock.
+     * Only where the deadlock is the lesson: a cure's short watchdog reports what it sees. */
+    double waited = 0;
+    bool formed = true;
+    if (G.mode == AB_DEADLOCK)
+        formed = tl_wait_blocked(G.threads, lab_bound_ms(G.hold), &waited);
     lab_say("WATCHDOG: no progress for %.0f ms (timeout %.0f ms): the heartbeat was reset %lu time(s), then never again",
             silent_ms, lab_watchdog_timeout_ms(wd), lab_watchdog_kicks(wd));
+    lab07_say_settled(formed, waited, G.threads, "threads");
     char cycle[128];
     int blocked = 0;
     int in_cycle = tl_report(cycle, sizeof cycle, &blocked);

@@ -95,6 +95,10 @@ void tl_gate_wait(void);
 void tl_gate_open(int upto);
 bool tl_wait_quiet(double ms);
 bool tl_rendezvous(int n, double ms);
+/* For a watchdog report: wait until workers 1..n are all blocked on a tracked lock another thread
+ * holds (the forced deadlock has formed), bounded by ms; false when it ran out.  The caller is not
+ * registered (the monitor thread may call it).  waited_ms: 0 when it held at once. */
+bool tl_wait_blocked(int n, double ms, double *waited_ms);
 
 /* ==== Lockdep (lockdep.c) ==== */
 
@@ -110,6 +114,9 @@ void tl_lockdep_orders(char *seen, char *inverted, size_t len);
 double lab07_watchdog_ms(bool expect_deadlock);
 /* --hold in notes-seconds (the option is in tenths). */
 double lab07_hold_units(void);
+/* A watchdog report's wait for a forced deadlock to form (tl_wait_blocked): when it had to wait,
+ * say so, and how long; when it ran out, say that too. */
+void lab07_say_settled(bool formed, double waited_ms, int n, const char *who);
 /* The calling thread's name. */
 const char *lab07_me(void);
 /* Scenarios the guided demo runs in a child: end (SIGTERM) when the parent process ends. */

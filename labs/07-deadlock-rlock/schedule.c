@@ -8,7 +8,11 @@
  *   wait_quiet    wait until every other worker let in is stuck (blocked on a held lock, backing
  *                 off, paused, gated) or done: "everyone else has done what it can";
  *   a rendezvous  a one-shot latch: wait until n workers are there or otherwise stuck, then all go
- *                 on (the philosophers all hold their left fork before anyone reaches right).
+ *                 on (the philosophers all hold their left fork before anyone reaches right);
+ *   wait_blocked  for the watchdog's report: wait until workers 1..n are all blocked on held
+ *                 locks, so that a watchdog that fires while a forced deadlock is still forming
+ *                 (a thread kept off the CPU between two kicks) reports the deadlock, not a
+ *                 thread on its way into it.  It takes no part itself (the monitor is no worker).
  * "Stuck" is read from the books, not guessed from time: a thread marked BLOCKED on a lock nobody
  * holds is only passing through tl_lock, and counts as running.  Every wait is bounded (the caller
  * passes the bound, from lab_bound_ms): if a bug keeps the schedule from settling, the run goes on
@@ -108,6 +112,39 @@ bool tl_wait_quiet(double ms)
     if (!ok)
         ok = quiet_locked(t);
     tl_meta_unlock();
+    return ok;
+}
+
+/* Caller holds tl_meta.  Are workers 1..n all registered and blocked on a tracked lock that
+ * another thread holds?  (Paused, backing off or done do not count: this is "the deadlock has
+ * formed", not "everyone has done what it can".) */
+static bool all_blocked_locked(int n)
+{
+    for (int idx = 1; idx <= n; idx++) {
+        const struct tl_thread *found = NULL;
+        for (int i = 0; i < tl_nthreads; i++)
+            if (tl_threads[i].index == idx)
+                found = &tl_threads[i];
+        if (found == NULL || found->state != TL_BLOCKED || found->waiting == NULL ||
+            found->waiting->owner == NULL || found->waiting->owner == found)
+            return false;
+    }
+    return true;
+}
+
+bool tl_wait_blocked(int n, double ms, double *waited_ms)
+{
+    double t0 = lab_now_ms();
+    struct timespec deadline = lab_deadline_ms(ms);
+    tl_meta_lock();
+    bool ok = all_blocked_locked(n), at_once = ok;
+    while (!ok && tl_meta_wait_locked(&deadline))
+        ok = all_blocked_locked(n);
+    if (!ok)
+        ok = all_blocked_locked(n);
+    tl_meta_unlock();
+    if (waited_ms)
+        *waited_ms = at_once ? 0 : lab_elapsed_ms(t0);
     return ok;
 }
 

@@ -1,6 +1,7 @@
 /* labs/07-deadlock-rlock/util.c - small helpers the scenario files of lab 7 share
  *
- * The options every A/B scenario reads the same way (--hold, --watchdog-ms), the calling thread's
+ * The options every A/B scenario reads the same way (--hold, --watchdog-ms), the line a watchdog
+ * report adds when it had to wait for a forced deadlock to form, the calling thread's
  * name for the notes' "Thread-3 抢到A锁" lines, and the guard that ends a scenario the guided demo
  * runs in a child when the demo itself ends.
  * See also: lab07.h, main.c (the options), common/watchdog.h.
@@ -26,6 +27,15 @@ double lab07_watchdog_ms(bool expect_deadlock)
      * that gets no CPU for a while (Valgrind, a loaded machine) from being taken for a deadlock. */
     double floor = expect_deadlock ? 300 : 2000;
     return ms < floor ? floor : ms;
+}
+
+void lab07_say_settled(bool formed, double waited_ms, int n, const char *who)
+{
+    if (!formed)
+        lab_say("(the forced schedule did not settle: after %.0f ms not all %d %s are blocked)", waited_ms, n, who);
+    else if (waited_ms > 0)
+        lab_say("(fired before the deadlock had formed: the report waited %.0f ms for all %d %s to block)", waited_ms,
+                n, who);
 }
 
 const char *lab07_me(void) { return lab_thread_name(lab_current_thread()); }
