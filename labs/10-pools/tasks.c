@@ -312,8 +312,8 @@ static int t_held(const struct l10_args *in, struct l10_value *out)
     t_sleep(in, out);
     struct timespec dl = lab_deadline_realtime_ms(lab_bound_ms(1));
     while (sem_timedwait(&forced->hold, &dl) == -1)
-        if (errno != EINTR)
-            return EDEADLK;   /* nobody released it: a caller that waited for this task to end */
+        if (errno != EINTR)   /* nobody released it: a caller that waited for this task to end */
+            return forced_failed(EDEADLK, "the hold was never released", out);
     return 0;
 }
 
