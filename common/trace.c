@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -57,7 +58,9 @@ static atomic_bool on;
 static char path[4096], dir[4096], base[4096];
 static pid_t owner;
 static pid_t cur_pid;                  /* getpid(), kept by the atfork handler */
-static _Atomic pid_t written_by;       /* the process that wrote already */
+static _Atomic pid_t written_by;       /* the process that wrote already, or is writing */
+static _Atomic pid_t write_done;       /* the process whose file is complete and in its place */
+static _Atomic pid_t writer_tid;       /* the thread writing it */
 static _Atomic(struct tbuf *) head;
 static __thread struct tbuf *mine;
 static char proc_name[64];
@@ -647,14 +650,40 @@ static void merge_fragments(void)
     close(dfd);
 }
 
+/* A second call while this process writes: from the writing thread itself, nothing; from another
+ * thread (cleanup.c's handler, which raises the signal again when it returns), wait until the file
+ * is complete and in its place, a bounded wait (10 s). */
+static void wait_for_writer(pid_t me)
+{
+    if (atomic_load(&writer_tid) == (pid_t)syscall(SYS_gettid))
+        return;
+    struct timespec ms = { 0, 1000000 };
+    for (int i = 0; i < 10000 && atomic_load(&write_done) != me; i++)
+        nanosleep(&ms, NULL);
+}
+
 void lab_trace_write(void)
 {
     if (!lab_trace_on())
         return;
     pid_t me = getpid();
-    if (atomic_exchange(&written_by, me) == me)
-        return;
     int saved = errno;
+    /* Ctrl-C, SIGTERM or SIGHUP arriving from now on waits until the file is renamed into place:
+     * cleanup.c's handler would find this write begun, skip it and end the process, leaving
+     * FILE.tmp (or FILE.part.PID.tmp) behind and no trace. */
+    sigset_t stop, old;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop, &old);
+    if (atomic_exchange(&written_by, me) == me) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        wait_for_writer(me);
+        errno = saved;
+        return;
+    }
+    atomic_store(&writer_tid, (pid_t)syscall(SYS_gettid));
     char tmp[4200], final_name[4200];
     if (me == owner) {
         snprintf(final_name, sizeof final_name, "%s", path);
@@ -665,6 +694,8 @@ void lab_trace_write(void)
     }
     ofd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (ofd < 0) {
+        atomic_store(&write_done, me);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         errno = saved;
         return;
     }
@@ -688,5 +719,7 @@ void lab_trace_write(void)
     close(ofd);
     ofd = -1;
     rename(tmp, final_name);
+    atomic_store(&write_done, me);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     errno = saved;
 }

@@ -76,7 +76,8 @@ void lab_trace_process_name(const char *name);
 
 /* Write now (once per process; later calls do nothing): the merged file in the process that
  * opened it, a fragment in any other.  Async-signal-safe enough for cleanup.c's handler: no
- * malloc, no stdio, no lock. */
+ * malloc, no stdio, no lock.  A Ctrl-C (SIGINT, SIGTERM, SIGHUP) that arrives during the write
+ * waits until the file is in its place; a call from another thread meanwhile waits for it too. */
 void lab_trace_write(void);
 
 #endif

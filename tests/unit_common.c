@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <semaphore.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1000,6 +1002,84 @@ static void t_trace(void)
     CHECK(unlink(path) == 0 && rmdir(tmpl) == 0);
 }
 
+/* A Ctrl-C that lands while a process writes its trace waits until the file is in its place.
+ * The fragment's FILE.part.PID.tmp is a FIFO whose buffer this test fills first, so the child's
+ * write blocks; SIGINT reaches it there, with the labs' handler (cleanup.c) installed. */
+static int trace_go[2];
+static int trace_signalled_child(struct lab_proc *self)
+{
+    (void)self;
+    lab_cleanup_install();
+    lab_trace_begin("unit", "signalled");
+    lab_trace_end();
+    char c;
+    return read(trace_go[0], &c, 1) == 1 ? 0 : 1;   /* then lab_proc writes the fragment */
+}
+
+/* The number of the system call PID is blocked in (/proc/PID/syscall), or -1. */
+static long blocked_in(pid_t pid)
+{
+    char f[64], buf[128];
+    snprintf(f, sizeof f, "/proc/%d/syscall", (int)pid);
+    int fd = open(f, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    return buf[0] >= '0' && buf[0] <= '9' ? strtol(buf, NULL, 10) : -1;
+}
+
+static void t_trace_signal(void)
+{
+    char tmpl[] = "/tmp/unit_trace_XXXXXX";
+    CHECK(mkdtemp(tmpl) != NULL);
+    char path[300], part[340], tmp[350];
+    snprintf(path, sizeof path, "%s/s.json", tmpl);
+    CHECK(lab_trace_open(path) == 0);
+    CHECK(pipe(trace_go) == 0);
+    struct lab_proc p = LAB_PROC_INIT(trace_signalled_child, NULL);
+    lab_proc_start_or_die(&p);
+    snprintf(part, sizeof part, "%s.part.%d", path, (int)p.pid);
+    snprintf(tmp, sizeof tmp, "%s.tmp", part);
+    CHECK(mkfifo(tmp, 0600) == 0);
+    int rd = open(tmp, O_RDONLY | O_NONBLOCK | O_CLOEXEC), wr = open(tmp, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    CHECK(rd >= 0 && wr >= 0);
+    static char fill[4096];
+    memset(fill, ' ', sizeof fill);
+    long filled = 0;
+    for (ssize_t w; (w = write(wr, fill, sizeof fill)) > 0;)
+        filled += w;
+    close(wr);
+    CHECK(write(trace_go[1], "g", 1) == 1);
+    long in = -1;
+    for (int i = 0; i < 5000 && (in = blocked_in(p.pid)) != SYS_write; i++)
+        lab_sleep_ms(1);
+    CHECK(in == SYS_write);                  /* the child is in its fragment's write: the pipe is full */
+    CHECK(kill(p.pid, SIGINT) == 0);
+    lab_sleep_ms(20);
+    static char got[1 << 17];
+    long n = 0;
+    struct pollfd pf = { .fd = rd, .events = POLLIN };
+    while (n < (long)sizeof got && poll(&pf, 1, 10000) == 1) {   /* to the end: the child closed it */
+        ssize_t r = read(rd, got + n, sizeof got - (size_t)n);
+        if (r <= 0)
+            break;
+        n += r;
+    }
+    close(rd);
+    CHECK(lab_proc_join(&p) == -SIGINT);
+    got[n < (long)sizeof got ? n : (long)sizeof got - 1] = '\0';
+    CHECK(n > filled && strstr(got + filled, "\"name\":\"signalled\"") != NULL);   /* the whole fragment */
+    CHECK(got[n - 1] == '\n');
+    CHECK(access(tmp, F_OK) != 0 && access(part, F_OK) == 0);           /* renamed into its place */
+    close(trace_go[0]);
+    close(trace_go[1]);
+    CHECK(unlink(part) == 0 && unlink(path) == 0 && rmdir(tmpl) == 0);
+}
+
 struct test { const char *name; void (*fn)(void); };
 static const struct test tests[] = {
     { "prog_result", t_prog_result },
@@ -1030,6 +1110,7 @@ static const struct test tests[] = {
     { "die", t_die },
     { "cleanup_owner", t_cleanup_owner },
     { "trace", t_trace },
+    { "trace_signal", t_trace_signal },
     { 0 }
 };
 
