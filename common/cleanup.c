@@ -88,27 +88,20 @@ void lab_cleanup_install(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigfillset(&sa.sa_mask);
-    int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        if (sigaction(sigs[i], &sa, NULL) == -1)
+    sigset_t stop;
+    lab_stop_signals(&stop);
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sigismember(&stop, sig) == 1 && sigaction(sig, &sa, NULL) == -1)
             die("sigaction:");
 }
 
 void lab_cleanup_unlink(void *path) { unlink((const char *)path); }
 void lab_cleanup_rmdir(void *path) { rmdir((const char *)path); }
 
-static void stop_signals(sigset_t *set)
-{
-    sigemptyset(set);
-    sigaddset(set, SIGINT);
-    sigaddset(set, SIGTERM);
-    sigaddset(set, SIGHUP);
-}
-
 void lab_stop_signals_block(sigset_t *old)
 {
     sigset_t stop;
-    stop_signals(&stop);
+    lab_stop_signals(&stop);
     PT_CHECK(pthread_sigmask(SIG_BLOCK, &stop, old));
 }
 

@@ -36,3 +36,11 @@ void lab_prog_set_scenario(const char *s, const char *m)
 }
 const char *lab_scenario_name(void) { return scenario ? scenario : "none"; }
 const char *lab_mode_name(void) { return mode; }
+
+void lab_stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+}

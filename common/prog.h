@@ -3,13 +3,15 @@
  * Every other module may ask this one, and this one asks nobody: the lab's number and name
  * ("lab03", for messages and RESULT lines), the pid of the process that ran main() (a forked child
  * must leave with _exit), the program's own path (to exec itself again), the scenario and mode
- * running now (for the RESULT line), and the exit statuses of the lab contract, by name.
+ * running now (for the RESULT line), the exit statuses of the lab contract, by name, and the
+ * signals that stop a lab.
  *
  * lab_main() (cli.h) fills it in; unit tests may call lab_prog_set() themselves.
  */
 #ifndef COMMON_PROG_H
 #define COMMON_PROG_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 /* The exit statuses of the lab contract (every lab, every scenario). */
@@ -42,5 +44,9 @@ void lab_prog_become_main(void);
 void lab_prog_set_scenario(const char *scenario, const char *mode);
 const char *lab_scenario_name(void);
 const char *lab_mode_name(void);
+
+/* The signals that stop a lab (Ctrl-C, SIGTERM, SIGHUP), as a set: the ones cleanup.c handles, and
+ * the ones a step that must not be cut in two holds back (async-signal-safe). */
+void lab_stop_signals(sigset_t *set);
 
 #endif

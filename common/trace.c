@@ -672,10 +672,7 @@ void lab_trace_write(void)
      * cleanup.c's handler would find this write begun, skip it and end the process, leaving
      * FILE.tmp (or FILE.part.PID.tmp) behind and no trace. */
     sigset_t stop, old;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGHUP);
+    lab_stop_signals(&stop);
     pthread_sigmask(SIG_BLOCK, &stop, &old);
     if (atomic_exchange(&written_by, me) == me) {
         pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -1059,7 +1059,6 @@ static void t_trace_signal(void)
         lab_sleep_ms(1);
     CHECK(in == SYS_write);                  /* the child is in its fragment's write: the pipe is full */
     CHECK(kill(p.pid, SIGINT) == 0);
-    lab_sleep_ms(20);
     static char got[1 << 17];
     long n = 0;
     struct pollfd pf = { .fd = rd, .events = POLLIN };
