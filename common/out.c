@@ -180,7 +180,11 @@ void lab_out_install(void)
     if (f == NULL)
         return;
     fflush(stdout);
-    setvbuf(f, NULL, _IOLBF, 0);
+    /* A buffer of our own, set here before any thread starts: left to stdio, it is malloc'ed by
+     * the first printf, maybe in a thread, and ThreadSanitizer (which does not see the stream's
+     * lock inside libc) takes write_wrapped's reads of it in another thread for a data race. */
+    static char buf[BUFSIZ];
+    setvbuf(f, buf, _IOLBF, sizeof buf);
     stdout = f;
     done = true;
 }

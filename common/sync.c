@@ -5,6 +5,25 @@
 #include <errno.h>
 #include <time.h>
 
+/* The race detectors follow pthread_mutex_lock and _timedlock, not _clocklock (glibc 2.30): they
+ * are told of a clocklock by hand, or the unlock after it reads as an unlock of an unlocked mutex. */
+#if defined(__SANITIZE_THREAD__)
+#define LAB_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define LAB_TSAN 1
+#endif
+#endif
+#ifdef LAB_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+#if __has_include(<valgrind/helgrind.h>)
+#include <valgrind/helgrind.h>
+#else
+#define VALGRIND_HG_MUTEX_LOCK_PRE(m, is_try) ((void)0)
+#define VALGRIND_HG_MUTEX_LOCK_POST(m) ((void)0)
+#endif
+
 void lab_mutex_init(pthread_mutex_t *m, unsigned flags)
 {
     if ((flags & LAB_MUTEX_ERRORCHECK) && (flags & LAB_MUTEX_RECURSIVE))
@@ -21,6 +40,28 @@ void lab_mutex_init(pthread_mutex_t *m, unsigned flags)
         PT_CHECK(pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST));
     Pthread_mutex_init(m, &ma);
     PT_CHECK(pthread_mutexattr_destroy(&ma));
+}
+
+int lab_mutex_clocklock(pthread_mutex_t *m, const struct timespec *deadline)
+{
+    /* Free, or a robust mutex whose owner died (EOWNERDEAD): the trylock, which both tools follow,
+     * takes it; they then know the lock is ours, or repair a dead owner's. */
+    int rc = pthread_mutex_trylock(m);
+    if (rc != EBUSY)
+        return rc;
+#ifdef LAB_TSAN
+    __tsan_mutex_pre_lock(m, __tsan_mutex_try_lock);
+#endif
+    VALGRIND_HG_MUTEX_LOCK_PRE(m, 1);   /* 1: it may give up, as a trylock does */
+    rc = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, deadline);
+    /* Only a plain success is told: an owner that died while we waited (EOWNERDEAD) is a rare case
+     * the tools have no words for, and they keep that lock as the dead owner's. */
+#ifdef LAB_TSAN
+    __tsan_mutex_post_lock(m, rc == 0 ? __tsan_mutex_try_lock : __tsan_mutex_try_lock | __tsan_mutex_try_lock_failed, 0);
+#endif
+    if (rc == 0)
+        VALGRIND_HG_MUTEX_LOCK_POST(m);
+    return rc;
 }
 
 void lab_cond_init(pthread_cond_t *c, unsigned flags)

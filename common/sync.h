@@ -23,6 +23,7 @@
 #define COMMON_SYNC_H
 
 #include <pthread.h>
+#include <time.h>
 
 enum {
     LAB_MUTEX_ERRORCHECK = 1 << 0,
@@ -36,6 +37,12 @@ enum {
 
 /* Initialise *m with the flags above; dies on an error (or on ERRORCHECK|RECURSIVE together). */
 void lab_mutex_init(pthread_mutex_t *m, unsigned flags);
+/* pthread_mutex_clocklock(m, CLOCK_MONOTONIC, deadline) (deadline from lab_deadline_ms): 0,
+ * ETIMEDOUT, EOWNERDEAD (a robust mutex whose owner died: taken) or another error number.
+ * ThreadSanitizer and Helgrind do not follow pthread_mutex_clocklock; this tries the lock first
+ * (they follow a trylock) and tells them of a clocklock that took it, so the unlock that follows is
+ * not reported as the unlock of an unlocked mutex. */
+int lab_mutex_clocklock(pthread_mutex_t *m, const struct timespec *deadline);
 /* Initialise *c on CLOCK_MONOTONIC (LAB_COND_PSHARED: shared between processes); dies on error. */
 void lab_cond_init(pthread_cond_t *c, unsigned flags);
 

@@ -360,11 +360,11 @@ count_lines() {
     done
 }
 
-@test "lab03: the tsan build is silent on every locked thread scenario (money, shared_list, jobs, lockflag)" {
+@test "lab03: the tsan build is silent on every locked thread scenario (money, shared_list, jobs, lockflag, robust)" {
     # ThreadSanitizer judges by happens-before, not by luck: a lock left out is reported on every run.
     [ -x "$TSAN_BUILD/lab03" ] || { echo "no $TSAN_BUILD/lab03: run make tsan" >&2; return 1; }
     local args
-    for args in "money --mode=lock --threads 10" "shared_list --mode=lock" jobs lockflag "thread_safe --mode=lock"; do
+    for args in "money --mode=lock --threads 10" "shared_list --mode=lock" jobs lockflag "thread_safe --mode=lock" "robust --mode=robust"; do
         run --separate-stderr timeout -k 5 60 "$TSAN_BUILD/lab03" $args
         [ "$status" -eq 0 ] || { echo "$args: status $status: $stderr"; false; }
         [[ "$stderr" != *ThreadSanitizer* ]] || { echo "$args: $stderr"; false; }

@@ -133,6 +133,17 @@ convoy_invariants() {
     refute_output --partial 'WARNING: ThreadSanitizer'
 }
 
+@test "gil_money --mode=lock: ThreadSanitizer and Helgrind are silent (the timed user lock is told to both)" {
+    [ -x "$TSAN_BUILD/lab06" ] || { echo "no $TSAN_BUILD/lab06: run make tsan" >&2; return 1; }
+    run -0 timeout -k 5 120 "$TSAN_BUILD/lab06" gil_money --mode=lock
+    refute_output --partial 'WARNING: ThreadSanitizer'
+    assert_line --regexp '^RESULT l6\.gil_money mode=lock .* final=0 max_inside=1 '
+    command -v valgrind >/dev/null || skip "valgrind is not installed"
+    run --separate-stderr timeout -k 5 120 valgrind --tool=helgrind -q --suppressions="$ROOT/tests/helgrind.supp" --error-exitcode=9 "$BUILD/lab06" gil_money --mode=lock
+    [ "$status" -eq 0 ] || { echo "status $status: $stderr"; false; }
+    assert_line --regexp '^RESULT l6\.gil_money mode=lock .* final=0 max_inside=1 '
+}
+
 @test "hybrid: threads, processes, processes x threads: the same exact result, the fastest named by the times" {
     LAB_SECOND_MS=50 run lab 06 hybrid
     assert_success

@@ -326,6 +326,25 @@ helgrind() {
     assert_line --regexp '^RESULT l7.backoff threads=3 completed=3 pairs=6 '
 }
 
+@test "helgrind: the timed lock of timeout is followed (a lock order, no unlock of a not-locked lock)" {
+    helgrind timeout
+    [ "$status" -eq 99 ]
+    assert_output --partial 'lock order'
+    refute_output --partial 'not-locked'
+    assert_line --regexp '^RESULT l7.timeout '
+}
+
+@test "tsan: silent on the cures, the timed lock of timeout and the robust recovery included" {
+    [ -x "$TSAN_BUILD/lab07" ] || { echo "no $TSAN_BUILD/lab07: run make tsan" >&2; return 1; }
+    local s
+    for s in "ordered --threads=3" "rlock --threads=3" "backoff --threads=3" timeout "forgot_unlock --mode=robust"; do
+        run timeout -k 5 60 "$TSAN_BUILD/lab07" $s
+        [ "$status" -eq 0 ] || { echo "$s: status $status"; false; }
+        refute_output --partial 'WARNING: ThreadSanitizer'
+        assert_line --regexp "^RESULT l7\.${s%% *} "
+    done
+}
+
 # ==== the CLI contract ====
 
 @test "--list names every scenario" {

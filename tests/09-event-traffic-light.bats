@@ -33,6 +33,13 @@ line_numbers() { printf '%s\n' "$output" | grep -nE "$1" | cut -d: -f1; }
         END { for (i = 0; i < 20; i++) if (!(i in w) || !(i in g) || w[i] >= g[i]) { print "car " i; exit 1 } }'
 }
 
+@test "lab09 event: the tsan build is silent (20 cars and the light print from their own threads)" {
+    [ -x "$TSAN_BUILD/lab09" ] || { echo "no $TSAN_BUILD/lab09: run make tsan" >&2; return 1; }
+    run -0 timeout -k 5 60 "$TSAN_BUILD/lab09" event
+    refute_output --partial 'WARNING: ThreadSanitizer'
+    assert_line --regexp '^RESULT l9\.event '
+}
+
 @test "lab09 event --cars=3: counts follow the option" {
     run lab 09 event --cars=3
     assert_success

@@ -129,7 +129,7 @@ static int rb_p1(struct lab_proc *self)
 static int rb_p2(struct lab_proc *self)
 {
     struct timespec deadline = lab_deadline_ms(lab_units_ms(1.0));
-    int rc = pthread_mutex_clocklock(&rb->lock, CLOCK_MONOTONIC, &deadline);
+    int rc = lab_mutex_clocklock(&rb->lock, &deadline);
     if (rc == ETIMEDOUT) {
         lab_say("%s (pid %d): still waiting for the lock after 1 s: its owner is dead and nobody will release it (Python hangs here forever; we stop waiting)",
                 self->name, (int)getpid());

@@ -204,7 +204,7 @@ static void user_lock_acquire(struct interp_shared *sh, struct gil_thread *t)
     if (bound < USER_LOCK_BOUND_MS)
         bound = USER_LOCK_BOUND_MS;
     struct timespec deadline = lab_deadline_ms(bound);
-    rc = pthread_mutex_clocklock(&sh->user_lock, CLOCK_MONOTONIC, &deadline);
+    rc = lab_mutex_clocklock(&sh->user_lock, &deadline);
     if (rc != 0)
         die_en(rc, "mutex.acquire() (waited %.0f s)", bound / 1000.0);
     __atomic_fetch_add(&sh->blocked_acquires, 1, __ATOMIC_RELAXED);

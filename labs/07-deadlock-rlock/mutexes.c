@@ -29,7 +29,7 @@ static int clocklock_units(pthread_mutex_t *m, double units, double *waited)
 {
     double t0 = lab_now_ms();
     struct timespec deadline = lab_deadline_ms(lab_units_ms(units));
-    int rc = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &deadline);
+    int rc = lab_mutex_clocklock(m, &deadline);
     *waited = lab_elapsed_units(t0);
     return rc;
 }

@@ -220,7 +220,7 @@ int tl_timedlock(struct tlock *l, double ms)
     /* CLOCK_MONOTONIC deadline: pthread_mutex_timedlock would take CLOCK_REALTIME. */
     struct timespec deadline = lab_deadline_ms(ms);
     lab_trace_begin("lock", "wait %s", l->name);
-    int rc = pthread_mutex_clocklock(&l->m, CLOCK_MONOTONIC, &deadline);
+    int rc = lab_mutex_clocklock(&l->m, &deadline);
     lab_trace_end();
     if (rc == 0)
         lab_trace_begin("lock", "hold %s", l->name);
