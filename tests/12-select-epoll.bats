@@ -278,6 +278,16 @@ PY
     assert_field bad 0
 }
 
+@test "lab12: robust: EMFILE on every model also when the server serves faster than it accepts (TSan's threads)" {
+    # Under ThreadSanitizer a thread per connection serves each client before the next is accepted;
+    # EMFILE comes only because the served clients keep their connections to the end.
+    [ -x "$TSAN_BUILD/lab12" ] || { echo "no $TSAN_BUILD/lab12: run make tsan" >&2; return 1; }
+    run -0 timeout -k 5 60 "$TSAN_BUILD/lab12" robust --mode=emfile
+    refute_output --partial 'WARNING: ThreadSanitizer'
+    assert_line --regexp '^RESULT l12\.robust mode=emfile model=threads ok=[1-9][0-9]* total=200 refused=[1-9][0-9]* emfile=[1-9]'
+    assert_line 'RESULT l12.robust mode=emfile models=6 as_lesson=6'
+}
+
 @test "lab12: robust: 10,000 connections held by epoll (when RLIMIT_NOFILE allows)" {
     run lab 12 robust --mode=c10k
     assert_success

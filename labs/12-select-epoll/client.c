@@ -273,7 +273,12 @@ static void got_bytes(struct client *cl, struct cconn *c, const char *p, size_t 
         return;
     if (c->round == cl->cfg->rounds) {
         cl->st.conns_done++;
-        close_conn(cl, c);
+        if (cl->cfg->hold) {   /* open, no longer read: closed with the others at the end */
+            lab_loop_del(cl->loop, c->fd, LAB_LOOP_READABLE | LAB_LOOP_WRITABLE);
+            finish(cl, c);
+        } else {
+            close_conn(cl, c);
+        }
         return;
     }
     start_round(cl, c);

@@ -148,6 +148,9 @@ struct client_cfg {
     int pipeline;           /* messages sent at once on a connection before reading (0, 1: one) */
     double timeout_ms;      /* give up after this long */
     double linger_ms;       /* after the last reply, keep the silent ones open this long */
+    bool hold;              /* a connection done with its rounds stays open until all are done, as
+                               the notes' clients (which never hang up) do: the server keeps a
+                               descriptor per client however fast it serves */
     bool quiet;
 };
 
