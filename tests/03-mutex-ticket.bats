@@ -20,10 +20,7 @@ teardown() {
 # the suite, or a planted bug run beside it) is not this test's leftover.
 lab03_leaks() {
     ls -A "$TMPDIR"
-    local name
-    while read -r name; do
-        [ -z "$name" ] || [ ! -e "/dev/shm/sem.$name" ] || echo "/dev/shm/sem.$name"
-    done < <(printf '%s\n' "$output" | sed -nE 's|^lock = sem_open\("/(lab03_[0-9]+_tickets)".*|\1|p')
+    objects_left lab03 $(printf '%s\n' "$output" | sed -nE 's|^lock = sem_open\("/lab03_([0-9]+)_tickets".*|\1|p')
 }
 
 # no_lab03_leaks - fails, saying what, when lab03_leaks finds anything.

@@ -19,12 +19,8 @@ kind_line() {
 # its pid (lab04_<pid>_...), and it printed the id of each System V queue (they have no names).
 # Scoped to that run, so other programs using IPC at the same time cannot disturb the check.
 leftovers_in() {
-    local pid id
-    for pid in $(printf '%s\n' "$1" | grep -o 'lab04_[0-9]*_' | sed 's/lab04_\([0-9]*\)_/\1/' | sort -u); do
-        ls -d "${TMPDIR:-/tmp}/lab04_${pid}_"* 2>/dev/null
-        ls /dev/shm 2>/dev/null | grep "lab04_${pid}_"
-        ls /dev/mqueue 2>/dev/null | grep "lab04_${pid}_"
-    done
+    local id
+    objects_left lab04 $(printf '%s\n' "$1" | grep -o 'lab04_[0-9]*_' | sed 's/lab04_\([0-9]*\)_/\1/' | sort -u)
     for id in $(printf '%s\n' "$1" | sed -n 's/.*msgget(IPC_PRIVATE) -> id \([0-9]*\).*/\1/p'); do
         ipcs -q -i "$id" 2>&1 | grep -q 'not found' || echo "sysv-msg:$id"
     done

@@ -8,10 +8,11 @@ LAB=08
 # printed.  Checked by pid, so that other copies of the suite running at the same time (their
 # own lab08_<pid> names, their own System V objects) do not matter.
 no_leftovers() {
-    local pid c
+    local pid c left
     pid="$(printf '%s\n' "$output" | sed -nE 's/^main ([0-9]+): .*/\1/p' | head -n 1)"
     [ -n "$pid" ] || { echo "no 'main PID:' line in the output"; return 1; }
-    [ ! -e "/dev/shm/sem.lab08_${pid}_sem" ] || { echo "left behind: /dev/shm/sem.lab08_${pid}_sem"; return 1; }
+    left="$(objects_left lab08 "$pid")"
+    [ -z "$left" ] || { echo "left behind: $left"; return 1; }
     # A pid that is alive again must not be ours: on a busy machine it may belong to some other
     # program by now, so look at what it runs (a lab08 child runs its parent's command line).
     for c in "$pid" $(printf '%s\n' "$output" | sed -nE 's/^child ([0-9]+): .*/\1/p'); do

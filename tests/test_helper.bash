@@ -213,6 +213,20 @@ run_readme_commands() {
     [ "$count" -gt 0 ] || { echo "no commands found in $dir/README.md" >&2; return 1; }
 }
 
+# objects_left PREFIX PID... - the named objects of the runs with these pids that are still there:
+# each entry of /dev/shm, /dev/mqueue and TMPDIR whose name holds PREFIX_PID_ (a lab names its
+# objects so: /lab03_<pid>_tickets is /dev/shm/sem.lab03_<pid>_tickets).  Scoped by pid, so the
+# objects of another copy of the suite, running at the same time, are not this test's leftovers.
+objects_left() {
+    local prefix="$1" pid
+    shift
+    for pid in "$@"; do
+        ls -d "${TMPDIR:-/tmp}/${prefix}_${pid}_"* /dev/shm/*"${prefix}_${pid}_"* \
+            /dev/mqueue/*"${prefix}_${pid}_"* 2>/dev/null
+    done
+    return 0
+}
+
 # ipc_snapshot - the named kernel objects and temp entries of this lab (names carry "labNN",
 # LAB=NN set by the Bats file), plus every System V object (they have no names): compare a
 # snapshot taken before a run with one taken after it.  Scoped to the lab so that Bats files of
