@@ -1,19 +1,13 @@
 /* common/sync.c - mutex and condition-variable set-up, errno names; see sync.h. */
 #include "sync.h"
 #include "die.h"
+#include "san.h"
 
 #include <errno.h>
 #include <time.h>
 
 /* The race detectors follow pthread_mutex_lock and _timedlock, not _clocklock (glibc 2.30): they
  * are told of a clocklock by hand, or the unlock after it reads as an unlock of an unlocked mutex. */
-#if defined(__SANITIZE_THREAD__)
-#define LAB_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define LAB_TSAN 1
-#endif
-#endif
 #ifdef LAB_TSAN
 #include <sanitizer/tsan_interface.h>
 #endif

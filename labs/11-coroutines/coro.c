@@ -22,6 +22,7 @@
  */
 #include "lab.h"
 #include "lab11.h"
+#include "san.h"
 #include "swtch.h"
 
 #include <signal.h>
@@ -45,24 +46,10 @@
 #define L11_VG_REGISTER(lo, hi) 0
 #define L11_VG_DEREGISTER(id) ((void)(id))
 #endif
-#if defined(__SANITIZE_THREAD__)
-#define L11_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define L11_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define L11_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define L11_ASAN 1
-#endif
-#endif
-#ifdef L11_TSAN
+#ifdef LAB_TSAN
 #include <sanitizer/tsan_interface.h>
 #endif
-#ifdef L11_ASAN
+#ifdef LAB_ASAN
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -85,10 +72,10 @@ struct co {
 #else
     ucontext_t uc;              /* saved registers, signal mask and stack of the fallback */
 #endif
-#ifdef L11_TSAN
+#ifdef LAB_TSAN
     void *fiber;                /* ThreadSanitizer's view of this stack */
 #endif
-#ifdef L11_ASAN
+#ifdef LAB_ASAN
     void *fake_stack;           /* AddressSanitizer's saved fake stack */
     const void *asan_bottom;    /* for the main coroutine: learnt on the first switch */
     size_t asan_size;
@@ -113,7 +100,7 @@ void co_set_parent(struct co *c, struct co *parent) { c->parent = parent; }
 long co_live_stacks(void) { return live_stacks; }
 const char *co_switch_name(void) { return LAB11_SWITCH_NAME; }
 
-#ifdef L11_ASAN
+#ifdef LAB_ASAN
 /* AddressSanitizer keeps shadow memory per stack: tell it where the next stack is before a switch,
  * and that we arrived after it (dying coroutines pass NULL: their fake stack can go). */
 static void asan_before(struct co *from, struct co *to)
@@ -159,16 +146,16 @@ static void swap(struct co *from, struct co *to)
 #if defined(LAB11_SWITCH_ASM)
     lab_swtch(&from->sp, to->sp);        /* returns when someone switches back to `from` */
 #else
-#ifdef L11_TSAN
+#ifdef LAB_TSAN
     __tsan_switch_to_fiber(to->fiber, 0);
 #endif
-#ifdef L11_ASAN
+#ifdef LAB_ASAN
     asan_before(from, to);
     asan_from = from;
 #endif
     if (swapcontext(&from->uc, &to->uc) == -1)
         abort();
-#ifdef L11_ASAN
+#ifdef LAB_ASAN
     asan_after(from, asan_from);
 #endif
 #endif
@@ -179,7 +166,7 @@ static void swap(struct co *from, struct co *to)
 static void entry(void *arg)
 {
     struct co *c = arg;
-#ifdef L11_ASAN
+#ifdef LAB_ASAN
     asan_after(c, asan_from);
 #endif
     c->fn(c->arg);
@@ -243,7 +230,7 @@ struct co *co_new(const char *name, co_fn *fn, void *arg, size_t stack_size)
     uintptr_t p = (uintptr_t)c;
     makecontext(&c->uc, (void (*)(void))entry_ints, 2, (int)(unsigned)(p >> 32), (int)(unsigned)p);
 #endif
-#ifdef L11_TSAN
+#ifdef LAB_TSAN
     if (main_co.fiber == NULL)
         main_co.fiber = __tsan_get_current_fiber();
     c->fiber = __tsan_create_fiber(0);
@@ -275,7 +262,7 @@ void co_free(struct co *c)
     if (c == cur)
         die("co_free: coroutine '%s' is running", c->name);
     L11_VG_DEREGISTER(c->vg_id);
-#ifdef L11_TSAN
+#ifdef LAB_TSAN
     __tsan_destroy_fiber(c->fiber);
 #endif
     if (munmap(c->map, c->map_len) == -1)
